@@ -1,0 +1,16 @@
+// ESLint flat config: typescript-eslint recommended rules plus the conventions of style-anchors.md.
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["node_modules/**", "dist/**", "examples/**/node_modules/**"] },
+  ...tseslint.configs.recommended,
+  {
+    rules: {
+      curly: ["error", "multi-line"],
+      eqeqeq: ["error", "smart"],
+      "prefer-const": "error",
+      "no-var": "error",
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+    },
+  },
+);

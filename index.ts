@@ -1,0 +1,2 @@
+// Public API of deployhooks. Exports only.
+export * from "./model";

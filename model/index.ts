@@ -1,0 +1,4 @@
+export * from "./changeClass";
+export * from "./configError";
+export * from "./fieldPath";
+export * from "./app";

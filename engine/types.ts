@@ -56,6 +56,8 @@ export interface AppSnapshot {
   hooks: ResolvedHook[];
   /** Digest of each hook's own script, by hook name. */
   scripts: Record<string, string>;
+  /** Classes the build step (dependencies + build command) reruns on, from the profile. */
+  buildRerunOn: ChangeClass[];
   /** Release id: derived from the code and build fingerprints (a new build ⇔ a new release). */
   releaseId: string;
 }

@@ -97,8 +97,8 @@ export const lifecycleHookSchema = z
     roles: z.array(z.enum(ROLES)).min(1),
     timeoutSeconds: z.number().int().positive().nullable(),
     phase: z.enum(HOOK_PHASES),
-    /** Where the hook runs relative to activation: before the `current` switch or after it. */
-    stage: z.enum(["beforeActivate", "afterActivate"]),
+    /** Where the hook runs: `beforeBuild`, `afterBuild`, `beforeActivate` or `afterActivate` (profiles/profile.ts). */
+    stage: z.enum(["beforeBuild", "afterBuild", "beforeActivate", "afterActivate"]),
   })
   .strict();
 export type LifecycleHook = z.infer<typeof lifecycleHookSchema>;

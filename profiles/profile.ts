@@ -7,8 +7,15 @@
 import type { ChangeClass } from "../model/changeClass";
 import type { AppSpec, HookFailure, HookPhase, HookScope, ProfileName, Role, Variable } from "../model/app";
 
-/** Where a hook runs relative to the `current` switch. */
-export type HookStage = "beforeActivate" | "afterActivate";
+/**
+ * Where a hook runs in the deployment of one host:
+ * `beforeBuild` (before dependencies and the build command: Clever Cloud preBuild),
+ * `afterBuild` (right after the build step, in the new release: Upsun build, Clever postBuild),
+ * `beforeActivate` (release built and sealed, not serving yet: Upsun deploy, Clever preRun),
+ * `afterActivate` (after the `current` switch and restart: Upsun postDeploy, Clever run outcome).
+ */
+export type HookStage = "beforeBuild" | "afterBuild" | "beforeActivate" | "afterActivate";
+export const HOOK_STAGES: readonly HookStage[] = ["beforeBuild", "afterBuild", "beforeActivate", "afterActivate"];
 
 /** One row of a profile's rule table. */
 export interface HookRule {

@@ -1,0 +1,77 @@
+/**
+ * Command-line parsing for `deployhooks` (SPEC §7). Pure: argv in, a command or a UsageError out.
+ */
+import { parseArgs } from "node:util";
+
+/** `--profile` values: the SPEC's `upsun|clever`, plus the profile's own name `cleverCloud`. */
+const PROFILE_FLAGS: Record<string, "upsun" | "cleverCloud"> = { upsun: "upsun", clever: "cleverCloud", cleverCloud: "cleverCloud" };
+
+export const USAGE = `usage:
+  deployhooks explain <config> [--app NAME] [--profile upsun|clever] [--json]
+  deployhooks diff <old-config> <new-config> [--code-changed] [--app NAME] [--profile upsun|clever] [--json]
+
+<config>: .platform.app.yaml, .platform/applications.yaml, .upsun/config.yaml or the .upsun/
+directory, a Clever Cloud env file (*.env), or a legacy clevercloud/*.json.
+Exit codes: 0 success, 2 bad input, 1 internal error.`;
+
+/** A mistake in the command line itself (exit 2, with the usage). */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "UsageError";
+  }
+}
+
+export interface CommonOptions {
+  app?: string;
+  profile?: "upsun" | "cleverCloud";
+  json: boolean;
+}
+export type Command =
+  | ({ kind: "explain"; config: string } & CommonOptions)
+  | ({ kind: "diff"; oldConfig: string; newConfig: string; codeChanged: boolean } & CommonOptions)
+  | { kind: "help" };
+
+/** Parses argv (without `node` and the script). */
+export function parseCommand(argv: readonly string[]): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        app: { type: "string" },
+        profile: { type: "string" },
+        json: { type: "boolean", default: false },
+        "code-changed": { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values, positionals } = parsed;
+  if (values.help || positionals[0] === "help") return { kind: "help" };
+  const [verb, ...files] = positionals;
+  let profile: CommonOptions["profile"];
+  if (values.profile !== undefined) {
+    profile = PROFILE_FLAGS[values.profile];
+    if (!profile) throw new UsageError(`--profile must be upsun or clever, not '${values.profile}'`);
+  }
+  if (values.app !== undefined && values.app === "") throw new UsageError("--app needs a name");
+  const common: CommonOptions = { app: values.app, profile, json: values.json ?? false };
+  switch (verb) {
+    case "explain":
+      if (values["code-changed"]) throw new UsageError("--code-changed only applies to diff");
+      if (files.length !== 1) throw new UsageError(`explain takes one <config>, got ${files.length}`);
+      return { kind: "explain", config: files[0], ...common };
+    case "diff":
+      if (files.length !== 2) throw new UsageError(`diff takes <old-config> <new-config>, got ${files.length} file(s)`);
+      return { kind: "diff", oldConfig: files[0], newConfig: files[1], codeChanged: values["code-changed"] ?? false, ...common };
+    case undefined:
+      throw new UsageError("missing command (explain or diff)");
+    default:
+      throw new UsageError(`unknown command '${verb}' (explain or diff)`);
+  }
+}

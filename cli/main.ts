@@ -1,0 +1,92 @@
+/**
+ * `deployhooks explain|diff` (SPEC §7): loaders + profiles + diff engine, no Pulumi.
+ * Exit codes: 0 success, 2 bad input (file, line and field path on stderr; never a stack trace),
+ * 1 internal error.
+ */
+import { loadConfig, type LoadedConfig } from "../loaders";
+import type { AppSpec } from "../model/app";
+import { ConfigError, isConfigError } from "../model/configError";
+import { snapshotApp } from "../engine/snapshot";
+import { planApps } from "../engine/plan";
+import { resolveHooks } from "../profiles/resolve";
+import { parseCommand, USAGE, UsageError } from "./args";
+import { ANSI, PLAIN, diffJson, diffText, explainJson, explainText } from "./report";
+
+/** Where the CLI writes; injectable so tests can run `main` in-process. */
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  /** Colour the readable tables (a terminal without NO_COLOR). */
+  color: boolean;
+}
+
+const processIo: Io = {
+  out: (t) => process.stdout.write(t),
+  err: (t) => process.stderr.write(t),
+  color: Boolean(process.stdout.isTTY) && !process.env.NO_COLOR,
+};
+
+function selectApps(config: LoadedConfig, app: string | undefined, file: string): AppSpec[] {
+  if (app === undefined) return config.apps;
+  const found = config.apps.filter((a) => a.name === app);
+  if (found.length === 0) {
+    const names = config.apps.map((a) => a.name).join(", ") || "none";
+    throw new ConfigError(`no app named '${app}' (apps: ${names})`, { file, path: "--app" });
+  }
+  return found;
+}
+
+function warn(io: Io, warnings: readonly string[]): void {
+  for (const w of new Set(warnings)) io.err(`deployhooks: warning: ${w}\n`);
+}
+
+/** Runs the CLI; resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  try {
+    const cmd = parseCommand(argv);
+    const style = io.color ? ANSI : PLAIN;
+    switch (cmd.kind) {
+      case "help":
+        io.out(USAGE + "\n");
+        return 0;
+      case "explain": {
+        const config = loadConfig(cmd.config, { profile: cmd.profile });
+        const apps = selectApps(config, cmd.app, cmd.config);
+        const report = explainJson(apps.map((app) => ({ app, hooks: resolveHooks(app) })));
+        warn(io, [...config.warnings, ...apps.flatMap((a) => a.warnings)]);
+        io.out(cmd.json ? JSON.stringify(report) + "\n" : explainText(report, style) + "\n");
+        return 0;
+      }
+      case "diff": {
+        const before = loadConfig(cmd.oldConfig, { profile: cmd.profile });
+        const after = loadConfig(cmd.newConfig, { profile: cmd.profile ?? before.profile });
+        const next = selectApps(after, cmd.app, cmd.newConfig);
+        const prev = cmd.app === undefined ? before.apps : before.apps.filter((a) => a.name === cmd.app);
+        // The CLI has no source tree: code changes only when the user says so.
+        const oldCode = { fingerprint: "cli:code" };
+        const newCode = { fingerprint: cmd.codeChanged ? "cli:code-changed" : "cli:code" };
+        const plans = planApps(
+          prev.map((a) => snapshotApp(a, oldCode)),
+          next.map((a) => snapshotApp(a, newCode)),
+        );
+        warn(io, [...before.warnings, ...after.warnings, ...next.flatMap((a) => a.warnings)]);
+        const report = diffJson(plans);
+        io.out(cmd.json ? JSON.stringify(report) + "\n" : diffText(report, style) + "\n");
+        return 0;
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`deployhooks: ${e.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    if (isConfigError(e)) {
+      io.err(`deployhooks: ${e.message}\n`);
+      return 2;
+    }
+    const err = e as Error;
+    io.err(`deployhooks: internal error: ${err?.message ?? String(e)}\n`);
+    if (process.env.DEPLOYHOOKS_DEBUG) io.err(`${err?.stack ?? ""}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,5 @@
+export * from "./profile";
+export * from "./upsun";
+export * from "./cleverCloud";
+export * from "./custom";
+export * from "./resolve";

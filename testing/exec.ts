@@ -1,0 +1,293 @@
+/**
+ * Real execution of `@pulumi/command` operations: local shell, OpenSSH client, scp.
+ * Error texts mirror the provider's (`exit status N: running "<cmd>":\n<output>` locally,
+ * `Process exited with status N: running "<cmd>":\n<output>` remotely).
+ */
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  /** stdout and stderr interleaved as received. */
+  combined: string;
+  durationMs: number;
+  /** Set when the process could not start (ENOENT, bad cwd…). */
+  spawnError?: string;
+}
+
+export type OutputSink = (line: string, stream: "stdout" | "stderr") => void;
+
+/** Trims one trailing newline, as the provider does. */
+export function trimOne(s: string): string {
+  return s.endsWith("\n") ? s.slice(0, -1) : s;
+}
+
+export function runProcess(
+  file: string,
+  args: string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv; stdin?: string; sink?: OutputSink },
+): Promise<ExecResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    let stdout = "";
+    let stderr = "";
+    let combined = "";
+    let settled = false;
+    const finish = (exitCode: number, spawnError?: string): void => {
+      if (settled) return;
+      settled = true;
+      resolve({ exitCode, stdout, stderr, combined, durationMs: Date.now() - started, spawnError });
+    };
+    let child;
+    try {
+      child = spawn(file, args, { cwd: opts.cwd, env: opts.env, stdio: ["pipe", "pipe", "pipe"] });
+    } catch (e) {
+      finish(-1, (e as Error).message);
+      return;
+    }
+    const lineBuf = { stdout: "", stderr: "" };
+    const onData = (stream: "stdout" | "stderr") => (chunk: Buffer) => {
+      const text = chunk.toString("utf8");
+      if (stream === "stdout") stdout += text;
+      else stderr += text;
+      combined += text;
+      if (opts.sink) {
+        lineBuf[stream] += text;
+        const lines = lineBuf[stream].split("\n");
+        lineBuf[stream] = lines.pop() ?? "";
+        for (const l of lines) opts.sink(l, stream);
+      }
+    };
+    child.stdout.on("data", onData("stdout"));
+    child.stderr.on("data", onData("stderr"));
+    child.on("error", (e) => finish(-1, e.message));
+    child.on("close", (code, signal) => {
+      if (opts.sink) {
+        for (const s of ["stdout", "stderr"] as const) if (lineBuf[s]) opts.sink(lineBuf[s], s);
+      }
+      finish(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : -1));
+    });
+    child.stdin.on("error", () => undefined); // EPIPE when the command does not read stdin
+    if (opts.stdin) child.stdin.end(opts.stdin);
+    else child.stdin.end();
+  });
+}
+
+/** Go's %q, close enough for error texts. */
+export function quoteGo(s: string): string {
+  return JSON.stringify(s);
+}
+
+export interface LocalRun {
+  command: string;
+  interpreter?: string[];
+  dir?: string;
+  environment?: Record<string, string>;
+  stdin?: string;
+  previous?: { stdout?: string; stderr?: string };
+  addPreviousOutputInEnv?: boolean;
+  baseEnv?: Record<string, string>;
+  sink?: OutputSink;
+}
+
+export async function runLocal(r: LocalRun): Promise<ExecResult> {
+  const interpreter = r.interpreter && r.interpreter.length ? r.interpreter : ["/bin/sh", "-c"];
+  if (r.dir !== undefined && !fs.existsSync(r.dir)) {
+    return {
+      exitCode: -1,
+      stdout: "",
+      stderr: "",
+      combined: "",
+      durationMs: 0,
+      spawnError: `chdir ${r.dir}: no such file or directory`,
+    };
+  }
+  const env: NodeJS.ProcessEnv = { ...process.env, ...r.baseEnv, ...r.environment };
+  if (r.addPreviousOutputInEnv !== false) {
+    if (r.previous?.stdout) env.PULUMI_COMMAND_STDOUT = r.previous.stdout;
+    if (r.previous?.stderr) env.PULUMI_COMMAND_STDERR = r.previous.stderr;
+  }
+  return runProcess(interpreter[0]!, [...interpreter.slice(1), r.command], {
+    cwd: r.dir,
+    env,
+    stdin: r.stdin,
+    sink: r.sink,
+  });
+}
+
+/** `connection` of `@pulumi/command` remote resources, defaults applied by the SDK. */
+export interface Connection {
+  host: string;
+  port?: number;
+  user?: string;
+  privateKey?: string;
+  privateKeyPassword?: string;
+  password?: string;
+  agentSocketPath?: string;
+  hostKey?: string;
+  perDialTimeout?: number;
+  dialErrorLimit?: number;
+  proxy?: Connection;
+}
+
+function shq(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** Temporary key / known_hosts files for one ssh invocation; `cleanup()` removes them. */
+export class SshSession {
+  private readonly dir: string;
+  private counter = 0;
+  readonly env: NodeJS.ProcessEnv;
+
+  constructor(private readonly conn: Connection) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-ssh-"));
+    fs.chmodSync(this.dir, 0o700);
+    const sock = conn.agentSocketPath ?? process.env.SSH_AUTH_SOCK;
+    this.env = { ...process.env };
+    if (sock) this.env.SSH_AUTH_SOCK = sock;
+    else delete this.env.SSH_AUTH_SOCK;
+  }
+
+  private file(content: string): string {
+    const p = path.join(this.dir, `f${this.counter++}`);
+    fs.writeFileSync(p, content.endsWith("\n") ? content : content + "\n", { mode: 0o600 });
+    return p;
+  }
+
+  /** Options for one hop (no destination). `portFlag` is `-p` for ssh, `-P` for scp. */
+  hopOptions(c: Connection, portFlag: "-p" | "-P"): string[] {
+    if (c.privateKeyPassword) {
+      throw new Error("deployhooks/testing: connection.privateKeyPassword is not supported (OpenSSH BatchMode)");
+    }
+    if (c.password && !c.privateKey && !(c.agentSocketPath ?? process.env.SSH_AUTH_SOCK)) {
+      throw new Error("deployhooks/testing: password authentication is not supported; use privateKey");
+    }
+    const port = c.port ?? 22;
+    const args = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", portFlag, String(port)];
+    if (c.privateKey) args.push("-i", this.file(c.privateKey), "-o", "IdentitiesOnly=yes");
+    if (c.hostKey) {
+      const [type] = c.hostKey.trim().split(/\s+/);
+      const pattern = port === 22 ? c.host : `[${c.host}]:${port}`;
+      args.push(
+        "-o",
+        "StrictHostKeyChecking=yes",
+        "-o",
+        `UserKnownHostsFile=${this.file(`${pattern} ${c.hostKey.trim()}`)}`,
+        "-o",
+        `HostKeyAlgorithms=${type === "ssh-rsa" ? "rsa-sha2-512,rsa-sha2-256,ssh-rsa" : type}`,
+      );
+    } else {
+      // Like the provider's ssh.InsecureIgnoreHostKey(): no verification.
+      args.push("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null");
+    }
+    const perDial = c.perDialTimeout ?? 15;
+    if (perDial > 0) args.push("-o", `ConnectTimeout=${perDial}`);
+    const limit = c.dialErrorLimit ?? 10;
+    args.push("-o", `ConnectionAttempts=${limit < 0 ? 1000 : Math.max(1, limit + 1)}`);
+    return args;
+  }
+
+  /** Full option list for `ssh` or `scp` to reach `conn` (through its proxy, when set). */
+  options(portFlag: "-p" | "-P"): string[] {
+    const args = this.hopOptions(this.conn, portFlag);
+    if (this.conn.proxy) {
+      const p = this.conn.proxy;
+      const proxyCmd = ["ssh", ...this.hopOptions(p, "-p"), "-W", "%h:%p", `${p.user ?? "root"}@${p.host}`]
+        .map((a) => (a === "%h:%p" ? a : shq(a)))
+        .join(" ");
+      args.push("-o", `ProxyCommand=${proxyCmd}`);
+    }
+    return args;
+  }
+
+  get destination(): string {
+    return `${this.conn.user ?? "root"}@${this.conn.host}`;
+  }
+
+  cleanup(): void {
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+const SSH_FAILURE =
+  /^(ssh: |Host key verification failed|.*Permission denied \(|kex_exchange_identification|Connection (closed|reset|timed out)|.*: Connection refused|@@@@@|.*REMOTE HOST IDENTIFICATION|No .* host key is known|Unable to negotiate|.*Could not resolve hostname)/m;
+
+/** True when an ssh exit 255 came from ssh itself (dial, host key, auth) rather than the remote command. */
+export function isSshFailure(r: ExecResult): boolean {
+  return r.exitCode === 255 && SSH_FAILURE.test(r.stderr);
+}
+
+export interface RemoteRun {
+  connection: Connection;
+  command: string;
+  environment?: Record<string, string>;
+  stdin?: string;
+  sink?: OutputSink;
+}
+
+export async function runRemote(r: RemoteRun): Promise<ExecResult> {
+  const session = new SshSession(r.connection);
+  try {
+    const args = ["-T", ...session.options("-p")];
+    const env = { ...session.env };
+    for (const [k, v] of Object.entries(r.environment ?? {})) {
+      env[k] = v;
+      args.push("-o", `SendEnv=${k}`);
+    }
+    args.push(session.destination, "--", r.command);
+    return await runProcess("ssh", args, { env, stdin: r.stdin, sink: r.sink });
+  } finally {
+    session.cleanup();
+  }
+}
+
+export interface CopyRun {
+  connection: Connection;
+  /** Local path to copy (a file, or a directory; a trailing `/` copies its contents). */
+  localPath: string;
+  remotePath: string;
+}
+
+/** Copies like 1.2.1's `CopyToRemote`: parents created, `dir` → `dest/dir`, `dir/` → contents into `dest`. */
+export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
+  const session = new SshSession(r.connection);
+  const started = Date.now();
+  try {
+    const stat = fs.statSync(r.localPath);
+    const isDir = stat.isDirectory();
+    const contentsOnly = isDir && r.localPath.endsWith("/");
+    const mkdirTarget = isDir ? r.remotePath : path.posix.dirname(r.remotePath);
+    const mk = await runProcess(
+      "ssh",
+      ["-T", ...session.options("-p"), session.destination, "--", `mkdir -p -- ${shq(mkdirTarget)}`],
+      { env: session.env },
+    );
+    if (mk.exitCode !== 0) return { ...mk, durationMs: Date.now() - started };
+    let sources: string[];
+    let dest: string;
+    if (!isDir) {
+      sources = [r.localPath];
+      dest = r.remotePath;
+    } else if (contentsOnly) {
+      sources = fs.readdirSync(r.localPath).map((e) => path.join(r.localPath, e));
+      dest = r.remotePath.replace(/\/?$/, "/");
+    } else {
+      sources = [r.localPath.replace(/\/+$/, "")];
+      dest = r.remotePath.replace(/\/?$/, "/");
+    }
+    if (sources.length === 0) return { ...mk, durationMs: Date.now() - started };
+    const cp = await runProcess(
+      "scp",
+      ["-q", "-r", ...session.options("-P"), ...sources, `${session.destination}:${dest}`],
+      { env: session.env },
+    );
+    return { ...cp, durationMs: Date.now() - started };
+  } finally {
+    session.cleanup();
+  }
+}

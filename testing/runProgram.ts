@@ -1,0 +1,522 @@
+/**
+ * `runProgram`: runs a Pulumi program under the SDK's mocks and executes its `@pulumi/command`
+ * resources for real, keeping a state file and applying `@pulumi/command` 1.2.1's documented
+ * replace/update/same/delete rules (docs: testing/README.md). This is NOT the Pulumi engine: a real
+ * `pulumi up` remains the product's path.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import {
+  copyToRemote,
+  isSshFailure,
+  quoteGo,
+  runLocal,
+  runRemote,
+  trimOne,
+  type Connection,
+  type ExecResult,
+} from "./exec";
+import {
+  SecretKeys,
+  deepEqual,
+  openInputs,
+  readState,
+  sealInputs,
+  unwrapSecrets,
+  writeState,
+  type StoredResource,
+} from "./state";
+import type { Program, RunOptions, RunReport, RunStep, StepOp } from "./types";
+import { sha256File, sha256Tree, sha256Text } from "./hash";
+
+// SDK internals (same mechanism as the Automation API's inline-program LanguageServer: a fresh
+// AsyncLocalStorage store per run). Pinned by the tests in test/testing/.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const sdkState = require("@pulumi/pulumi/runtime/state") as {
+  withLocalStorage<T>(cb: () => Promise<T>): Promise<T>;
+  getStore(): { settings: { monitor?: unknown; engine?: unknown }; logErrorCount: number };
+};
+const sdkSettings = require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> };
+const sdkStack = require("@pulumi/pulumi/runtime/stack") as {
+  runInPulumiStack(init: () => Promise<unknown>): Promise<Record<string, unknown> | undefined>;
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+export const LOCAL_COMMAND = "command:local:Command";
+export const REMOTE_COMMAND = "command:remote:Command";
+export const COPY_TO_REMOTE = "command:remote:CopyToRemote";
+const TRACKED = new Set([LOCAL_COMMAND, REMOTE_COMMAND, COPY_TO_REMOTE]);
+
+interface RegisterRequest {
+  getParent(): string;
+  getDeletebeforereplace(): boolean;
+}
+
+interface Ctx {
+  options: RunOptions;
+  preview: boolean;
+  keys: SecretKeys;
+  old: Map<string, { res: StoredResource; index: number }>;
+  /** URN → new state (undefined: keep nothing / old decides) in registration order. */
+  registered: Map<string, StoredResource | "keep-old" | "drop">;
+  replacedOld: StoredResource[];
+  steps: RunStep[];
+  warnings: string[];
+  errors: string[];
+  failed: boolean;
+  firstError?: string;
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs `program` as `pulumi up` would (or `pulumi preview` with `options.preview`), executing
+ * `command:local:Command`, `command:remote:Command` and `command:remote:CopyToRemote` for real.
+ * Calls are serialized: the SDK keeps per-process state, so concurrent runs wait for each other.
+ */
+export function runProgram(program: Program, options: RunOptions): Promise<RunReport> {
+  const run = queue.then(() => runOnce(program, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+async function runOnce(program: Program, options: RunOptions): Promise<RunReport> {
+  const started = Date.now();
+  const project = options.project ?? "project";
+  const stack = options.stack ?? "stack";
+  const preview = options.preview === true;
+  const state = readState(options.stateFile, project, stack);
+  const ctx: Ctx = {
+    options,
+    preview,
+    keys: new SecretKeys(`${options.stateFile}.key`, options.secretsPassphrase),
+    old: new Map(state.resources.map((res, index) => [res.urn, { res, index }])),
+    registered: new Map(),
+    replacedOld: [],
+    steps: [],
+    warnings: [],
+    errors: [],
+    failed: false,
+  };
+  let signalFailed: () => void = () => undefined;
+  const failed = new Promise<void>((r) => (signalFailed = r));
+  const fail = (message: string): void => {
+    ctx.failed = true;
+    ctx.firstError ??= message;
+    signalFailed();
+  };
+
+  let outputs: Record<string, unknown> = {};
+  const unhandled = (reason: unknown): void => {
+    ctx.errors.push(reason instanceof Error ? reason.message : String(reason));
+  };
+  // Failed registrations reject resource outputs nobody awaits; the engine's language host swallows
+  // them the same way (and reports them). Keep them out of the host process (mocha fails on them).
+  const saved = process.listeners("unhandledRejection");
+  process.removeAllListeners("unhandledRejection");
+  process.on("unhandledRejection", unhandled);
+  try {
+    await sdkState.withLocalStorage(async () => {
+      let currentReq: RegisterRequest | undefined;
+      const mocks: pulumi.runtime.Mocks = {
+        call: (args) => handleCall(ctx, args),
+        newResource: (args) => {
+          const req = currentReq;
+          const urn = newUrn(req?.getParent() ?? "", args.type, args.name, project, stack);
+          return handleResource(ctx, args, urn, req, fail);
+        },
+      };
+      await pulumi.runtime.setMocks(mocks, project, stack, preview);
+      const store = sdkState.getStore();
+      const monitor = store.settings.monitor as {
+        registerResource(req: RegisterRequest, cb: unknown): Promise<void>;
+      };
+      const original = monitor.registerResource.bind(monitor);
+      // MockMonitor calls mocks.newResource synchronously inside registerResource, before its first
+      // await: capture the request so the handler sees the parent (for the URN) and options.
+      monitor.registerResource = (req, cb) => {
+        currentReq = req;
+        try {
+          return original(req, cb);
+        } finally {
+          currentReq = undefined;
+        }
+      };
+      store.settings.engine = fakeEngine(ctx);
+      const config: Record<string, string> = {};
+      for (const [k, v] of Object.entries(options.config ?? {})) config[k.includes(":") ? k : `${project}:${k}`] = v;
+      const secretKeys = (options.secretConfigKeys ?? []).map((k) => (k.includes(":") ? k : `${project}:${k}`));
+      pulumi.runtime.setAllConfig(config, secretKeys);
+      // After a failed step, resources depending on it never register and outputs derived from it
+      // never resolve, so the program may never finish (the engine would cancel it). Once a step has
+      // failed and the RPC queue has drained, stop waiting for the program.
+      const abandoned = failed.then(async () => {
+        for (let quiet = 0; quiet < 2; ) {
+          const before = ctx.steps.length;
+          await sdkSettings.waitForRPCs();
+          await new Promise((r) => setTimeout(r, 25));
+          quiet = ctx.steps.length === before ? quiet + 1 : 0;
+        }
+        return { abandoned: true as const };
+      });
+      const finished = sdkStack
+        .runInPulumiStack(async () => (await program()) ?? undefined)
+        .then((result) => ({ result }))
+        .catch((e: unknown) => ({ error: e }));
+      const outcome = await Promise.race([finished, abandoned]);
+      if ("result" in outcome) outputs = (unwrapSecrets(outcome.result ?? {}) as Record<string, unknown>) ?? {};
+      else if ("error" in outcome) fail(errorText(outcome.error));
+      await sdkSettings.waitForRPCs();
+      if (sdkState.getStore().logErrorCount > 0 && !ctx.failed) fail("one or more errors were logged");
+    });
+    await runDeletes(ctx, fail);
+  } catch (e) {
+    fail(errorText(e));
+  } finally {
+    process.removeListener("unhandledRejection", unhandled);
+    for (const l of saved) process.on("unhandledRejection", l);
+  }
+  if (!preview) writeState(options.stateFile, nextState(ctx, state.project || project, state.stack || stack));
+  if (ctx.errors.length && !ctx.failed) fail(ctx.errors[0]!);
+  return {
+    steps: ctx.steps,
+    outputs,
+    failed: ctx.failed,
+    ...(ctx.firstError !== undefined ? { error: ctx.firstError } : {}),
+    warnings: ctx.warnings,
+    durationMs: Date.now() - started,
+  };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Same URN scheme as the SDK's MockMonitor. */
+function newUrn(parent: string, type: string, name: string, project: string, stack: string): string {
+  let t = type;
+  if (parent) {
+    const parentType = parent.split("::")[2]!.split("$").pop();
+    t = `${parentType}$${type}`;
+  }
+  return `urn:pulumi:${stack}::${project}::${t}::${name}`;
+}
+
+function fakeEngine(ctx: Ctx) {
+  // Severity values of pulumi.rpc.LogSeverity: DEBUG 0, INFO 1, WARNING 2, ERROR 3.
+  return {
+    log(req: { getSeverity(): number; getMessage(): string }, cb: () => void) {
+      if (req.getSeverity() === 2) ctx.warnings.push(req.getMessage());
+      else if (req.getSeverity() === 3) ctx.errors.push(req.getMessage());
+      else if (req.getSeverity() === 1 && ctx.options.onOutput) ctx.options.onOutput(req.getMessage(), "stdout", "");
+      cb();
+    },
+    setRootResource(_req: unknown, cb: (err: unknown, resp: unknown) => void) {
+      cb(null, {});
+    },
+    requirePulumiVersion(_req: unknown, cb: (err: unknown, resp: unknown) => void) {
+      cb(null, {});
+    },
+  };
+}
+
+async function handleCall(ctx: Ctx, args: pulumi.runtime.MockCallArgs): Promise<Record<string, unknown>> {
+  const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
+  if (args.token !== "command:local:run") return inputs;
+  // local.run / local.runOutput: executed unconditionally, in preview too (pulumi-command.md §2).
+  const command = String(inputs.command ?? "");
+  const r = await runLocal({
+    command,
+    interpreter: inputs.interpreter as string[] | undefined,
+    dir: inputs.dir as string | undefined,
+    environment: inputs.environment as Record<string, string> | undefined,
+    stdin: inputs.stdin as string | undefined,
+    baseEnv: ctx.options.env,
+  });
+  if (r.exitCode !== 0) throw new Error(failureText(r, command, "local"));
+  return { ...inputs, stdout: trimOne(r.stdout), stderr: trimOne(r.stderr) };
+}
+
+/** Assets become descriptors with a content hash; Unknowns (preview) become `{$unknown: true}`. */
+async function normalize(value: unknown): Promise<unknown> {
+  if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
+    const v = value as unknown as { path?: Promise<string>; text?: Promise<string>; uri?: Promise<string> };
+    if (v.path) {
+      const p = await v.path;
+      if (!fs.existsSync(p)) return { $asset: "path", path: p, hash: "missing" };
+      const isDir = fs.statSync(p).isDirectory();
+      return { $asset: "path", path: p, hash: isDir ? sha256Tree(p) : sha256File(p) };
+    }
+    if (v.text) return { $asset: "text", hash: sha256Text(await v.text) };
+    return { $asset: "other", uri: v.uri ? await v.uri : undefined };
+  }
+  if (Array.isArray(value)) return Promise.all((value as unknown[]).map(normalize));
+  if (pulumi.isUnknown(value)) return { $unknown: true };
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = await normalize(v);
+    return out;
+  }
+  return value;
+}
+
+function omit(o: Record<string, unknown>, key: string): Record<string, unknown> {
+  const { [key]: _drop, ...rest } = o;
+  void _drop;
+  return rest;
+}
+
+function failureText(r: ExecResult, command: string, where: "local" | "remote"): string {
+  if (r.spawnError) return `${r.spawnError}: running ${quoteGo(command)}`;
+  if (where === "remote" && isSshFailure(r)) return `ssh: ${r.stderr.trim()}`;
+  const status = where === "local" ? `exit status ${r.exitCode}` : `Process exited with status ${r.exitCode}`;
+  return `${status}: running ${quoteGo(command)}:\n${r.combined}`;
+}
+
+async function handleResource(
+  ctx: Ctx,
+  args: pulumi.runtime.MockResourceArgs,
+  urn: string,
+  req: RegisterRequest | undefined,
+  fail: (message: string) => void,
+): Promise<pulumi.runtime.MockResourceResult> {
+  if (!args.custom) return { id: undefined, state: {} };
+  const id = `${args.name}-id`;
+  if (!TRACKED.has(args.type)) return { id, state: args.inputs as Record<string, unknown> };
+  if (ctx.registered.has(urn)) throw new Error(`duplicate resource URN ${urn}`);
+  ctx.registered.set(urn, "keep-old");
+
+  const normalized = (await normalize(args.inputs)) as Record<string, unknown>;
+  const { stored, secretInputs } = sealInputs(normalized, ctx.keys, !ctx.preview);
+  const plain = unwrapSecrets(args.inputs) as Record<string, unknown>;
+  const prior = ctx.old.get(urn)?.res;
+  const op = decide(args.type, prior, stored);
+  const step: RunStep = { urn, type: args.type, name: args.name, op, executed: false };
+  ctx.steps.push(step);
+  const echo = args.inputs as Record<string, unknown>;
+
+  if (op === "same") {
+    ctx.registered.set(urn, { ...prior!, inputs: stored, secretInputs, name: args.name });
+    return { id, state: { ...echo, ...prior!.outputs } };
+  }
+  if (ctx.preview) {
+    // Outputs unknown for changed resources, like the provider's markComputed.
+    return { id, state: echo };
+  }
+  if (ctx.failed) {
+    step.error = "not run: an earlier step failed";
+    throw new Error(`${step.error} (${urn})`);
+  }
+
+  const deleteBeforeReplace = req?.getDeletebeforereplace() === true;
+  if (op === "replace" && deleteBeforeReplace && prior) {
+    const ok = await runDelete(ctx, prior, true, fail);
+    if (!ok) {
+      step.error = "not run: deleting the old resource failed";
+      throw new Error(step.error);
+    }
+  }
+
+  let outputs: { stdout?: string; stderr?: string } = { stdout: "", stderr: "" };
+  if (args.type === COPY_TO_REMOTE) {
+    const sourceChanged =
+      !prior || op === "replace" || !deepEqual(prior.inputs.source, stored.source) || prior.inputs.remotePath !== stored.remotePath;
+    if (sourceChanged) {
+      const localPath = await sourcePath(plain.source);
+      const command = `copy ${localPath.display} -> ${String(plain.remotePath)}`;
+      step.command = command;
+      step.executed = true;
+      try {
+        const r = await copyToRemote({
+          connection: plain.connection as Connection,
+          localPath: localPath.path,
+          remotePath: String(plain.remotePath),
+        });
+        record(step, r);
+        if (r.exitCode !== 0) {
+          const message = isSshFailure(r) ? `ssh: ${r.stderr.trim()}` : `failed to copy: ${r.combined.trim()}`;
+          return failStep(ctx, step, op, message, fail);
+        }
+      } finally {
+        localPath.cleanup();
+      }
+    }
+    outputs = {};
+  } else {
+    const scriptKey = op === "update" && plain.update !== undefined ? "update" : "create";
+    const script = plain[scriptKey] as string | undefined;
+    if (script !== undefined && script !== "") {
+      const secretScript = secretInputs.includes(scriptKey);
+      step.command = secretScript ? "[secret]" : script;
+      step.executed = true;
+      const previous = op === "update" ? prior?.outputs : undefined;
+      const r = await execute(ctx, args.type, plain, script, previous, urn);
+      record(step, r);
+      if (r.exitCode !== 0 || r.spawnError) {
+        let message = failureText(r, script, args.type === LOCAL_COMMAND ? "local" : "remote");
+        if (secretScript) message = message.split(quoteGo(script)).join("[secret]");
+        return failStep(ctx, step, op, message, fail);
+      }
+      outputs = { stdout: trimOne(r.stdout), stderr: trimOne(r.stderr) };
+    }
+  }
+  ctx.registered.set(urn, { urn, type: args.type, name: args.name, inputs: stored, secretInputs, outputs });
+  if (op === "replace" && prior && !deleteBeforeReplace) ctx.replacedOld.push(prior);
+  return { id, state: { ...echo, ...outputs } };
+}
+
+function failStep(
+  ctx: Ctx,
+  step: RunStep,
+  op: StepOp,
+  message: string,
+  fail: (m: string) => void,
+): never {
+  step.error = message;
+  fail(`${step.urn}: ${message}`);
+  // Failed create records nothing; failed update/replace keeps the old state.
+  ctx.registered.set(step.urn, op === "create" ? "drop" : "keep-old");
+  throw new Error(message);
+}
+
+function record(step: RunStep, r: ExecResult): void {
+  step.exitCode = r.exitCode;
+  step.durationMs = r.durationMs;
+  step.stdout = trimOne(r.stdout);
+  step.stderr = trimOne(r.stderr);
+}
+
+/** @pulumi/command 1.2.1 (pulumi-command.md §3): only `triggers` replaces; any other input change updates. */
+function decide(type: string, prior: StoredResource | undefined, next: Record<string, unknown>): StepOp {
+  if (!prior) return "create";
+  if (!deepEqual(prior.inputs.triggers ?? null, next.triggers ?? null)) return "replace";
+  if (!deepEqual(omit(prior.inputs, "triggers"), omit(next, "triggers"))) return "update";
+  void type;
+  return "same";
+}
+
+async function sourcePath(source: unknown): Promise<{ path: string; display: string; cleanup(): void }> {
+  const s = source as { path?: Promise<string>; text?: Promise<string> };
+  if (s && s.path) {
+    const p = await s.path;
+    return { path: p, display: p, cleanup: () => undefined };
+  }
+  if (s && s.text !== undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-asset-"));
+    const file = path.join(dir, "asset");
+    fs.writeFileSync(file, await s.text, { mode: 0o600 });
+    return { path: file, display: "<StringAsset>", cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+  }
+  throw new Error("deployhooks/testing: CopyToRemote source must be a FileAsset, StringAsset or path FileArchive");
+}
+
+function execute(
+  ctx: Ctx,
+  type: string,
+  inputs: Record<string, unknown>,
+  script: string,
+  previous: { stdout?: string; stderr?: string } | undefined,
+  urn: string,
+): Promise<ExecResult> {
+  const sink = ctx.options.onOutput
+    ? (line: string, stream: "stdout" | "stderr") => ctx.options.onOutput!(line, stream, urn)
+    : undefined;
+  if (type === LOCAL_COMMAND) {
+    return runLocal({
+      command: script,
+      interpreter: inputs.interpreter as string[] | undefined,
+      dir: inputs.dir as string | undefined,
+      environment: inputs.environment as Record<string, string> | undefined,
+      stdin: inputs.stdin as string | undefined,
+      previous,
+      addPreviousOutputInEnv: inputs.addPreviousOutputInEnv as boolean | undefined,
+      baseEnv: ctx.options.env,
+      sink,
+    });
+  }
+  // Remote PULUMI_COMMAND_STDOUT/STDERR are only "optimistically" set by the provider and dropped by a
+  // default sshd: not sent here.
+  return runRemote({
+    connection: inputs.connection as Connection,
+    command: script,
+    environment: inputs.environment as Record<string, string> | undefined,
+    stdin: inputs.stdin as string | undefined,
+    sink,
+  });
+}
+
+/** Runs the stored `delete` of `res` (old connection, environment, outputs). Returns success. */
+async function runDelete(
+  ctx: Ctx,
+  res: StoredResource,
+  replaced: boolean,
+  fail: (m: string) => void,
+): Promise<boolean> {
+  const step: RunStep = { urn: res.urn, type: res.type, name: res.name, op: "delete", executed: false };
+  if (replaced) step.replaced = true;
+  ctx.steps.push(step);
+  if (ctx.preview || res.type === COPY_TO_REMOTE) return true;
+  let inputs: Record<string, unknown>;
+  try {
+    inputs = openInputs(res.inputs, ctx.keys);
+  } catch (e) {
+    step.error = errorText(e);
+    fail(`${res.urn}: ${step.error}`);
+    return false;
+  }
+  const script = inputs.delete as string | undefined;
+  if (script === undefined || script === "") return true;
+  const secretScript = res.secretInputs.includes("delete");
+  step.command = secretScript ? "[secret]" : script;
+  step.executed = true;
+  const r = await execute(ctx, res.type, inputs, script, res.outputs, res.urn);
+  record(step, r);
+  if (r.exitCode !== 0 || r.spawnError) {
+    let message = failureText(r, script, res.type === LOCAL_COMMAND ? "local" : "remote");
+    if (secretScript) message = message.split(quoteGo(script)).join("[secret]");
+    step.error = message;
+    fail(`${res.urn}: ${message}`);
+    return false;
+  }
+  return true;
+}
+
+const deletedUrns = new WeakMap<Ctx, Set<string>>();
+
+/** After the program: deletes of replaced (create-before-delete) and removed resources, reverse order. */
+async function runDeletes(ctx: Ctx, fail: (m: string) => void): Promise<void> {
+  const deleted = new Set<string>();
+  deletedUrns.set(ctx, deleted);
+  const queue: Array<{ res: StoredResource; index: number; replaced: boolean }> = [];
+  for (const res of ctx.replacedOld) queue.push({ res, index: ctx.old.get(res.urn)!.index, replaced: true });
+  for (const [urn, { res, index }] of ctx.old) {
+    if (!ctx.registered.has(urn)) queue.push({ res, index, replaced: false });
+  }
+  queue.sort((a, b) => b.index - a.index);
+  for (const item of queue) {
+    if (ctx.failed && !ctx.preview) break; // the engine starts no new step after a failure
+    if (ctx.preview && item.replaced) continue; // shown as the replace step
+    const ok = await runDelete(ctx, item.res, item.replaced, fail);
+    if (ok && !item.replaced) deleted.add(item.res.urn);
+  }
+}
+
+function nextState(ctx: Ctx, project: string, stack: string) {
+  const deleted = deletedUrns.get(ctx) ?? new Set<string>();
+  const resources: StoredResource[] = [];
+  for (const [urn, entry] of ctx.registered) {
+    if (entry === "drop") continue;
+    if (entry === "keep-old") {
+      const old = ctx.old.get(urn);
+      if (old) resources.push(old.res);
+      continue;
+    }
+    resources.push(entry);
+  }
+  for (const [urn, { res }] of ctx.old) {
+    if (!ctx.registered.has(urn) && !deleted.has(urn)) resources.push(res);
+  }
+  return { version: 1, generator: "deployhooks/testing" as const, project, stack, resources };
+}

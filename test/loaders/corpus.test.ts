@@ -284,4 +284,48 @@ describe("loaders: the shared corpus", function () {
     assert.deepEqual(cfg.apps.map((a) => a.name), ["api", "admin"]);
     assert.deepEqual(cfg.files, [path.join(CORPUS, "repos/Elastic-Suite__gally/.upsun/config.yaml")]);
   });
+  it("keeps scripts byte-exact (juice-shop `$`, gally trailing spaces, nango plain scalars at EOF, CC quirks)", () => {
+    const load = (f: string, profile?: LoaderProfile) => loadConfig(path.join(CORPUS, f), profile ? { profile } : {}).apps;
+    assert.equal(
+      load("repos/juice-shop__juice-shop/.platform/applications.yaml")[0].hooks[0].script,
+      "sed -i '' -e 's$data/juiceshop.sqlite$data/db/juiceshop.sqlite$' models/index.js\nnpm install --production --unsafe-perm\nnpm dedupe\nrm -rf frontend/node_modules\n",
+    );
+    assert.equal(
+      load("repos/Elastic-Suite__gally/.upsun/config.yaml")[0].hooks[0].script,
+      "composer dump-autoload --no-dev --classmap-authoritative\nbin/console --env=prod assets:install --no-debug        \n",
+    );
+    assert.deepEqual(load("repos/NangoHQ__nango/.platform/applications.yaml")[0].hooks.map((h) => h.script), ["yarn install", "yarn db:setup"]);
+    assert.equal(load("repos/FlowiseAI__Flowise/.upsun/config.yaml")[0].hooks[1].script, "set -eux\n# echo 'Put your deploy command here'\n");
+    assert.equal(load("clevercloud-snippets/CleverCloud__documentation__content__doc__develop__build-hooks.md.L42-42.extract.env")[0].hooks[0].script, 'echo "it works!"');
+    assert.equal(
+      load("clevercloud-snippets/CleverCloud__documentation__content__guides__docs.md.L65-75.extract.env")[0].hooks[0].script,
+      "cd src/backend && pip install pip-tools && pip-compile pyproject.toml &&\npip-sync requirements.txt",
+    );
+    assert.equal(load("clevercloud-snippets/nuxt__nuxt.com__content__3.deploy__clever-cloud.md.node-bun.extract.env")[0].hooks[0].script, "npm i -g bun && bun install && bun run build ");
+    assert.equal(load("clevercloud-snippets/nuxt__nuxt.com__content__3.deploy__clever-cloud.md.static-yarn.extract.env")[0].hooks[1].script, "npx nuxi generate");
+    assert.equal(load("clevercloud-snippets/wey-yu__hello-demo-nuxt__README.md.deploy.extract.sh", "cleverCloud")[0].hooks[0].script, "npm run build");
+    assert.equal(load("clevercloud-snippets/DoctorC137__NextCloud-on-CleverCloud__README.md.L174-187.extract.sh", "cleverCloud")[0].variables[3].value, "/");
+  });
+
+  it("stringifies variables.env like the platform and keeps the rest of variables in config", () => {
+    const [app] = loadConfig(path.join(CORPUS, "repos/platformsh-templates__magentoCE24/.upsun/config.yaml")).apps;
+    assert.deepEqual(app.variables.slice(0, 3).map((v) => [v.name, v.value, v.visibility, v.origin?.key]), [
+      ["NVM_VERSION", "master", "both", "variables.env.NVM_VERSION"],
+      ["NODE_VERSION", "20", "both", "variables.env.NODE_VERSION"],
+      ["MAGENTO_DC_INDEXER__USE_APPLICATION_LOCK", "true", "both", "variables.env.MAGENTO_DC_INDEXER__USE_APPLICATION_LOCK"],
+    ]);
+    assert.deepEqual(app.config.variables, { php: { memory_limit: "512M" } });
+    const [sf] = loadConfig(path.join(CORPUS, "repos/platformsh-templates__symfony5/.platform.app.yaml")).apps;
+    assert.deepEqual(sf.variables.map((v) => [v.name, v.value, v.origin?.line]), [["APP_ENV", "prod", 20], ["APP_DEBUG", "0", 21]]);
+    assert.equal(sf.config.variables, undefined);
+    assert.equal("hooks" in sf.config || "name" in sf.config, false);
+  });
+
+  it("legacy clevercloud/php.json warns about hooks.postDeploy", () => {
+    const file = path.join(CORPUS, "repos/jeremyb__techmeetups/clevercloud/php.json");
+    const cfg = loadConfig(file);
+    assert.deepEqual(cfg.apps[0].hooks, [{ name: "runSucceeded", script: "./clevercloud/postDeploy.sh", origin: { file, line: 6, key: "hooks.postDeploy" } }]);
+    assert.deepEqual(cfg.apps[0].config, { runtime: "php" });
+    assert.deepEqual(cfg.warnings, [`${file}:6: hooks.postDeploy is deprecated; it runs as CC_RUN_SUCCEEDED_HOOK`]);
+  });
 });

@@ -1,0 +1,370 @@
+/**
+ * The `code` fingerprint of an application source tree (SPEC §3: files, modes, paths; ignored files
+ * and the platform configuration files left out).
+ *
+ * Definition (stable: changing it reruns every code hook of every user):
+ * - Entries are regular files and symbolic links. A symlink is recorded as itself (mode `l`, its
+ *   target text) and never followed, so a link pointing outside the tree cannot pull foreign files
+ *   into the fingerprint and a dangling link is fine. Sockets, FIFOs and devices are skipped;
+ *   directories appear only through the paths of their entries (an empty directory is not part of
+ *   the fingerprint, as in git).
+ * - Paths are POSIX, relative to `root`, sorted by Unicode code point.
+ * - Mode is `x` when the owner-executable bit (0o100) is set (git's rule), else `-`; `l` for links.
+ * - The digest of an entry (`files[path]`) is `sha256:` + sha256(`<mode>\0<content>`) — content for
+ *   files, link target for links — so it changes with the content and with the executable bit.
+ * - `fingerprint` = `sha256:` + sha256 over the lines `<path>\0<mode>\0<digest>\n` in path order.
+ *
+ * Left out: anything matched by `.gitignore` or `.deployhooksignore` files at any level (git
+ * semantics: patterns relative to the directory holding the file, deeper files take precedence,
+ * `!negation`, a directory that is ignored is not entered, so nothing below it can be re-included;
+ * `.deployhooksignore` patterns come after `.gitignore` ones of the same directory). Matching is
+ * case-sensitive (git's default on Linux). Global excludes (`core.excludesFile`,
+ * `.git/info/exclude`) are not read: the fingerprint must not depend on the machine. Always left
+ * out, whatever the ignore files say: VCS folders (`.git`, `.hg`, `.svn`, at any level),
+ * `.platform.app.yaml` at any level, `.platform/` and `.upsun/` at the root, `clevercloud/*.json`
+ * at the root (the platform configuration, classified key by key as `build`/`runtime`), and the
+ * stat cache file itself when it lies inside the tree. Extra globs: `options.exclude`.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import ignore, { type Ignore } from "ignore";
+import picomatch from "picomatch";
+import { compareCodePoints, sha256 } from "./digest";
+import { rawLstat, type RawStat } from "./fastLstat";
+import { hashFiles, type EntryMode, type HashJob } from "./hashFiles";
+import { digestAt, isRacy, loadStatCache, NUMS_PER_ENTRY, saveStatCache, type StatCacheData } from "./statCache";
+
+export type { EntryMode } from "./hashFiles";
+
+export interface FingerprintTreeOptions {
+  /**
+   * Stat cache file (created if missing, rewritten atomically when anything changed). Entries whose
+   * lstat (size, mtime, ctime, inode, st_mode) matches and whose mtime is not within 2 s of the
+   * previous scan are not read again. Format: see `statCache.ts`.
+   */
+  cacheFile?: string;
+  /**
+   * Extra globs (picomatch, `dot: true`) matched against the relative POSIX path of every file,
+   * link and directory; a matching directory is not entered. `node_modules` prunes only the root
+   * one, `**\/node_modules` every one; `**\/*.log` every log file.
+   */
+  exclude?: string[];
+  /** Threads used to hash (default: `os.availableParallelism()`). */
+  threads?: number;
+}
+
+export interface TreeFingerprint {
+  /** `sha256:<hex>` of the whole tree (definition above). */
+  fingerprint: string;
+  /** Relative POSIX path → entry digest `sha256:<hex>` (covers content and executable bit). */
+  files: Record<string, string>;
+  /** Relative POSIX path → `-` (regular), `x` (executable), `l` (symlink). */
+  modes: Record<string, EntryMode>;
+  /** Number of entries (files and symlinks). */
+  fileCount: number;
+  /** Total size of the entries in bytes (lstat sizes). */
+  bytes: number;
+  /** What this run did (not part of the fingerprint). */
+  stats: {
+    /** Entries read and hashed in this run. */
+    hashed: number;
+    hashedBytes: number;
+    /** Entries taken from the stat cache. */
+    cached: number;
+    /** Entries whose stat matched the cache but were rehashed because they were racily clean. */
+    racy: number;
+    /** Whether the cache file was (re)written. */
+    cacheWritten: boolean;
+    seconds: number;
+  };
+}
+
+const VCS_DIRS = new Set([".git", ".hg", ".svn"]);
+const IGNORE_FILES = [".gitignore", ".deployhooksignore"];
+const HAS_SURROGATE = /[\ud800-\udfff]/;
+
+interface Level {
+  base: string;
+  test: (p: string) => { ignored: boolean; unignored: boolean };
+}
+
+/** The walk's output, as parallel arrays (no object per entry: 20,000 of them cost GC time). */
+interface Walked {
+  rels: string[];
+  abss: string[];
+  modes: EntryMode[];
+  /** `NUMS_PER_ENTRY` numbers per entry: size, mtimeMs, ctimeMs, ino, st_mode. */
+  nums: Float64Array;
+}
+
+/** Fingerprint of the source tree at `root` (see the module documentation). */
+export async function fingerprintTree(root: string, options: FingerprintTreeOptions = {}): Promise<TreeFingerprint> {
+  const started = process.hrtime.bigint();
+  const scanStart = Date.now();
+  const absRoot = path.resolve(root);
+  const rootStat = fs.statSync(absRoot);
+  if (!rootStat.isDirectory()) throw new Error(`fingerprintTree: ${absRoot} is not a directory`);
+
+  const cacheFile = options.cacheFile ? path.resolve(options.cacheFile) : undefined;
+  let cacheRel: string | undefined;
+  if (cacheFile) {
+    const r = path.relative(absRoot, cacheFile);
+    if (r && !r.startsWith("..") && !path.isAbsolute(r)) cacheRel = r.split(path.sep).join("/");
+  }
+  const excluded =
+    options.exclude && options.exclude.length > 0 ? picomatch(options.exclude, { dot: true }) : undefined;
+
+  const w = walk(absRoot, cacheRel, excluded);
+  const cache = cacheFile ? loadStatCache(cacheFile, absRoot) : undefined;
+  const { rels, abss, modes: modeList, nums } = w;
+  const n = rels.length;
+
+  // Match against the cache.
+  const digests: string[] = new Array<string>(n);
+  const jobs: HashJob[] = [];
+  const jobIndex: number[] = [];
+  let racy = 0;
+  let bytes = 0;
+  let hashedBytes = 0;
+  let cacheIndex: Map<string, number> | undefined;
+  for (let i = 0; i < n; i++) {
+    const o = i * NUMS_PER_ENTRY;
+    const size = nums[o];
+    bytes += size;
+    if (cache) {
+      // Fast path: same position in both sorted lists; else a map lookup (built on first need).
+      let ci: number | undefined = i;
+      if (cache.paths[i] !== rels[i]) {
+        if (!cacheIndex) {
+          cacheIndex = new Map();
+          for (let k = 0; k < cache.paths.length; k++) cacheIndex.set(cache.paths[k], k);
+        }
+        ci = cacheIndex.get(rels[i]);
+      }
+      if (ci !== undefined) {
+        const c = ci * NUMS_PER_ENTRY;
+        const cn = cache.nums;
+        if (
+          cn[c] === size &&
+          cn[c + 1] === nums[o + 1] &&
+          cn[c + 2] === nums[o + 2] &&
+          cn[c + 3] === nums[o + 3] &&
+          cn[c + 4] === nums[o + 4]
+        ) {
+          if (!isRacy(nums[o + 1], cache.writtenAt)) {
+            digests[i] = digestAt(cache, ci);
+            continue;
+          }
+          racy++;
+        }
+      }
+    }
+    jobs.push({ abs: abss[i], mode: modeList[i], size });
+    jobIndex.push(i);
+    hashedBytes += size;
+  }
+
+  if (jobs.length > 0) {
+    const raw = await hashFiles(jobs, { threads: options.threads });
+    for (let k = 0; k < jobs.length; k++) {
+      digests[jobIndex[k]] = "sha256:" + raw.toString("hex", k * 32, k * 32 + 32);
+    }
+  }
+
+  // Result and tree digest.
+  const files: Record<string, string> = {};
+  const modes: Record<string, EntryMode> = {};
+  const lines: string[] = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const rel = rels[i];
+    files[rel] = digests[i];
+    modes[rel] = modeList[i];
+    lines[i] = rel + "\0" + modeList[i] + "\0" + digests[i] + "\n";
+  }
+  const fingerprint = sha256(lines.join(""));
+
+  let cacheWritten = false;
+  if (cacheFile && (jobs.length > 0 || !cache || cache.paths.length !== n)) {
+    const data: StatCacheData = {
+      root: absRoot,
+      writtenAt: scanStart,
+      paths: rels,
+      nums: nums.subarray(0, n * NUMS_PER_ENTRY),
+      digests: digests.join(""),
+    };
+    saveStatCache(cacheFile, data);
+    cacheWritten = true;
+  }
+
+  return {
+    fingerprint,
+    files,
+    modes,
+    fileCount: n,
+    bytes,
+    stats: {
+      hashed: jobs.length,
+      hashedBytes,
+      cached: n - jobs.length,
+      racy,
+      cacheWritten,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    },
+  };
+}
+
+/** Walks the tree synchronously; entries come out already in code-point order of their paths. */
+function walk(
+  absRoot: string,
+  cacheRel: string | undefined,
+  excluded: ((p: string) => boolean) | undefined,
+): Walked {
+  const rels: string[] = [];
+  const abss: string[] = [];
+  const modes: EntryMode[] = [];
+  let nums = new Float64Array(4096 * NUMS_PER_ENTRY);
+  let count = 0;
+  const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
+  const levels: Level[] = [];
+
+  const visit = (absDir: string, prefix: string): void => {
+    const dirents = fs.readdirSync(absDir, { withFileTypes: true });
+    let pushed = false;
+    for (const d of dirents) {
+      if ((d.name !== ".gitignore" && d.name !== ".deployhooksignore") || d.isDirectory()) continue;
+      pushed = true;
+    }
+    if (pushed) {
+      const ig = ignore({ ignorecase: false });
+      for (const name of IGNORE_FILES) {
+        try {
+          ig.add(fs.readFileSync(path.join(absDir, name), "utf8"));
+        } catch {
+          // missing, or e.g. a dangling symlink named .gitignore
+        }
+      }
+      levels.push({ base: prefix, test: ruleTester(ig) });
+    }
+
+    // Sort by name, with "/" appended to directories: this makes the depth-first walk produce the
+    // global code-point order of full paths ("a-b" < "a/c" because "-" < "/").
+    const m = dirents.length;
+    const keys: string[] = new Array<string>(m);
+    let surrogates = false;
+    for (let i = 0; i < m; i++) {
+      const d = dirents[i];
+      keys[i] = d.isDirectory() ? d.name + "/" : d.name;
+      if (!surrogates && HAS_SURROGATE.test(keys[i])) surrogates = true;
+    }
+    const order = keys.map((_, i) => i);
+    if (surrogates) order.sort((a, b) => compareCodePoints(keys[a], keys[b]));
+    else order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+
+    for (const idx of order) {
+      const d = dirents[idx];
+      const name = d.name;
+      const isDir = d.isDirectory();
+      if (VCS_DIRS.has(name) || name === ".platform.app.yaml") continue;
+      if (prefix === "") {
+        if (name === ".platform" || name === ".upsun") continue;
+      } else if (prefix === "clevercloud/" && !isDir && name.endsWith(".json")) {
+        continue;
+      }
+      const rel = prefix + name;
+      if (cacheRel !== undefined && (rel === cacheRel || rel.startsWith(cacheRel + "."))) continue;
+      if (excluded && excluded(rel)) continue;
+      if (levels.length > 0 && isIgnored(levels, rel, isDir)) continue;
+      const abs = absDir + "/" + name;
+      if (isDir) {
+        visit(abs, rel + "/");
+        continue;
+      }
+      if (!d.isFile() && !d.isSymbolicLink()) continue;
+      if (!rawLstat(abs, st, absRoot)) continue; // vanished during the walk
+      const type = st.mode & 0o170000;
+      let mode: EntryMode;
+      if (type === 0o120000) mode = "l";
+      else if (type === 0o100000) mode = st.mode & 0o100 ? "x" : "-";
+      else continue;
+      if ((count + 1) * NUMS_PER_ENTRY > nums.length) {
+        const bigger = new Float64Array(nums.length * 2);
+        bigger.set(nums);
+        nums = bigger;
+      }
+      const o = count * NUMS_PER_ENTRY;
+      nums[o] = st.size;
+      nums[o + 1] = st.mtimeMs;
+      nums[o + 2] = st.ctimeMs;
+      nums[o + 3] = st.ino;
+      nums[o + 4] = st.mode;
+      rels.push(rel);
+      abss.push(abs);
+      modes.push(mode);
+      count++;
+    }
+    if (pushed) levels.pop();
+  };
+
+  visit(absRoot, "");
+  return { rels, abss, modes, nums: nums.subarray(0, count * NUMS_PER_ENTRY) };
+}
+
+interface TestResult {
+  ignored: boolean;
+  unignored: boolean;
+}
+type RulesTest = (p: string) => TestResult;
+
+/**
+ * What the rules of ONE ignore file say about one path, without re-checking its parent
+ * directories. Git checks each path against the patterns only; whether a parent directory is
+ * excluded is settled by the walk (an excluded directory is never entered). The public
+ * `Ignore.test` also re-tests every parent against the same file, which is both slower (a cache
+ * entry per path) and wrong when a deeper file re-includes a directory that a shallower file
+ * excludes. `ignore` 7 keeps the rule-only test as `_rules.test(path, "regex")`; it is used after
+ * a probe shows it behaves as expected, else the public `test`.
+ */
+function ruleTester(ig: Ignore): RulesTest {
+  if (rulesOnlyWorks === undefined) rulesOnlyWorks = probeRulesOnly();
+  const rules = (ig as unknown as { _rules?: { test?: (p: string, mode: string) => TestResult } })._rules;
+  if (rulesOnlyWorks && rules && typeof rules.test === "function") {
+    const t = rules.test.bind(rules);
+    return (p) => t(p, "regex");
+  }
+  return (p) => ig.test(p);
+}
+
+let rulesOnlyWorks: boolean | undefined;
+function probeRulesOnly(): boolean {
+  try {
+    const ig = ignore({ ignorecase: false }).add(["*.x", "!keep.x", "d/", "/anchored"]);
+    const rules = (ig as unknown as { _rules?: { test?: (p: string, mode: string) => TestResult } })._rules;
+    if (!rules || typeof rules.test !== "function") return false;
+    const t = (p: string) => rules.test!.call(rules, p, "regex");
+    return (
+      t("a/b.x").ignored &&
+      t("keep.x").unignored &&
+      !t("keep.x").ignored &&
+      t("q/d/").ignored &&
+      !t("q/d").ignored &&
+      t("anchored").ignored &&
+      !t("q/anchored").ignored &&
+      !t("B.X").ignored &&
+      !t("other").ignored &&
+      !t("other").unignored
+    );
+  } catch {
+    return false;
+  }
+}
+
+/** Deepest ignore file with an opinion decides (git precedence); within a file the last match wins. */
+function isIgnored(levels: Level[], rel: string, isDir: boolean): boolean {
+  for (let k = levels.length - 1; k >= 0; k--) {
+    const lv = levels[k];
+    const r = lv.test(rel.slice(lv.base.length) + (isDir ? "/" : ""));
+    if (r.ignored) return true;
+    if (r.unignored) return false;
+  }
+  return false;
+}

@@ -13,6 +13,13 @@ if (fs.existsSync(source)) {
 } else {
   entry = path.join(__dirname, "..", "dist", "cli", "main.js");
 }
-require(entry)
-  .main(process.argv.slice(2))
-  .then((code) => process.exit(code));
+let cli;
+try {
+  cli = require(entry);
+} catch (e) {
+  // A broken installation is an internal error (exit 1), never a stack trace on the user's screen.
+  process.stderr.write(`deployhooks: internal error: ${e && e.message ? e.message.split("\n")[0] : e}\n`);
+  if (process.env.DEPLOYHOOKS_DEBUG) process.stderr.write(`${e && e.stack}\n`);
+  process.exit(1);
+}
+cli.main(process.argv.slice(2)).then((code) => process.exit(code));

@@ -287,14 +287,16 @@ async function handleResource(
   if (!TRACKED.has(args.type)) return { id, state: args.inputs as Record<string, unknown> };
   if (ctx.registered.has(urn)) throw new Error(`duplicate resource URN ${urn}`);
   ctx.registered.set(urn, "keep-old");
+  // Push synchronously: report order = registration order (op filled in below).
+  const step: RunStep = { urn, type: args.type, name: args.name, op: "create", executed: false };
+  ctx.steps.push(step);
 
   const normalized = (await normalize(args.inputs)) as Record<string, unknown>;
   const { stored, secretInputs } = sealInputs(normalized, ctx.keys, !ctx.preview);
   const plain = unwrapSecrets(args.inputs) as Record<string, unknown>;
   const prior = ctx.old.get(urn)?.res;
   const op = decide(args.type, prior, stored);
-  const step: RunStep = { urn, type: args.type, name: args.name, op, executed: false };
-  ctx.steps.push(step);
+  step.op = op;
   const echo = args.inputs as Record<string, unknown>;
 
   if (op === "same") {

@@ -1,0 +1,198 @@
+/**
+ * The `activate` step: switch `current` to the release atomically (a fresh relative symlink
+ * `releases/<id>` renamed over `current` with `mv -T`), then (re)start the app:
+ * - built-in minimal supervisor (`start`): stop the previous process group recorded in
+ *   `.deployhooks/app.pid` (`<pid> <starttime>`; the start time guards against pid reuse) with TERM,
+ *   then KILL after the grace period; start `setsid nohup bash -c <start>` in `current` with the
+ *   runtime variables (+ PORT), stdin /dev/null, output to `logs/app.log`, lock fd closed, so the
+ *   SSH channel closes; check it is still alive after `startCheckSeconds`. It does not restart a
+ *   crashed app: use `restartCommand` with systemd (or similar) for that.
+ * - or a user `restartCommand` (e.g. `sudo systemctl restart app`), run like a hook (`step:restart`,
+ *   abort, logged, in history).
+ * Finally old releases beyond `keepReleases` are pruned (never the new one).
+ */
+import type { ProfileName } from "../model/app";
+import { ConfigError } from "../model/configError";
+import { bash } from "./bashTemplate";
+import { platformVariables, renderEnvFunction } from "./env";
+import { RenderedStep, toCommand } from "./invoke";
+import { appLayout, AppTarget } from "./layout";
+import { MARKER_PREFIX as M } from "./messages";
+import { CommonStepOptions, renderProgram } from "./program";
+import { assertInteger, shellQuote } from "./quote";
+import { renderRun, RUN_BASH } from "./run";
+import { normalizeSecretNames } from "./secrets";
+import type { InstanceInfo, ProcessVariables } from "./wrapper";
+
+export const RESTART_LABEL = "step:restart";
+
+/** The built-in supervisor's settings. */
+export interface StartOptions {
+  /** Shell text that runs the app in the foreground (`node server.js`). */
+  command: string;
+  /** Exported as PORT. */
+  port?: number;
+  /** Seconds between TERM and KILL when stopping the previous process group. Default 10. */
+  stopGraceSeconds?: number;
+  /** Seconds after the start at which the app must still be running. Default 1. */
+  startCheckSeconds?: number;
+}
+
+export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, ProcessVariables {
+  target: AppTarget;
+  profile: ProfileName;
+  releaseId: string;
+  /** Built-in supervisor. Exclusive with restartCommand; neither = only switch `current`. */
+  start?: StartOptions;
+  /** Your own restart (systemd, …), run in `current` with the runtime variables. */
+  restartCommand?: string;
+  /** Default 300. */
+  restartTimeoutSeconds?: number;
+  /** Releases kept on the host, including the new one; 0 = never prune. Default 5. */
+  keepReleases?: number;
+}
+
+/** Bash: group liveness, switch, stop, start, prune. */
+export const SUPERVISOR_BASH = bash`
+dh_stat() {
+  local s
+  IFS= read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+  s=@{s##*) }
+  read -r -a dh_statf <<<"$s"
+}
+dh_group_alive() {
+  local f p
+  for f in /proc/[0-9]*; do
+    p=@{f#/proc/}
+    dh_stat "$p" || continue
+    [ "@{dh_statf[2]:-}" = "$1" ] && [ "@{dh_statf[0]:-}" != Z ] && return 0
+  done
+  return 1
+}
+dh_switch() {
+  local prev tmp="$DH_APP/.current.tmp-$$"
+  prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
+  rm -f -- "$tmp"
+  ln -s -- "releases/$DH_RELEASE" "$tmp" || dh_fail 73 "cannot create a symlink in $DH_APP"
+  mv -T -- "$tmp" "$DH_APP/current" || dh_fail 73 "cannot switch $DH_APP/current"
+  printf '${M}activate release=%s previous=%s\n' "$DH_RELEASE" "@{prev#releases/}"
+}
+dh_stop_app() {
+  local pid= start= i
+  [ -f "$DH_PIDFILE" ] || return 0
+  read -r pid start <"$DH_PIDFILE"
+  rm -f -- "$DH_PIDFILE"
+  [[ $pid =~ ^[0-9]+$ ]] || return 0
+  if dh_stat "$pid" && [ "@{dh_statf[19]:-}" != "$start" ]; then
+    dh_say "pid $pid is no longer the app started by deployhooks; not stopping it"
+    return 0
+  fi
+  dh_group_alive "$pid" || return 0
+  kill -TERM -- "-$pid" 2>/dev/null
+  for ((i = 0; i < DH_GRACE * 5; i++)); do
+    dh_group_alive "$pid" || break
+    sleep 0.2
+  done
+  if dh_group_alive "$pid"; then
+    dh_say "the previous app (process group $pid) was still running $DH_GRACE s after TERM; sending KILL"
+    kill -KILL -- "-$pid" 2>/dev/null
+  fi
+  printf '${M}stopped pid=%s\n' "$pid"
+}
+dh_start_app() {
+  local pid
+  (
+    cd -- "$DH_APP/current" || exit 1
+    dh_env
+    exec setsid nohup bash -c "$DH_START_CMD" deployhooks-app
+  ) </dev/null >>"$DH_APP/logs/app.log" 2>&1 9>&- &
+  pid=$!
+  disown "$pid" 2>/dev/null
+  dh_stat "$pid" || dh_statf=()
+  printf '%s %s\n' "$pid" "@{dh_statf[19]:-}" >"$DH_PIDFILE" || dh_fail 73 "cannot write $DH_PIDFILE"
+  sleep "$DH_START_CHECK"
+  if ! dh_group_alive "$pid"; then
+    tail -n "$DH_TAIL_LINES" -- "$DH_APP/logs/app.log" 2>/dev/null | cut -c "1-$DH_TAIL_WIDTH" | sed 's/^/| /'
+    dh_fail 1 "the app exited within $DH_START_CHECK s of its start; see $DH_APP/logs/app.log"
+  fi
+  printf '${M}started pid=%s\n' "$pid"
+}
+dh_prune() {
+  local keep=$1 n=0 f id
+  [ "$keep" -gt 0 ] || return 0
+  for f in $(ls -1t -- "$DH_STATE/releases/"*.ok 2>/dev/null); do
+    id=@{f##*/}
+    id=@{id%.ok}
+    [ "$id" = "$DH_RELEASE" ] && continue
+    n=$((n + 1))
+    [ "$n" -lt "$keep" ] && continue
+    chmod -R u+w -- "$DH_APP/releases/$id" 2>/dev/null
+    rm -rf -- "$DH_APP/releases/$id" && rm -f -- "$f" "$DH_STATE/releases/$id.sealed" "$DH_STATE/hooks/$id-"*.sh
+    printf '${M}pruned release=%s\n' "$id"
+  done
+}
+`;
+
+/** The `activate` step. */
+export function renderActivateStep(input: ActivateStepInput): RenderedStep {
+  if (input.start && input.restartCommand !== undefined) {
+    throw new ConfigError("give either start or restartCommand, not both", { path: "restartCommand" });
+  }
+  const layout = appLayout(input.target);
+  const secretNames = normalizeSecretNames(input.secretNames);
+  const keep = input.keepReleases ?? 5;
+  assertInteger(keep, 0, 1000, "keepReleases");
+  const variables = { ...(input.variables ?? {}) };
+  const start = input.start;
+  if (start?.port !== undefined) {
+    assertInteger(start.port, 1, 65535, "start.port");
+    variables.PORT = String(start.port);
+  }
+  const grace = start?.stopGraceSeconds ?? 10;
+  assertInteger(grace, 0, 3600, "start.stopGraceSeconds");
+  const check = start?.startCheckSeconds ?? 1;
+  assertInteger(check, 0, 600, "start.startCheckSeconds");
+  const env = renderEnvFunction(
+    "dh_env",
+    variables,
+    secretNames,
+    platformVariables({ ...input, appDir: layout.current, buildPhase: false }),
+  );
+  let restart: string[] = [];
+  if (start) {
+    restart = [`DH_START_CMD=${shellQuote(start.command, "start.command")}`, "dh_stop_app", "dh_start_app"];
+  } else if (input.restartCommand !== undefined) {
+    restart = [
+      renderRun({
+        label: RESTART_LABEL,
+        script: input.restartCommand,
+        cwd: layout.current,
+        timeoutSeconds: input.restartTimeoutSeconds ?? 300,
+        failure: "abort",
+        fingerprint: "",
+        envFunction: "dh_env",
+        abortNote: "",
+      }),
+      'dh_status=$?; [ "$dh_status" -eq 0 ] || exit "$dh_status"',
+    ];
+  }
+  const main = [
+    env,
+    `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
+    `DH_GRACE=${grace}`,
+    `DH_START_CHECK=${check}`,
+    "dh_require_release",
+    "dh_switch",
+    ...restart,
+    `dh_prune ${keep}`,
+    "exit 0",
+  ].join("\n");
+  const program = renderProgram({
+    ...input,
+    step: "activate",
+    secretNames,
+    libraries: [SUPERVISOR_BASH, ...(input.restartCommand !== undefined ? [RUN_BASH] : [])],
+    main,
+  });
+  return { command: toCommand(program), program, secretNames };
+}

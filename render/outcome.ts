@@ -1,0 +1,101 @@
+/**
+ * The `outcome` step, after activation: is the new release up?
+ * - With `health`, an HTTP check (health.ts); without it, the built-in supervisor's process must
+ *   still be alive (when there is one), else the start is taken as succeeded.
+ * - Clever Cloud: healthy → run `runSucceeded` (warn policy by default) and exit 0; unhealthy → run
+ *   `runFailed` (warn policy by default), then exit 1: the deployment fails.
+ * - Upsun / custom health check only: unhealthy → exit 1 unless `failOnUnhealthy: false`.
+ * Hooks run in `<app>/current` with the runtime variables.
+ */
+import type { ProfileName } from "../model/app";
+import { bash } from "./bashTemplate";
+import { platformVariables, renderEnvFunction } from "./env";
+import { RenderedStep, toCommand } from "./invoke";
+import { appLayout, AppTarget } from "./layout";
+import { MARKER_PREFIX as M } from "./messages";
+import { renderHealthCall, HEALTH_BASH, HealthCheck } from "./health";
+import { CommonStepOptions, renderProgram } from "./program";
+import { shellQuote } from "./quote";
+import { renderRun, RUN_BASH } from "./run";
+import { normalizeSecretNames } from "./secrets";
+import type { InstanceInfo, ProcessVariables, WrappedHook } from "./wrapper";
+import { SUPERVISOR_BASH } from "./activate";
+
+export interface OutcomeStepInput extends CommonStepOptions, InstanceInfo, ProcessVariables {
+  target: AppTarget;
+  profile: ProfileName;
+  releaseId: string;
+  health?: HealthCheck;
+  /** Run when the app is healthy (Clever Cloud `runSucceeded`). */
+  succeeded?: WrappedHook;
+  /** Run when it is not (Clever Cloud `runFailed`); the step then fails. */
+  failed?: WrappedHook;
+  /** Exit non-zero when unhealthy. Default true. */
+  failOnUnhealthy?: boolean;
+  fingerprint?: string;
+}
+
+const LIVENESS_BASH = bash`
+dh_alive() {
+  local pid= start=
+  if [ ! -f "$DH_PIDFILE" ]; then
+    printf '${M}health status=ok check=none\n'
+    return 0
+  fi
+  read -r pid start <"$DH_PIDFILE"
+  if [[ $pid =~ ^[0-9]+$ ]] && dh_group_alive "$pid"; then
+    printf '${M}health status=ok check=process pid=%s\n' "$pid"
+    return 0
+  fi
+  printf '${M}health status=failed check=process pid=%s\n' "$pid"
+  dh_say "the app started by deployhooks (pid $pid) is not running; see $DH_APP/logs/app.log"
+  return 1
+}
+`;
+
+/** The `outcome` step. */
+export function renderOutcomeStep(input: OutcomeStepInput): RenderedStep {
+  const layout = appLayout(input.target);
+  const secretNames = normalizeSecretNames(input.secretNames);
+  const env = renderEnvFunction(
+    "dh_env",
+    input.variables ?? {},
+    secretNames,
+    platformVariables({ ...input, appDir: layout.current, buildPhase: false }),
+  );
+  const run = (hook: WrappedHook): string =>
+    renderRun({
+      label: hook.name,
+      script: hook.script,
+      cwd: layout.current,
+      timeoutSeconds: hook.timeoutSeconds,
+      failure: hook.failure,
+      fingerprint: input.fingerprint ?? "",
+      envFunction: "dh_env",
+      abortNote: "",
+    });
+  const check = input.health ? renderHealthCall(input.health) : "dh_alive";
+  const failOnUnhealthy = input.failOnUnhealthy ?? true;
+  const unhealthy = input.failed
+    ? `the app failed its start or health check; ${input.failed.name} ran; the deployment fails`
+    : "the app failed its start or health check; the deployment fails";
+  const main = [
+    env,
+    `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
+    "dh_require_current",
+    `if ${check}; then`,
+    ...(input.succeeded ? [run(input.succeeded), "exit $?"] : ["exit 0"]),
+    "fi",
+    ...(input.failed ? [run(input.failed)] : []),
+    failOnUnhealthy ? `dh_fail 1 ${shellQuote(unhealthy)}` : "exit 0",
+  ].join("\n");
+  const hookLibs = input.succeeded || input.failed ? [RUN_BASH] : [];
+  const program = renderProgram({
+    ...input,
+    step: "outcome",
+    secretNames,
+    libraries: [SUPERVISOR_BASH, ...(input.health ? [HEALTH_BASH] : [LIVENESS_BASH]), ...hookLibs],
+    main,
+  });
+  return { command: toCommand(program), program, secretNames };
+}

@@ -1,18 +1,32 @@
 /**
- * Watch-scoped code fingerprints: a hook with `watch` globs depends only on the files that match
- * them, so e.g. a migrations hook reruns only when `migrations/**` changed.
+ * Watch-scoped code fingerprints: a hook with `watch: ["migrations/**"]` reruns on `code` only when
+ * a matching entry changed.
  *
- * Globs are picomatch globs relative to the app's source root, matched against POSIX relative
- * paths, dot files included (`dot: true`). Several globs are a union.
+ * Glob semantics: picomatch with `dot: true`, matched against the POSIX path of each entry relative
+ * to the app's source root (the keys of `TreeFingerprint.files`), never against absolute paths.
+ * `migrations/**` = everything under `migrations/` at the root; `**\/*.sql` = every `.sql` file at
+ * any depth; `*.php` = only root-level PHP files (`*` never crosses `/`); dot files match like any
+ * other. A leading `./` is removed. Only files and links are entries, so a pattern must reach them
+ * (`migrations` alone matches nothing: use `migrations/**`).
+ *
+ * The digest is sha256 over the sorted lines `<path>\0<digest>\n` of the matching entries, so it
+ * changes when a matching entry is added, removed, renamed, edited or chmod'ed, and only then.
+ * An empty match set has a stable digest of its own (sha256 of nothing).
  */
 import picomatch from "picomatch";
-import { digestValue } from "./digest";
+import { compareCodePoints, sha256 } from "./digest";
 
-/** Digest of the entries of `files` whose path matches one of `globs` (not empty). */
-export function scopedFingerprint(files: Record<string, string>, globs: readonly string[]): string {
-  if (globs.length === 0) throw new TypeError("scopedFingerprint needs at least one glob; use the whole-tree fingerprint");
-  const match = picomatch([...globs], { dot: true });
-  const selected: Record<string, string> = {};
-  for (const [path, digest] of Object.entries(files)) if (match(path)) selected[path] = digest;
-  return digestValue({ globs: [...globs], files: selected });
+export function scopedFingerprint(files: Record<string, string>, globs: string[]): string {
+  if (globs.length === 0) {
+    throw new TypeError("scopedFingerprint: globs must not be empty (use the whole-tree fingerprint)");
+  }
+  const isMatch = picomatch(
+    globs.map((g) => (g.startsWith("./") ? g.slice(2) : g)),
+    { dot: true },
+  );
+  const keys = Object.keys(files).filter((p) => isMatch(p));
+  keys.sort(compareCodePoints);
+  let text = "";
+  for (const k of keys) text += `${k}\0${files[k]}\n`;
+  return sha256(text);
 }

@@ -175,6 +175,9 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
   } catch (e) {
     fail(errorText(e));
   } finally {
+    // Rejections are reported after the microtask queue drains: let them reach our listener first.
+    await new Promise((r) => setTimeout(r, 0));
+    await new Promise((r) => setImmediate(r));
     process.removeListener("unhandledRejection", unhandled);
     for (const l of saved) process.on("unhandledRejection", l);
   }

@@ -31,15 +31,23 @@ export const CLEVER_HOOK_VARS: Readonly<Record<string, string>> = {
 /** The app name of every Clever Cloud config. */
 export const CLEVER_APP_NAME = "app";
 
-export const LEGACY_POST_DEPLOY_WARNING = "hooks.postDeploy is deprecated; it runs as CC_RUN_SUCCEEDED_HOOK";
+export const LEGACY_POST_DEPLOY_WARNING =
+  "hooks.postDeploy is deprecated; it runs as CC_RUN_SUCCEEDED_HOOK";
 
 /** Builds the app from assignments (in file order). */
-export function cleverAppFromAssignments(assignments: readonly EnvAssignment[], file: string, extraWarnings: string[] = []): AppSpec {
+export function cleverAppFromAssignments(
+  assignments: readonly EnvAssignment[],
+  file: string,
+  extraWarnings: string[] = [],
+): AppSpec {
   const warnings = [...extraWarnings];
   const merged = new Map<string, EnvAssignment>();
   for (const a of assignments) {
     const prev = merged.get(a.key);
-    if (prev) warnings.push(`${file}:${a.line}: ${a.key} is set again (first set on line ${prev.line}); the last value wins`);
+    if (prev)
+      warnings.push(
+        `${file}:${a.line}: ${a.key} is set again (first set on line ${prev.line}); the last value wins`,
+      );
     merged.set(a.key, a); // Map keeps the first insertion position
   }
   const hooks: HookInput[] = [];
@@ -47,14 +55,32 @@ export function cleverAppFromAssignments(assignments: readonly EnvAssignment[], 
   const hookVars = Object.keys(CLEVER_HOOK_VARS);
   for (const a of merged.values()) {
     if (Object.prototype.hasOwnProperty.call(CLEVER_HOOK_VARS, a.key)) {
-      hooks.push({ name: CLEVER_HOOK_VARS[a.key], script: a.value, origin: { file, line: a.line, key: a.key } });
+      hooks.push({
+        name: CLEVER_HOOK_VARS[a.key],
+        script: a.value,
+        origin: { file, line: a.line, key: a.key },
+      });
       continue;
     }
     const near = closestName(a.key, hookVars);
-    if (near) warnings.push(`${file}:${a.line}: ${a.key} is not a Clever Cloud hook (kept as a plain variable); did you mean ${near}?`);
+    if (near)
+      warnings.push(
+        `${file}:${a.line}: ${a.key} is not a Clever Cloud hook (kept as a plain variable); did you mean ${near}?`,
+      );
     variables.push({ name: a.key, value: a.value, origin: { file, line: a.line, key: a.key } });
   }
-  return parseAppSpec({ name: CLEVER_APP_NAME, profile: "cleverCloud", hooks, variables, config: {}, warnings, origin: { file } }, { file });
+  return parseAppSpec(
+    {
+      name: CLEVER_APP_NAME,
+      profile: "cleverCloud",
+      hooks,
+      variables,
+      config: {},
+      warnings,
+      origin: { file },
+    },
+    { file },
+  );
 }
 
 export interface CleverEnvOptions {
@@ -63,14 +89,23 @@ export interface CleverEnvOptions {
 }
 
 /** Parses a Clever Cloud env file or CLI script (see dotenv.ts for the syntax). */
-export function parseCleverEnv(text: string, file: string, options: CleverEnvOptions = {}): AppSpec {
+export function parseCleverEnv(
+  text: string,
+  file: string,
+  options: CleverEnvOptions = {},
+): AppSpec {
   const syntax = options.syntax ?? "auto";
   const cli = syntax === "cli" || (syntax === "auto" && looksLikeCleverCli(text));
   const assignments = cli ? parseCleverCliText(text, file) : parseEnvText(text, file);
   const warnings: string[] = [];
   if (cli) {
-    const aliases = [...new Set(assignments.map((a) => a.alias).filter((a): a is string => a !== undefined))];
-    if (aliases.length > 1) warnings.push(`${file}: variables set for several aliases (${aliases.join(", ")}) are merged into one app`);
+    const aliases = [
+      ...new Set(assignments.map((a) => a.alias).filter((a): a is string => a !== undefined)),
+    ];
+    if (aliases.length > 1)
+      warnings.push(
+        `${file}: variables set for several aliases (${aliases.join(", ")}) are merged into one app`,
+      );
   }
   return cleverAppFromAssignments(assignments, file, warnings);
 }
@@ -126,23 +161,50 @@ export function parseCleverCloudJson(text: string, file: string): AppSpec {
   const rawHooks = (data as Record<string, unknown>).hooks;
   if (rawHooks !== undefined && rawHooks !== null) {
     if (typeof rawHooks !== "object" || Array.isArray(rawHooks)) {
-      throw new ConfigError("hooks must be an object", { file, line: lines.get("hooks"), path: "hooks" });
+      throw new ConfigError("hooks must be an object", {
+        file,
+        line: lines.get("hooks"),
+        path: "hooks",
+      });
     }
     for (const [k, v] of Object.entries(rawHooks as Record<string, unknown>)) {
       const line = lines.get(`hooks.${k}`);
       if (k !== "postDeploy") {
         const s = closestName(k, ["postDeploy"], 4);
-        throw new ConfigError(`unknown legacy hook ${JSON.stringify(k)}${s ? `; did you mean ${s}?` : ""} (only postDeploy exists; use CC_*_HOOK variables)`, {
+        throw new ConfigError(
+          `unknown legacy hook ${JSON.stringify(k)}${s ? `; did you mean ${s}?` : ""} (only postDeploy exists; use CC_*_HOOK variables)`,
+          {
+            file,
+            line,
+            path: `hooks.${k}`,
+          },
+        );
+      }
+      if (typeof v !== "string")
+        throw new ConfigError("hooks.postDeploy must be a string (a command)", {
           file,
           line,
-          path: `hooks.${k}`,
+          path: "hooks.postDeploy",
         });
-      }
-      if (typeof v !== "string") throw new ConfigError("hooks.postDeploy must be a string (a command)", { file, line, path: "hooks.postDeploy" });
-      hooks.push({ name: "runSucceeded", script: v, origin: { file, line, key: "hooks.postDeploy" } });
+      hooks.push({
+        name: "runSucceeded",
+        script: v,
+        origin: { file, line, key: "hooks.postDeploy" },
+      });
       warnings.push(`${file}${line ? `:${line}` : ""}: ${LEGACY_POST_DEPLOY_WARNING}`);
     }
   }
   const runtime = path.basename(file).replace(/\.json$/i, "");
-  return parseAppSpec({ name: CLEVER_APP_NAME, profile: "cleverCloud", hooks, variables: [], config: { runtime }, warnings, origin: { file } }, { file });
+  return parseAppSpec(
+    {
+      name: CLEVER_APP_NAME,
+      profile: "cleverCloud",
+      hooks,
+      variables: [],
+      config: { runtime },
+      warnings,
+      origin: { file },
+    },
+    { file },
+  );
 }

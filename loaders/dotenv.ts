@@ -50,7 +50,11 @@ function lineAt(text: string, offset: number): number {
 
 function checkKey(key: string, file: string, line: number): void {
   if (!VAR_NAME.test(key)) {
-    throw new ConfigError(`${JSON.stringify(key)} is not a valid environment variable name`, { file, line, path: key });
+    throw new ConfigError(`${JSON.stringify(key)} is not a valid environment variable name`, {
+      file,
+      line,
+      path: key,
+    });
   }
 }
 
@@ -87,7 +91,10 @@ export function parseEnvText(text: string, file: string): EnvAssignment[] {
       let value = "";
       for (;;) {
         if (j >= n) {
-          throw new ConfigError(`unterminated ${q === '"' ? "double" : "single"} quote in the value of ${key}`, { file, line: startLine, path: key });
+          throw new ConfigError(
+            `unterminated ${q === '"' ? "double" : "single"} quote in the value of ${key}`,
+            { file, line: startLine, path: key },
+          );
         }
         const c = text[j];
         if (c === q) break;
@@ -104,13 +111,23 @@ export function parseEnvText(text: string, file: string): EnvAssignment[] {
       if (end < 0) end = n;
       const after = text.slice(j + 1, end).replace(/\r$/, "");
       if (!/^[ \t]*(#.*)?$/.test(after)) {
-        throw new ConfigError(`unexpected text after the closing quote of ${key}: ${JSON.stringify(after.trim())}`, { file, line, path: key });
+        throw new ConfigError(
+          `unexpected text after the closing quote of ${key}: ${JSON.stringify(after.trim())}`,
+          { file, line, path: key },
+        );
       }
       out.push({ key, value, line: startLine });
       i = end + 1;
       line++;
     } else {
-      out.push({ key, value: text.slice(valueStart, eol).replace(/\r$/, "").replace(/[ \t]+$/, ""), line: startLine });
+      out.push({
+        key,
+        value: text
+          .slice(valueStart, eol)
+          .replace(/\r$/, "")
+          .replace(/[ \t]+$/, ""),
+        line: startLine,
+      });
       i = eol + 1;
       line++;
     }
@@ -170,7 +187,11 @@ export function shellCommands(text: string, file: string): Word[][] {
       const openLine = line;
       let j = i + 1;
       for (;;) {
-        if (j >= n) throw new ConfigError(`unterminated ${c === '"' ? "double" : "single"} quote`, { file, line: openLine });
+        if (j >= n)
+          throw new ConfigError(`unterminated ${c === '"' ? "double" : "single"} quote`, {
+            file,
+            line: openLine,
+          });
         const d = text[j];
         if (d === c) break;
         if (d === "\n") line++;
@@ -205,7 +226,8 @@ export function parseCleverCliText(text: string, file: string): EnvAssignment[] 
     for (let k = 2; k < words.length; k++) {
       const w = words[k].text;
       if (ALIAS_FLAGS.has(w)) {
-        if (k + 1 >= words.length) throw new ConfigError(`${w} needs a value`, { file, line: words[k].line });
+        if (k + 1 >= words.length)
+          throw new ConfigError(`${w} needs a value`, { file, line: words[k].line });
         alias = words[++k].text;
       } else if (/^--(alias|app)=/.test(w)) {
         alias = w.slice(w.indexOf("=") + 1);
@@ -216,7 +238,10 @@ export function parseCleverCliText(text: string, file: string): EnvAssignment[] 
     if (positional.length === 0 || positional[0].text !== "set") continue;
     const line = words[0].line;
     if (positional.length !== 3) {
-      throw new ConfigError(`clever env set takes a name and one value, got ${positional.length - 1} word(s) (quote a value with spaces)`, { file, line });
+      throw new ConfigError(
+        `clever env set takes a name and one value, got ${positional.length - 1} word(s) (quote a value with spaces)`,
+        { file, line },
+      );
     }
     const key = positional[1].text;
     checkKey(key, file, line);

@@ -3,7 +3,14 @@ export { loadConfig, loadUpsunDirectory } from "./loadConfig";
 export type { LoadedConfig, LoadOptions, LoaderProfile } from "./loadConfig";
 export { parseUpsunYaml, readUpsunDocument, configRootFor, UPSUN_HOOK_KEYS } from "./upsun";
 export type { UpsunForm, UpsunParseOptions } from "./upsun";
-export { parseCleverEnv, parseCleverCloudJson, cleverAppFromAssignments, CLEVER_HOOK_VARS, CLEVER_APP_NAME, LEGACY_POST_DEPLOY_WARNING } from "./cleverCloud";
+export {
+  parseCleverEnv,
+  parseCleverCloudJson,
+  cleverAppFromAssignments,
+  CLEVER_HOOK_VARS,
+  CLEVER_APP_NAME,
+  LEGACY_POST_DEPLOY_WARNING,
+} from "./cleverCloud";
 export type { CleverEnvOptions } from "./cleverCloud";
 export { parseEnvText, parseCleverCliText, looksLikeCleverCli } from "./dotenv";
 export type { EnvAssignment } from "./dotenv";

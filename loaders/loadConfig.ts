@@ -73,7 +73,8 @@ export function loadUpsunDirectory(dir: string): LoadedConfig {
   } catch (e) {
     throw new ConfigError(`cannot read directory: ${(e as Error).message}`, { file: dir });
   }
-  if (names.length === 0) throw new ConfigError("no *.yaml files in the .upsun directory", { file: dir });
+  if (names.length === 0)
+    throw new ConfigError("no *.yaml files in the .upsun directory", { file: dir });
   const ctx = newContext(path.dirname(dir));
   const apps: AppSpec[] = [];
   for (const name of names) {
@@ -83,23 +84,34 @@ export function loadUpsunDirectory(dir: string): LoadedConfig {
     for (const app of readUpsunDocument(rootCursor(src), "upsun", ctx)) {
       const prev = apps.find((a) => a.name === app.name);
       if (prev) {
-        throw new ConfigError(`application ${JSON.stringify(app.name)} is defined twice: here and in ${prev.origin?.file}:${prev.origin?.line}`, {
-          file: app.origin?.file,
-          line: app.origin?.line,
-          path: `applications.${app.name}`,
-        });
+        throw new ConfigError(
+          `application ${JSON.stringify(app.name)} is defined twice: here and in ${prev.origin?.file}:${prev.origin?.line}`,
+          {
+            file: app.origin?.file,
+            line: app.origin?.line,
+            path: `applications.${app.name}`,
+          },
+        );
       }
       apps.push(app);
     }
   }
-  if (apps.length === 0) throw new ConfigError("no applications defined in any file of the .upsun directory", { file: dir });
+  if (apps.length === 0)
+    throw new ConfigError("no applications defined in any file of the .upsun directory", {
+      file: dir,
+    });
   return result("upsun", apps, ctx.files);
 }
 
 function loadYaml(file: string, form: UpsunForm): LoadedConfig {
   const base = path.basename(file);
   const parent = path.basename(path.dirname(file));
-  const root = base === ".platform.app.yaml" ? path.dirname(file) : parent === ".platform" || parent === ".upsun" ? path.dirname(path.dirname(file)) : path.dirname(file);
+  const root =
+    base === ".platform.app.yaml"
+      ? path.dirname(file)
+      : parent === ".platform" || parent === ".upsun"
+        ? path.dirname(path.dirname(file))
+        : path.dirname(file);
   const ctx = newContext(root);
   ctx.files.push(file);
   const apps = parseUpsunYaml(read(file), file, { form, context: ctx });
@@ -110,22 +122,43 @@ function loadYaml(file: string, form: UpsunForm): LoadedConfig {
 export function loadConfig(configPath: string, options: LoadOptions = {}): LoadedConfig {
   const p = configPath;
   if (isDir(p)) {
-    if (options.profile === "cleverCloud") throw new ConfigError("a directory is not a Clever Cloud configuration (give the env file)", { file: p });
+    if (options.profile === "cleverCloud")
+      throw new ConfigError("a directory is not a Clever Cloud configuration (give the env file)", {
+        file: p,
+      });
     if (path.basename(path.resolve(p)) === ".upsun") return loadUpsunDirectory(p);
     if (isDir(path.join(p, ".upsun"))) return loadUpsunDirectory(path.join(p, ".upsun"));
-    if (path.basename(path.resolve(p)) === ".platform" && fs.existsSync(path.join(p, "applications.yaml"))) return loadYaml(path.join(p, "applications.yaml"), "applications");
-    if (fs.existsSync(path.join(p, ".platform", "applications.yaml"))) return loadYaml(path.join(p, ".platform", "applications.yaml"), "applications");
-    if (fs.existsSync(path.join(p, ".platform.app.yaml"))) return loadYaml(path.join(p, ".platform.app.yaml"), "app");
-    throw new ConfigError("no .upsun/, .platform/applications.yaml or .platform.app.yaml in this directory", { file: p });
+    if (
+      path.basename(path.resolve(p)) === ".platform" &&
+      fs.existsSync(path.join(p, "applications.yaml"))
+    )
+      return loadYaml(path.join(p, "applications.yaml"), "applications");
+    if (fs.existsSync(path.join(p, ".platform", "applications.yaml")))
+      return loadYaml(path.join(p, ".platform", "applications.yaml"), "applications");
+    if (fs.existsSync(path.join(p, ".platform.app.yaml")))
+      return loadYaml(path.join(p, ".platform.app.yaml"), "app");
+    throw new ConfigError(
+      "no .upsun/, .platform/applications.yaml or .platform.app.yaml in this directory",
+      { file: p },
+    );
   }
   const base = path.basename(p);
   const parent = path.basename(path.dirname(path.resolve(p)));
   const isYaml = YAML_EXT.test(base);
   if (options.profile === "cleverCloud") {
-    if (isYaml) throw new ConfigError("a YAML file is not a Clever Cloud configuration (give an env file or clevercloud/*.json)", { file: p });
-    if (/\.json$/i.test(base)) return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
+    if (isYaml)
+      throw new ConfigError(
+        "a YAML file is not a Clever Cloud configuration (give an env file or clevercloud/*.json)",
+        { file: p },
+      );
+    if (/\.json$/i.test(base))
+      return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
     const envSyntax = base === ".env" || /\.env$/i.test(base);
-    return result("cleverCloud", [parseCleverEnv(read(p), p, { syntax: envSyntax ? "env" : "auto" })], [p]);
+    return result(
+      "cleverCloud",
+      [parseCleverEnv(read(p), p, { syntax: envSyntax ? "env" : "auto" })],
+      [p],
+    );
   }
   if (isYaml || options.profile === "upsun") {
     if (base === ".platform.app.yaml") return loadYaml(p, "app");
@@ -134,7 +167,8 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
     return loadYaml(p, "auto");
   }
   if (/\.json$/i.test(base)) return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
-  if (base === ".env" || /\.env$/i.test(base)) return result("cleverCloud", [parseCleverEnv(read(p), p, { syntax: "env" })], [p]);
+  if (base === ".env" || /\.env$/i.test(base))
+    return result("cleverCloud", [parseCleverEnv(read(p), p, { syntax: "env" })], [p]);
   if (!fs.existsSync(p)) throw new ConfigError("file not found", { file: p });
   throw new ConfigError(
     "cannot tell the configuration format from the file name (expected .platform.app.yaml, .platform/applications.yaml, .upsun/, *.env or clevercloud/*.json); give profile cleverCloud (--profile clever) for a Clever Cloud env file or script",

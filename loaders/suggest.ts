@@ -10,7 +10,11 @@ function squash(s: string): string {
  * The closest candidate to `name`, or undefined when none is close: same letters ignoring case and
  * separators, or an edit distance of at most `maxDistance` (default: 2, or 3 for names of 12+ chars).
  */
-export function closestName(name: string, candidates: readonly string[], maxDistance?: number): string | undefined {
+export function closestName(
+  name: string,
+  candidates: readonly string[],
+  maxDistance?: number,
+): string | undefined {
   let best: string | undefined;
   let bestD = Infinity;
   for (const c of candidates) {

@@ -50,7 +50,11 @@ import {
 } from "./yamlSource";
 
 /** Platform hook key → camelCase hook name. */
-export const UPSUN_HOOK_KEYS: Readonly<Record<string, string>> = { build: "build", deploy: "deploy", post_deploy: "postDeploy" };
+export const UPSUN_HOOK_KEYS: Readonly<Record<string, string>> = {
+  build: "build",
+  deploy: "deploy",
+  post_deploy: "postDeploy",
+};
 
 export type UpsunForm = "app" | "applications" | "upsun" | "auto";
 
@@ -94,15 +98,18 @@ function normalizeSourceRoot(cur: Cursor, ctx: LoadContext): string {
   }
   const raw = r.node.value.replace(/\\/g, "/").replace(/^\/+/, "");
   const norm = path.posix.normalize(raw === "" ? "." : raw).replace(/\/+$/, "");
-  if (norm === ".." || norm.startsWith("../")) throw errorAt(cur, `source.root escapes the configuration root: ${r.node.value}`);
+  if (norm === ".." || norm.startsWith("../"))
+    throw errorAt(cur, `source.root escapes the configuration root: ${r.node.value}`);
   return norm === "" ? "." : norm;
 }
 
 /** Reads one application mapping (the cursor may be an include or alias). */
 function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpec {
   const r = deref(at, ctx);
-  if (isString(r)) throw errorAt(at, "an application must be a mapping, not an included file's text");
-  if (!isMap(r.node)) throw errorAt(r, `an application must be a mapping, got ${describeCursor(r)}`);
+  if (isString(r))
+    throw errorAt(at, "an application must be a mapping, not an included file's text");
+  if (!isMap(r.node))
+    throw errorAt(r, `an application must be a mapping, got ${describeCursor(r)}`);
   const appCur = r;
   const hooks: HookInput[] = [];
   const variables: Variable[] = [];
@@ -114,10 +121,22 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
     if (e.key === "name") {
       nameSeen = true;
       const v = deref(e.value, ctx);
-      const n = isString(v) ? v.text : isScalar(v.node) && typeof v.node.value === "string" ? v.node.value : undefined;
-      if (n === undefined || n === "") throw errorAt(e.value, `name must be a non-empty string, got ${isString(v) ? "a string include" : describeCursor(v)}`);
+      const n = isString(v)
+        ? v.text
+        : isScalar(v.node) && typeof v.node.value === "string"
+          ? v.node.value
+          : undefined;
+      if (n === undefined || n === "")
+        throw errorAt(
+          e.value,
+          `name must be a non-empty string, got ${isString(v) ? "a string include" : describeCursor(v)}`,
+        );
       if (appName === undefined) appName = n;
-      else if (n !== appName) throw errorAt(e.value, `name ${JSON.stringify(n)} differs from the application key ${JSON.stringify(appName)}`);
+      else if (n !== appName)
+        throw errorAt(
+          e.value,
+          `name ${JSON.stringify(n)} differs from the application key ${JSON.stringify(appName)}`,
+        );
     } else if (e.key === "hooks") {
       readHooks(e.value, ctx, hooks);
     } else if (e.key === "variables") {
@@ -127,31 +146,53 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
       if (e.key === "source") {
         const s = deref(e.value, ctx);
         if (!isString(s) && isMap(s.node)) {
-          for (const se of entries(s)) if (se.key === "root") sourceRoot = normalizeSourceRoot(se.value, ctx);
+          for (const se of entries(s))
+            if (se.key === "root") sourceRoot = normalizeSourceRoot(se.value, ctx);
         }
       }
       setKey(config, e.key, toPlain(e.value, ctx));
     }
   }
   if (appName === undefined) {
-    throw errorAt(appCur, nameSeen ? "name is missing" : "the application has no name (add `name:`)", appCur.line);
+    throw errorAt(
+      appCur,
+      nameSeen ? "name is missing" : "the application has no name (add `name:`)",
+      appCur.line,
+    );
   }
   return parseAppSpec(
-    { name: appName, profile: "upsun", hooks, variables, config, sourceRoot, warnings: [], origin: { file: appCur.src.file, line: appCur.line } },
+    {
+      name: appName,
+      profile: "upsun",
+      hooks,
+      variables,
+      config,
+      sourceRoot,
+      warnings: [],
+      origin: { file: appCur.src.file, line: appCur.line },
+    },
     { file: appCur.src.file, prefix: appCur.path },
   );
 }
 
 function readHooks(at: Cursor, ctx: LoadContext, out: HookInput[]): void {
   const r = deref(at, ctx);
-  if (isString(r)) throw errorAt(at, "hooks must be a mapping of hook name to script, not an included file's text");
+  if (isString(r))
+    throw errorAt(
+      at,
+      "hooks must be a mapping of hook name to script, not an included file's text",
+    );
   if (r.node === null || (isScalar(r.node) && r.node.value === null)) return;
-  if (!isMap(r.node)) throw errorAt(r, `hooks must be a mapping of hook name to script, got ${describeCursor(r)}`);
+  if (!isMap(r.node))
+    throw errorAt(r, `hooks must be a mapping of hook name to script, got ${describeCursor(r)}`);
   for (const e of entries(r)) {
     const hookName = UPSUN_HOOK_KEYS[e.key];
     if (!Object.prototype.hasOwnProperty.call(UPSUN_HOOK_KEYS, e.key)) {
       const s = closestName(e.key, Object.keys(UPSUN_HOOK_KEYS), 4);
-      throw errorAt(e.value, `unknown hook ${JSON.stringify(e.key)}${s ? `; did you mean ${s}?` : ""} (hooks are build, deploy, post_deploy)`);
+      throw errorAt(
+        e.value,
+        `unknown hook ${JSON.stringify(e.key)}${s ? `; did you mean ${s}?` : ""} (hooks are build, deploy, post_deploy)`,
+      );
     }
     const v = deref(e.value, ctx);
     const key = `hooks.${e.key}`;
@@ -170,7 +211,11 @@ function readHooks(at: Cursor, ctx: LoadContext, out: HookInput[]): void {
 }
 
 /** Takes `env` out into `out`; returns the rest of `variables` for config (undefined when empty). */
-function readVariables(at: Cursor, ctx: LoadContext, out: Variable[]): Record<string, unknown> | undefined {
+function readVariables(
+  at: Cursor,
+  ctx: LoadContext,
+  out: Variable[],
+): Record<string, unknown> | undefined {
   const r = deref(at, ctx);
   if (isString(r)) throw errorAt(at, "variables must be a mapping, not an included file's text");
   if (r.node === null || (isScalar(r.node) && r.node.value === null)) return undefined;
@@ -184,12 +229,16 @@ function readVariables(at: Cursor, ctx: LoadContext, out: Variable[]): Record<st
       continue;
     }
     const env = deref(e.value, ctx);
-    if (isString(env)) throw errorAt(e.value, "variables.env must be a mapping, not an included file's text");
+    if (isString(env))
+      throw errorAt(e.value, "variables.env must be a mapping, not an included file's text");
     if (env.node === null || (isScalar(env.node) && env.node.value === null)) continue;
-    if (!isMap(env.node)) throw errorAt(env, `variables.env must be a mapping, got ${describeCursor(env)}`);
+    if (!isMap(env.node))
+      throw errorAt(env, `variables.env must be a mapping, got ${describeCursor(env)}`);
     for (const v of entries(env)) {
-      if (!VAR_NAME.test(v.key)) throw errorAt(v.value, `${JSON.stringify(v.key)} is not a valid environment variable name`);
-      if (out.some((x) => x.name === v.key)) throw errorAt(v.value, `variable ${v.key} is defined twice`);
+      if (!VAR_NAME.test(v.key))
+        throw errorAt(v.value, `${JSON.stringify(v.key)} is not a valid environment variable name`);
+      if (out.some((x) => x.name === v.key))
+        throw errorAt(v.value, `variable ${v.key} is defined twice`);
       out.push({
         name: v.key,
         value: envValue(toPlain(v.value, ctx)),
@@ -210,7 +259,9 @@ function readMapOfApps(at: Cursor, ctx: LoadContext): AppSpec[] {
 }
 
 function looksLikeOneApp(cur: Cursor): boolean {
-  return entries(cur).some((e) => ["type", "hooks", "name", "web", "build", "stack"].includes(e.key));
+  return entries(cur).some((e) =>
+    ["type", "hooks", "name", "web", "build", "stack"].includes(e.key),
+  );
 }
 
 function checkUnique(apps: AppSpec[], where: Cursor): void {
@@ -218,11 +269,14 @@ function checkUnique(apps: AppSpec[], where: Cursor): void {
   for (const a of apps) {
     const prev = seen.get(a.name);
     if (prev) {
-      throw new ConfigError(`application ${JSON.stringify(a.name)} is defined twice (first at ${prev.origin?.file}:${prev.origin?.line})`, {
-        file: a.origin?.file ?? where.src.file,
-        line: a.origin?.line,
-        path: formatPath(where.path) || undefined,
-      });
+      throw new ConfigError(
+        `application ${JSON.stringify(a.name)} is defined twice (first at ${prev.origin?.file}:${prev.origin?.line})`,
+        {
+          file: a.origin?.file ?? where.src.file,
+          line: a.origin?.line,
+          path: formatPath(where.path) || undefined,
+        },
+      );
     }
     seen.set(a.name, a);
   }
@@ -234,7 +288,8 @@ function checkUnique(apps: AppSpec[], where: Cursor): void {
  */
 export function readUpsunDocument(root: Cursor, form: UpsunForm, ctx: LoadContext): AppSpec[] {
   const r = deref(root, ctx);
-  if (isString(r)) throw errorAt(root, "the configuration must be YAML, not an included file's text");
+  if (isString(r))
+    throw errorAt(root, "the configuration must be YAML, not an included file's text");
   const empty = r.node === null || (isScalar(r.node) && r.node.value === null);
   let apps: AppSpec[];
   if (form === "app") {
@@ -253,27 +308,41 @@ export function readUpsunDocument(root: Cursor, form: UpsunForm, ctx: LoadContex
       for (const e of entries(r)) {
         if (e.key !== "applications") continue;
         const a = deref(e.value, ctx);
-        if (isString(a)) throw errorAt(e.value, "applications must be a mapping, not an included file's text");
+        if (isString(a))
+          throw errorAt(e.value, "applications must be a mapping, not an included file's text");
         if (a.node === null || (isScalar(a.node) && a.node.value === null)) continue;
         if (isMap(a.node)) apps.push(...readMapOfApps(a, ctx));
         else if (isSeq(a.node)) apps.push(...readList(a, ctx));
-        else throw errorAt(a, `applications must be a mapping of app name to app, got ${describeCursor(a)}`);
+        else
+          throw errorAt(
+            a,
+            `applications must be a mapping of app name to app, got ${describeCursor(a)}`,
+          );
       }
     } else throw errorAt(r, `an Upsun configuration must be a mapping, got ${describeCursor(r)}`);
   } else {
     if (empty) throw errorAt(r, "the file is empty");
     if (isSeq(r.node)) apps = readList(r, ctx);
     else if (isMap(r.node)) {
-      if (entries(r).some((e) => e.key === "applications")) return readUpsunDocument(r, "upsun", ctx);
+      if (entries(r).some((e) => e.key === "applications"))
+        return readUpsunDocument(r, "upsun", ctx);
       apps = looksLikeOneApp(r) ? [readApp(undefined, r, ctx)] : readMapOfApps(r, ctx);
-    } else throw errorAt(r, `expected an application mapping, a list or a mapping of applications, got ${describeCursor(r)}`);
+    } else
+      throw errorAt(
+        r,
+        `expected an application mapping, a list or a mapping of applications, got ${describeCursor(r)}`,
+      );
   }
   checkUnique(apps, r);
   return apps;
 }
 
 /** Parses one Platform.sh/Upsun YAML text (includes are read through `options.readFile`). */
-export function parseUpsunYaml(text: string, file: string, options: UpsunParseOptions = {}): AppSpec[] {
+export function parseUpsunYaml(
+  text: string,
+  file: string,
+  options: UpsunParseOptions = {},
+): AppSpec[] {
   const ctx = options.context ?? newContext(options.root ?? configRootFor(file), options.readFile);
   if (!ctx.files.includes(file)) ctx.files.push(file);
   const src = parseYaml(text, file);

@@ -18,7 +18,20 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { Alias, Document, isAlias, isMap, isPair, isScalar, isSeq, LineCounter, Node, parseDocument, Scalar, YAMLMap } from "yaml";
+import {
+  Alias,
+  Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Node,
+  parseDocument,
+  Scalar,
+  YAMLMap,
+} from "yaml";
 import { ConfigError } from "../model/configError";
 import { formatPath, PathSegment } from "../model/fieldPath";
 
@@ -120,14 +133,22 @@ export function nodeLine(src: YamlSource, node: Node | null | undefined, fallbac
 }
 
 /** The cursor of a file's document root. */
-export function rootCursor(src: YamlSource, path: PathSegment[] = [], stack: string[] = []): Cursor {
+export function rootCursor(
+  src: YamlSource,
+  path: PathSegment[] = [],
+  stack: string[] = [],
+): Cursor {
   const node = (src.doc.contents as Node | null) ?? null;
   return { node, src, path, line: nodeLine(src, node), stack };
 }
 
 /** A ConfigError at a cursor. */
 export function errorAt(cur: Cursor, detail: string, line = cur.line): ConfigError {
-  return new ConfigError(detail, { file: cur.src.file, line, path: formatPath(cur.path) || undefined });
+  return new ConfigError(detail, {
+    file: cur.src.file,
+    line,
+    path: formatPath(cur.path) || undefined,
+  });
 }
 
 function describe(node: Node | null): string {
@@ -163,7 +184,11 @@ function tagLine(cur: Cursor, node: Node): number {
 
 function spend(ctx: LoadContext, cur: Cursor): void {
   ctx.budget.nodes += 1;
-  if (ctx.budget.nodes > MAX_NODES) throw errorAt(cur, `configuration too large (more than ${MAX_NODES} nodes after alias expansion)`);
+  if (ctx.budget.nodes > MAX_NODES)
+    throw errorAt(
+      cur,
+      `configuration too large (more than ${MAX_NODES} nodes after alias expansion)`,
+    );
 }
 
 /**
@@ -191,7 +216,11 @@ export function deref(cur: Cursor, ctx: LoadContext): Cursor | StringInclude {
       continue;
     }
     if (!isStandardTag(tag)) {
-      throw errorAt(c, `unsupported YAML tag ${tag} (only !include is supported)`, nodeLine(c.src, node, c.line));
+      throw errorAt(
+        c,
+        `unsupported YAML tag ${tag} (only !include is supported)`,
+        nodeLine(c.src, node, c.line),
+      );
     }
     return c;
   }
@@ -199,7 +228,8 @@ export function deref(cur: Cursor, ctx: LoadContext): Cursor | StringInclude {
 
 function includeSpec(cur: Cursor, node: Node, line: number): { type: string; target: string } {
   if (isScalar(node)) {
-    if (typeof node.value !== "string" || node.value === "") throw errorAt(cur, "!include needs a file path", line);
+    if (typeof node.value !== "string" || node.value === "")
+      throw errorAt(cur, "!include needs a file path", line);
     return { type: "yaml", target: node.value };
   }
   if (isMap(node)) {
@@ -211,26 +241,36 @@ function includeSpec(cur: Cursor, node: Node, line: number): { type: string; tar
       const keyLine = nodeLine(cur.src, pair.key as Node, line);
       if (key === "type" || key === "path") {
         if (!isScalar(value) || typeof value.value !== "string" || value.value === "") {
-          throw new ConfigError(`!include ${key} must be a non-empty string, got ${describe(value ?? null)}`, {
-            file: cur.src.file,
-            line: keyLine,
-            path: formatPath(cur.path) || undefined,
-          });
+          throw new ConfigError(
+            `!include ${key} must be a non-empty string, got ${describe(value ?? null)}`,
+            {
+              file: cur.src.file,
+              line: keyLine,
+              path: formatPath(cur.path) || undefined,
+            },
+          );
         }
         if (key === "type") type = value.value;
         else target = value.value;
       } else {
-        throw new ConfigError(`unknown !include key ${JSON.stringify(key ?? "")} (expected type and path)`, {
-          file: cur.src.file,
-          line: keyLine,
-          path: formatPath(cur.path) || undefined,
-        });
+        throw new ConfigError(
+          `unknown !include key ${JSON.stringify(key ?? "")} (expected type and path)`,
+          {
+            file: cur.src.file,
+            line: keyLine,
+            path: formatPath(cur.path) || undefined,
+          },
+        );
       }
     }
     if (target === undefined) throw errorAt(cur, "!include needs a path", line);
     return { type, target };
   }
-  throw errorAt(cur, `!include must be a path or a mapping {type, path}, got ${describe(node)}`, line);
+  throw errorAt(
+    cur,
+    `!include must be a path or a mapping {type, path}, got ${describe(node)}`,
+    line,
+  );
 }
 
 function within(root: string, target: string): boolean {
@@ -242,10 +282,18 @@ function resolveInclude(cur: Cursor, node: Node, ctx: LoadContext): Cursor | Str
   const line = tagLine(cur, node);
   const { type, target } = includeSpec(cur, node, line);
   if (type === "binary" || type === "archive") {
-    throw errorAt(cur, `!include type ${type} is not supported (only yaml and string): ${target}`, line);
+    throw errorAt(
+      cur,
+      `!include type ${type} is not supported (only yaml and string): ${target}`,
+      line,
+    );
   }
   if (type !== "yaml" && type !== "string") {
-    throw errorAt(cur, `unknown !include type ${JSON.stringify(type)} (expected yaml or string)`, line);
+    throw errorAt(
+      cur,
+      `unknown !include type ${JSON.stringify(type)} (expected yaml or string)`,
+      line,
+    );
   }
   if (path.isAbsolute(target) || target.includes("\0")) {
     throw errorAt(cur, `!include path must be relative to the including file: ${target}`, line);
@@ -260,7 +308,11 @@ function resolveInclude(cur: Cursor, node: Node, ctx: LoadContext): Cursor | Str
     // A symlink must not lead outside the root either.
     const real = fs.realpathSync(abs);
     if (!within(fs.realpathSync(rootAbs), real)) {
-      throw errorAt(cur, `!include path escapes the configuration root ${ctx.root} (through a symlink): ${target}`, line);
+      throw errorAt(
+        cur,
+        `!include path escapes the configuration root ${ctx.root} (through a symlink): ${target}`,
+        line,
+      );
     }
   }
   const stack = cur.stack.length > 0 ? cur.stack : [path.resolve(cur.src.file)];
@@ -293,10 +345,26 @@ export function entries(cur: Cursor): Entry[] {
     const keyNode = pair.key as Node | null;
     let key: string;
     if (keyNode === null || keyNode === undefined) key = "";
-    else if (isScalar(keyNode)) key = keyNode.value === null ? "" : String((keyNode as Scalar).value);
-    else throw errorAt(cur, "mapping keys must be plain values (complex keys are not supported)", nodeLine(cur.src, keyNode, cur.line));
+    else if (isScalar(keyNode))
+      key = keyNode.value === null ? "" : String((keyNode as Scalar).value);
+    else
+      throw errorAt(
+        cur,
+        "mapping keys must be plain values (complex keys are not supported)",
+        nodeLine(cur.src, keyNode, cur.line),
+      );
     const line = nodeLine(cur.src, keyNode, cur.line);
-    out.push({ key, line, value: { node: (pair.value as Node | null) ?? null, src: cur.src, path: [...cur.path, key], line, stack: cur.stack } });
+    out.push({
+      key,
+      line,
+      value: {
+        node: (pair.value as Node | null) ?? null,
+        src: cur.src,
+        path: [...cur.path, key],
+        line,
+        stack: cur.stack,
+      },
+    });
   }
   return out;
 }
@@ -307,7 +375,13 @@ export function items(cur: Cursor): Cursor[] {
   if (!isSeq(node)) throw errorAt(cur, `must be a list, got ${describe(node)}`);
   return node.items.map((item, i) => {
     const n = (item as Node | null) ?? null;
-    return { node: n, src: cur.src, path: [...cur.path, i], line: nodeLine(cur.src, n, cur.line), stack: cur.stack };
+    return {
+      node: n,
+      src: cur.src,
+      path: [...cur.path, i],
+      line: nodeLine(cur.src, n, cur.line),
+      stack: cur.stack,
+    };
   });
 }
 

@@ -6,7 +6,7 @@
 import { strict as assert } from "assert";
 import fc from "fast-check";
 import * as path from "path";
-import { Document, isMap, isPair, isScalar, isSeq, parse, Scalar, visit } from "yaml";
+import { Document, isScalar, parse, Scalar, visit } from "yaml";
 import { parseCleverCloudJson, parseCleverEnv, parseUpsunYaml, UpsunForm } from "../../loaders";
 import { AppSpec } from "../../model/app";
 import { isConfigError } from "../../model/configError";
@@ -31,10 +31,66 @@ const configish = fc
   .array(
     fc.oneof(
       fc.constantFrom(
-        "\n", "  ", "    ", "- ", "name: ", "app", "hooks:", "build: ", "deploy: |", "post_deploy: ", "post-deploy: ", "!include ", "{type: string, path: s.sh}",
-        "{type: binary, path: x}", "a.yaml", "loop.yaml", "../../etc/passwd", "applications:", "variables:", "env:", "source:", "root: ", "/", "..", "&a ", "*a", "[", "]", "{", "}",
-        ": ", "'", '"', "#", "=", "CC_PRE_BUILD_HOOK", "CC_POSTBUILD_HOOK", "export ", "clever env set ", "-a ", "--alias ", "\\", "\r\n", "\t", "null", "true", "12", "__proto__",
-        "constructor", "?", "|", ">", "!!str ", "!foo ", "%YAML 1.2\n", "---\n", "...\n", '{"hooks": {"postDeploy": ', "}", ",",
+        "\n",
+        "  ",
+        "    ",
+        "- ",
+        "name: ",
+        "app",
+        "hooks:",
+        "build: ",
+        "deploy: |",
+        "post_deploy: ",
+        "post-deploy: ",
+        "!include ",
+        "{type: string, path: s.sh}",
+        "{type: binary, path: x}",
+        "a.yaml",
+        "loop.yaml",
+        "../../etc/passwd",
+        "applications:",
+        "variables:",
+        "env:",
+        "source:",
+        "root: ",
+        "/",
+        "..",
+        "&a ",
+        "*a",
+        "[",
+        "]",
+        "{",
+        "}",
+        ": ",
+        "'",
+        '"',
+        "#",
+        "=",
+        "CC_PRE_BUILD_HOOK",
+        "CC_POSTBUILD_HOOK",
+        "export ",
+        "clever env set ",
+        "-a ",
+        "--alias ",
+        "\\",
+        "\r\n",
+        "\t",
+        "null",
+        "true",
+        "12",
+        "__proto__",
+        "constructor",
+        "?",
+        "|",
+        ">",
+        "!!str ",
+        "!foo ",
+        "%YAML 1.2\n",
+        "---\n",
+        "...\n",
+        '{"hooks": {"postDeploy": ',
+        "}",
+        ",",
       ),
       fc.string({ maxLength: 6 }),
     ),
@@ -42,26 +98,53 @@ const configish = fc
   )
   .map((parts) => parts.join(""));
 
-const anyText = fc.oneof(configish, fc.string({ maxLength: 200 }), fc.string({ unit: "binary", maxLength: 200 }), fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString("latin1")));
+const anyText = fc.oneof(
+  configish,
+  fc.string({ maxLength: 200 }),
+  fc.string({ unit: "binary", maxLength: 200 }),
+  fc.uint8Array({ maxLength: 200 }).map((b) => Buffer.from(b).toString("latin1")),
+);
 
 describe("loaders: properties", () => {
   const forms: UpsunForm[] = ["auto", "app", "applications", "upsun"];
   for (const form of forms) {
     it(`parseUpsunYaml(form ${form}) throws only ConfigError`, () => {
       fc.assert(
-        fc.property(anyText, (text) => onlyConfigErrors(() => parseUpsunYaml(text, "/cfg/.platform/applications.yaml", { form, root: "/cfg", readFile }))),
+        fc.property(anyText, (text) =>
+          onlyConfigErrors(() =>
+            parseUpsunYaml(text, "/cfg/.platform/applications.yaml", {
+              form,
+              root: "/cfg",
+              readFile,
+            }),
+          ),
+        ),
         { numRuns: 400 },
       );
     });
   }
   for (const syntax of ["env", "cli", "auto"] as const) {
     it(`parseCleverEnv(syntax ${syntax}) throws only ConfigError`, () => {
-      fc.assert(fc.property(anyText, (text) => onlyConfigErrors(() => parseCleverEnv(text, "x.env", { syntax }))), { numRuns: 400 });
+      fc.assert(
+        fc.property(anyText, (text) =>
+          onlyConfigErrors(() => parseCleverEnv(text, "x.env", { syntax })),
+        ),
+        { numRuns: 400 },
+      );
     });
   }
   it("parseCleverCloudJson throws only ConfigError", () => {
-    const jsonish = fc.oneof(anyText, fc.json().map((j) => `{"hooks": ${j}}`), fc.json());
-    fc.assert(fc.property(jsonish, (text) => onlyConfigErrors(() => parseCleverCloudJson(text, "clevercloud/php.json"))), { numRuns: 400 });
+    const jsonish = fc.oneof(
+      anyText,
+      fc.json().map((j) => `{"hooks": ${j}}`),
+      fc.json(),
+    );
+    fc.assert(
+      fc.property(jsonish, (text) =>
+        onlyConfigErrors(() => parseCleverCloudJson(text, "clevercloud/php.json")),
+      ),
+      { numRuns: 400 },
+    );
   });
 });
 
@@ -77,10 +160,37 @@ function prng(seed: number): () => number {
   };
 }
 
-const scriptChars = fc.constantFrom("a", "b", " ", "  ", "\n", "\t", "#", "$", '"', "'", ":", "- ", "\\", "é", "{", "}", "&&", "|", "!", "%", "@", "`");
+const scriptChars = fc.constantFrom(
+  "a",
+  "b",
+  " ",
+  "  ",
+  "\n",
+  "\t",
+  "#",
+  "$",
+  '"',
+  "'",
+  ":",
+  "- ",
+  "\\",
+  "é",
+  "{",
+  "}",
+  "&&",
+  "|",
+  "!",
+  "%",
+  "@",
+  "`",
+);
 const script = fc.array(scriptChars, { minLength: 1, maxLength: 30 }).map((p) => p.join(""));
 const envName = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/);
-const scalarValue = fc.oneof(fc.string({ maxLength: 10 }), fc.integer({ min: -1000, max: 1000 }), fc.boolean());
+const scalarValue = fc.oneof(
+  fc.string({ maxLength: 10 }),
+  fc.integer({ min: -1000, max: 1000 }),
+  fc.boolean(),
+);
 
 const appArb = fc.record({
   name: fc.stringMatching(/^[a-z][a-z0-9-]{0,10}$/),
@@ -92,15 +202,28 @@ const appArb = fc.record({
   root: fc.constantFrom(undefined, "/", "api", "a/b"),
 });
 
-function toPlainApp(a: fc.Infer<typeof appArb>): Record<string, unknown> {
-  const app: Record<string, unknown> = { name: a.name, type: a.type, disk: a.disk, web: { commands: { start: a.start } } };
+type GenApp = typeof appArb extends fc.Arbitrary<infer T> ? T : never;
+
+function toPlainApp(a: GenApp): Record<string, unknown> {
+  const app: Record<string, unknown> = {
+    name: a.name,
+    type: a.type,
+    disk: a.disk,
+    web: { commands: { start: a.start } },
+  };
   if (Object.keys(a.hooks).length > 0) app.hooks = a.hooks;
   if (Object.keys(a.env).length > 0) app.variables = { env: a.env, php: { memory_limit: "1G" } };
   if (a.root !== undefined) app.source = { root: a.root };
   return app;
 }
 
-const STRING_TYPES = [Scalar.PLAIN, Scalar.QUOTE_DOUBLE, Scalar.QUOTE_SINGLE, Scalar.BLOCK_LITERAL, Scalar.BLOCK_FOLDED] as const;
+const STRING_TYPES = [
+  Scalar.PLAIN,
+  Scalar.QUOTE_DOUBLE,
+  Scalar.QUOTE_SINGLE,
+  Scalar.BLOCK_LITERAL,
+  Scalar.BLOCK_FOLDED,
+] as const;
 
 /** Renders apps as list-form YAML, every formatting choice taken from `seed`. */
 function render(apps: Record<string, unknown>[], seed: number | undefined): string {
@@ -120,7 +243,8 @@ function render(apps: Record<string, unknown>[], seed: number | undefined): stri
         if (rnd() < 0.2 && isScalar(pair.key)) pair.key.commentBefore = " # key comment";
       },
       Scalar(_, node) {
-        if (typeof node.value === "string") node.type = STRING_TYPES[Math.floor(rnd() * STRING_TYPES.length)];
+        if (typeof node.value === "string")
+          node.type = STRING_TYPES[Math.floor(rnd() * STRING_TYPES.length)];
       },
     });
   }
@@ -146,7 +270,10 @@ function isDeepEqual(a: unknown, b: unknown): boolean {
 }
 
 function normalize(apps: AppSpec[]): unknown {
-  const dropLine = <T extends { origin?: { line?: number } }>(x: T) => ({ ...x, origin: { ...x.origin, line: undefined } });
+  const dropLine = <T extends { origin?: { line?: number } }>(x: T) => ({
+    ...x,
+    origin: { ...x.origin, line: undefined },
+  });
   return apps.map((a) => ({
     ...a,
     origin: { ...a.origin, line: undefined },
@@ -158,30 +285,31 @@ function normalize(apps: AppSpec[]): unknown {
 describe("loaders: reformatting YAML does not change the AppSpecs", () => {
   it("key order, flow/block, comments, quoting style", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(appArb, { minLength: 1, maxLength: 3, selector: (a) => a.name }), fc.integer(), (apps, seed) => {
-        const plain = apps.map(toPlainApp);
-        const file = "/cfg/.platform/applications.yaml";
-        const base = parseUpsunYaml(render(plain, undefined), file, { root: "/cfg", readFile });
-        const text = render(plain, seed);
-        // The yaml stringifier itself cannot write some strings in some styles (e.g. a
-        // whitespace-only block literal); such renderings are not a test of the loader.
-        fc.pre(isDeepEqual(tryParse(text), tryParse(render(plain, undefined))));
-        const other = parseUpsunYaml(text, file, { root: "/cfg", readFile });
-        assert.deepEqual(normalize(other), normalize(base), text);
-        // and the scripts are the generated ones, byte for byte
-        for (let i = 0; i < apps.length; i++) {
-          for (const h of base[i].hooks) {
-            const key = h.origin!.key!.slice("hooks.".length) as keyof (typeof apps)[number]["hooks"];
-            assert.equal(h.script, apps[i].hooks[key]);
+      fc.property(
+        fc.uniqueArray(appArb, { minLength: 1, maxLength: 3, selector: (a) => a.name }),
+        fc.integer(),
+        (apps, seed) => {
+          const plain = apps.map(toPlainApp);
+          const file = "/cfg/.platform/applications.yaml";
+          const base = parseUpsunYaml(render(plain, undefined), file, { root: "/cfg", readFile });
+          const text = render(plain, seed);
+          // The yaml stringifier itself cannot write some strings in some styles (e.g. a
+          // whitespace-only block literal); such renderings are not a test of the loader.
+          fc.pre(isDeepEqual(tryParse(text), tryParse(render(plain, undefined))));
+          const other = parseUpsunYaml(text, file, { root: "/cfg", readFile });
+          assert.deepEqual(normalize(other), normalize(base), text);
+          // and the scripts are the generated ones, byte for byte
+          for (let i = 0; i < apps.length; i++) {
+            for (const h of base[i].hooks) {
+              const key = h.origin!.key!.slice(
+                "hooks.".length,
+              ) as keyof (typeof apps)[number]["hooks"];
+              assert.equal(h.script, apps[i].hooks[key]);
+            }
           }
-        }
-      }),
+        },
+      ),
       { numRuns: 300 },
     );
   });
 });
-
-// keep imports used when some yaml helpers are not needed by a given yaml version
-void isMap;
-void isPair;
-void isSeq;

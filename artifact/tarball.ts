@@ -61,7 +61,8 @@ const USTAR_MAX_SIZE = 0o77777777777;
 /** File name of the artifact of a code fingerprint (`sha256:<hex>` → `code-<hex>.tar`). */
 export function artifactFileName(fingerprint: string): string {
   const hex = fingerprint.startsWith("sha256:") ? fingerprint.slice(7) : fingerprint;
-  if (!/^[0-9a-f]{64}$/.test(hex)) throw new TypeError(`artifactFileName: not a sha256 fingerprint: ${fingerprint}`);
+  if (!/^[0-9a-f]{64}$/.test(hex))
+    throw new TypeError(`artifactFileName: not a sha256 fingerprint: ${fingerprint}`);
   return `code-${hex}.tar`;
 }
 
@@ -70,7 +71,11 @@ export function artifactFileName(fingerprint: string): string {
  * reused when its sha256 matches the sidecar `<name>.sha256` written with it; otherwise it is
  * rebuilt. Written atomically (temporary file in `outDir`, then rename).
  */
-export async function buildArtifact(root: string, tree: TreeFingerprint, outDir: string): Promise<Artifact> {
+export async function buildArtifact(
+  root: string,
+  tree: TreeFingerprint,
+  outDir: string,
+): Promise<Artifact> {
   const absRoot = path.resolve(root);
   const name = artifactFileName(tree.fingerprint);
   fs.mkdirSync(outDir, { recursive: true });
@@ -82,7 +87,13 @@ export async function buildArtifact(root: string, tree: TreeFingerprint, outDir:
     const expected = fs.readFileSync(sidecar, "utf8").trim();
     const actual = hashFile(target);
     if (actual === expected) {
-      return { path: target, sha256: actual, bytes: fs.statSync(target).size, files: paths.length, reused: true };
+      return {
+        path: target,
+        sha256: actual,
+        bytes: fs.statSync(target).size,
+        files: paths.length,
+        reused: true,
+      };
     }
   }
 
@@ -110,13 +121,25 @@ export async function buildArtifact(root: string, tree: TreeFingerprint, outDir:
         const target = fs.readlinkSync(abs, { encoding: "buffer" });
         const d = createHash("sha256").update("l\0").update(target);
         checkDigest(rel, expected, d);
-        writeHeader(out, index++, { path: rel, mode: 0o777, size: 0, type: "2", linkpath: target.toString("utf8") });
+        writeHeader(out, index++, {
+          path: rel,
+          mode: 0o777,
+          size: 0,
+          type: "2",
+          linkpath: target.toString("utf8"),
+        });
         continue;
       }
       const src = fs.openSync(abs, "r");
       try {
         const size = fs.fstatSync(src).size;
-        writeHeader(out, index++, { path: rel, mode: mode === "x" ? 0o755 : 0o644, size, type: "0", linkpath: "" });
+        writeHeader(out, index++, {
+          path: rel,
+          mode: mode === "x" ? 0o755 : 0o644,
+          size,
+          type: "0",
+          linkpath: "",
+        });
         const h = createHash("sha256").update(mode + "\0");
         let left = size;
         while (left > 0) {
@@ -135,7 +158,7 @@ export async function buildArtifact(root: string, tree: TreeFingerprint, outDir:
     }
     // End of archive: two zero blocks, then up to the 10240-byte record size.
     out.zeros(2 * BLOCK);
-    const rem = out.total % 10240;
+    const rem = (out.total + out.pos) % 10240;
     if (rem) out.zeros(10240 - rem);
     out.flush();
     fs.closeSync(fd);
@@ -154,10 +177,16 @@ export async function buildArtifact(root: string, tree: TreeFingerprint, outDir:
   }
 }
 
-function checkDigest(rel: string, expected: string | undefined, h: ReturnType<typeof createHash>): void {
+function checkDigest(
+  rel: string,
+  expected: string | undefined,
+  h: ReturnType<typeof createHash>,
+): void {
   const actual = "sha256:" + h.digest("hex");
   if (actual !== expected) {
-    throw new Error(`buildArtifact: ${rel} changed since the tree was fingerprinted; fingerprint again`);
+    throw new Error(
+      `buildArtifact: ${rel} changed since the tree was fingerprinted; fingerprint again`,
+    );
   }
 }
 
@@ -247,7 +276,15 @@ function writeHeader(out: Writer, index: number, f: HeaderFields): void {
   if (f.size > USTAR_MAX_SIZE) records.push(paxRecord("size", String(f.size)));
   if (records.length > 0) {
     const body = Buffer.from(records.join(""), "utf8");
-    out.write(ustarHeader({ path: `PaxHeader/${index}`, mode: 0o644, size: body.length, type: "x", linkpath: "" }));
+    out.write(
+      ustarHeader({
+        path: `PaxHeader/${index}`,
+        mode: 0o644,
+        size: body.length,
+        type: "x",
+        linkpath: "",
+      }),
+    );
     out.write(body);
     out.pad();
   }
@@ -255,7 +292,10 @@ function writeHeader(out: Writer, index: number, f: HeaderFields): void {
     ustarHeader({
       ...f,
       path: records.length > 0 ? asciiFallback(f.path) : f.path,
-      linkpath: f.linkpath && (Buffer.byteLength(f.linkpath) > 100 || !ASCII.test(f.linkpath)) ? asciiFallback(f.linkpath) : f.linkpath,
+      linkpath:
+        f.linkpath && (Buffer.byteLength(f.linkpath) > 100 || !ASCII.test(f.linkpath))
+          ? asciiFallback(f.linkpath)
+          : f.linkpath,
       size: f.size > USTAR_MAX_SIZE ? 0 : f.size,
     }),
   );

@@ -17,9 +17,13 @@ function median(xs: number[]): number {
 
 function timeBaseline(root: string): number {
   const t = process.hrtime.bigint();
-  execFileSync("bash", ["-c", 'find "$1" -type f -print0 | sort -z | xargs -0 sha256sum > /dev/null', "bash", root], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
+  execFileSync(
+    "bash",
+    ["-c", 'find "$1" -type f -print0 | sort -z | xargs -0 sha256sum > /dev/null', "bash", root],
+    {
+      stdio: ["ignore", "ignore", "inherit"],
+    },
+  );
   return Number(process.hrtime.bigint() - t) / 1e9;
 }
 
@@ -65,7 +69,9 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
     coldRatio: round(coldSeconds / baselineSeconds),
     warmRatio: round(warmSeconds / coldSeconds),
   };
-  log(`fingerprint: ${files} files, ${bytes} bytes, ${fp}; page cache warm for all runs; medians of ${runs}`);
+  log(
+    `fingerprint: ${files} files, ${bytes} bytes, ${fp}; page cache warm for all runs; medians of ${runs}`,
+  );
   log(`fingerprint: ${JSON.stringify(result)}`);
   return { fingerprint: result };
 }

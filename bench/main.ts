@@ -60,7 +60,9 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (a === "--only") {
       args.only = argv[++i];
       if (!args.only || !(args.only in SECTIONS)) {
-        throw new Error(`bench: --only must be one of ${Object.keys(SECTIONS).join(", ")} (got ${args.only})`);
+        throw new Error(
+          `bench: --only must be one of ${Object.keys(SECTIONS).join(", ")} (got ${args.only})`,
+        );
       }
     } else throw new Error(`bench: unknown argument ${a}`);
   }
@@ -80,13 +82,16 @@ export async function main(argv: string[]): Promise<Record<string, unknown>> {
   try {
     for (const [name, section] of Object.entries(SECTIONS)) {
       if (args.only && args.only !== name) continue;
-      Object.assign(result, await section({ root: tree.root, tree, workDir, runs: args.runs, log, args }));
+      Object.assign(
+        result,
+        await section({ root: tree.root, tree, workDir, runs: args.runs, log, args }),
+      );
     }
   } finally {
-    if (!args.keep) {
-      fs.rmSync(workDir, { recursive: true, force: true });
-      fs.rmSync(tree.dir, { recursive: true, force: true });
-    } else log(`kept ${tree.dir} and ${workDir}`);
+    // The generated tree is always kept (reused by the next run with the same parameters; delete
+    // its directory to reclaim the space); --keep also keeps this run's scratch directory.
+    if (!args.keep) fs.rmSync(workDir, { recursive: true, force: true });
+    else log(`kept ${workDir}`);
   }
   return result;
 }

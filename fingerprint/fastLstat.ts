@@ -18,7 +18,12 @@ export interface RawStat {
   ctimeMs: number;
 }
 
-type BindingLstat = (p: string, bigint: boolean, req: undefined, throwIfNoEntry: boolean) => Float64Array | undefined;
+type BindingLstat = (
+  p: string,
+  bigint: boolean,
+  req: undefined,
+  throwIfNoEntry: boolean,
+) => Float64Array | undefined;
 
 let fast: BindingLstat | undefined | null = null; // null = not probed yet
 
@@ -45,10 +50,17 @@ function probe(sample: string): BindingLstat | undefined {
     const s = fs.lstatSync(sample);
     if (!(a instanceof Float64Array) || a.length < 18) return undefined;
     const r = fromArray(a, { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 });
-    if (r.mode !== s.mode || r.ino !== s.ino || r.size !== s.size || r.mtimeMs !== s.mtimeMs || r.ctimeMs !== s.ctimeMs) {
+    if (
+      r.mode !== s.mode ||
+      r.ino !== s.ino ||
+      r.size !== s.size ||
+      r.mtimeMs !== s.mtimeMs ||
+      r.ctimeMs !== s.ctimeMs
+    ) {
       return undefined;
     }
-    if (lstat(sample + "/.deployhooks-missing-probe", false, undefined, false) !== undefined) return undefined;
+    if (lstat(sample + "/.deployhooks-missing-probe", false, undefined, false) !== undefined)
+      return undefined;
     return lstat;
   } catch {
     return undefined;

@@ -87,7 +87,10 @@ const PARALLEL_MIN_FILES = 2000;
 let sharedBuf: Buffer | undefined;
 
 /** Raw 32-byte digests of the jobs, in job order. */
-export async function hashFiles(jobs: HashJob[], options: { threads?: number } = {}): Promise<Buffer> {
+export async function hashFiles(
+  jobs: HashJob[],
+  options: { threads?: number } = {},
+): Promise<Buffer> {
   const n = jobs.length;
   const outSab = new SharedArrayBuffer(Math.max(1, n * 32));
   const out = new Uint8Array(outSab);
@@ -101,7 +104,8 @@ export async function hashFiles(jobs: HashJob[], options: { threads?: number } =
   let totalBytes = 0;
   for (const j of jobs) totalBytes += j.size;
   const cores = Math.max(1, options.threads ?? os.availableParallelism());
-  const workers = totalBytes >= PARALLEL_MIN_BYTES || n >= PARALLEL_MIN_FILES ? Math.min(cores - 1, 7) : 0;
+  const workers =
+    totalBytes >= PARALLEL_MIN_BYTES || n >= PARALLEL_MIN_FILES ? Math.min(cores - 1, 7) : 0;
   const pending: Promise<void>[] = [];
   for (let w = 0; w < workers; w++) {
     const worker = new Worker(WORKER_SOURCE, {

@@ -96,7 +96,13 @@ export function saveStatCache(file: string, data: StatCacheData): void {
   const n = data.paths.length;
   const pathsBuf = Buffer.from(n === 0 ? "" : data.paths.join("\0") + "\0", "utf8");
   const header = Buffer.from(
-    JSON.stringify({ version: 1, root: data.root, writtenAt: data.writtenAt, count: n, pathsBytes: pathsBuf.length }),
+    JSON.stringify({
+      version: 1,
+      root: data.root,
+      writtenAt: data.writtenAt,
+      count: n,
+      pathsBytes: pathsBuf.length,
+    }),
     "utf8",
   );
   const headStart = 12 + header.length;

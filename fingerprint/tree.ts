@@ -32,7 +32,14 @@ import picomatch from "picomatch";
 import { compareCodePoints, sha256 } from "./digest";
 import { rawLstat, type RawStat } from "./fastLstat";
 import { hashFiles, type EntryMode, type HashJob } from "./hashFiles";
-import { digestAt, isRacy, loadStatCache, NUMS_PER_ENTRY, saveStatCache, type StatCacheData } from "./statCache";
+import {
+  digestAt,
+  isRacy,
+  loadStatCache,
+  NUMS_PER_ENTRY,
+  saveStatCache,
+  type StatCacheData,
+} from "./statCache";
 
 export type { EntryMode } from "./hashFiles";
 
@@ -98,7 +105,10 @@ interface Walked {
 }
 
 /** Fingerprint of the source tree at `root` (see the module documentation). */
-export async function fingerprintTree(root: string, options: FingerprintTreeOptions = {}): Promise<TreeFingerprint> {
+export async function fingerprintTree(
+  root: string,
+  options: FingerprintTreeOptions = {},
+): Promise<TreeFingerprint> {
   const started = process.hrtime.bigint();
   const scanStart = Date.now();
   const absRoot = path.resolve(root);
@@ -112,7 +122,9 @@ export async function fingerprintTree(root: string, options: FingerprintTreeOpti
     if (r && !r.startsWith("..") && !path.isAbsolute(r)) cacheRel = r.split(path.sep).join("/");
   }
   const excluded =
-    options.exclude && options.exclude.length > 0 ? picomatch(options.exclude, { dot: true }) : undefined;
+    options.exclude && options.exclude.length > 0
+      ? picomatch(options.exclude, { dot: true })
+      : undefined;
 
   const w = walk(absRoot, cacheRel, excluded);
   const cache = cacheFile ? loadStatCache(cacheFile, absRoot) : undefined;
@@ -326,7 +338,8 @@ type RulesTest = (p: string) => TestResult;
  */
 function ruleTester(ig: Ignore): RulesTest {
   if (rulesOnlyWorks === undefined) rulesOnlyWorks = probeRulesOnly();
-  const rules = (ig as unknown as { _rules?: { test?: (p: string, mode: string) => TestResult } })._rules;
+  const rules = (ig as unknown as { _rules?: { test?: (p: string, mode: string) => TestResult } })
+    ._rules;
   if (rulesOnlyWorks && rules && typeof rules.test === "function") {
     const t = rules.test.bind(rules);
     return (p) => t(p, "regex");
@@ -338,7 +351,8 @@ let rulesOnlyWorks: boolean | undefined;
 function probeRulesOnly(): boolean {
   try {
     const ig = ignore({ ignorecase: false }).add(["*.x", "!keep.x", "d/", "/anchored"]);
-    const rules = (ig as unknown as { _rules?: { test?: (p: string, mode: string) => TestResult } })._rules;
+    const rules = (ig as unknown as { _rules?: { test?: (p: string, mode: string) => TestResult } })
+      ._rules;
     if (!rules || typeof rules.test !== "function") return false;
     const t = (p: string) => rules.test!.call(rules, p, "regex");
     return (

@@ -18,7 +18,9 @@ import { compareCodePoints, sha256 } from "./digest";
 
 export function scopedFingerprint(files: Record<string, string>, globs: string[]): string {
   if (globs.length === 0) {
-    throw new TypeError("scopedFingerprint: globs must not be empty (use the whole-tree fingerprint)");
+    throw new TypeError(
+      "scopedFingerprint: globs must not be empty (use the whole-tree fingerprint)",
+    );
   }
   const isMatch = picomatch(
     globs.map((g) => (g.startsWith("./") ? g.slice(2) : g)),

@@ -1,0 +1,326 @@
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fingerprintTree } from "../../fingerprint/tree";
+import { loadStatCache, saveStatCache } from "../../fingerprint/statCache";
+import { scopedFingerprint } from "../../fingerprint/watch";
+import { compareCodePoints, sha256 } from "../../fingerprint/digest";
+
+function tmpTree(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "dh-tree-"));
+  for (const [rel, content] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+    fs.writeFileSync(path.join(root, rel), content);
+  }
+  return root;
+}
+
+const roots: string[] = [];
+function tree(files: Record<string, string>): string {
+  const r = tmpTree(files);
+  roots.push(r);
+  return r;
+}
+after(() => roots.forEach((r) => fs.rmSync(r, { recursive: true, force: true })));
+
+const BASE = {
+  "index.js": "console.log(1)\n",
+  "lib/a.js": "a\n",
+  "lib/b.js": "b\n",
+  "bin/run": "#!/bin/sh\n",
+};
+
+describe("fingerprint/tree", () => {
+  it("records files with POSIX relative paths, digests over mode and content, sorted", async () => {
+    const root = tree({ ...BASE, "a-b": "x", "a/c": "y" });
+    fs.chmodSync(path.join(root, "bin/run"), 0o755);
+    const t = await fingerprintTree(root);
+    const keys = Object.keys(t.files);
+    assert.deepEqual(keys, ["a-b", "a/c", "bin/run", "index.js", "lib/a.js", "lib/b.js"]);
+    assert.deepEqual([...keys].sort(compareCodePoints), keys);
+    assert.equal(t.files["lib/a.js"], sha256("-\0a\n"));
+    assert.equal(t.files["bin/run"], sha256("x\0#!/bin/sh\n"));
+    assert.equal(t.modes["bin/run"], "x");
+    assert.equal(t.fileCount, 6);
+    const lines = keys.map((k) => `${k}\0${t.modes[k]}\0${t.files[k]}\n`).join("");
+    assert.equal(t.fingerprint, sha256(lines));
+  });
+
+  it("content change, chmod +x, rename, add and remove each change the fingerprint", async () => {
+    const root = tree(BASE);
+    const seen = new Set<string>();
+    const step = async () => {
+      const fp = (await fingerprintTree(root)).fingerprint;
+      assert.ok(!seen.has(fp), "fingerprint repeated");
+      seen.add(fp);
+    };
+    await step();
+    fs.writeFileSync(path.join(root, "lib/a.js"), "a2\n");
+    await step();
+    fs.chmodSync(path.join(root, "lib/a.js"), 0o755);
+    await step();
+    fs.renameSync(path.join(root, "lib/b.js"), path.join(root, "lib/c.js"));
+    await step();
+    fs.writeFileSync(path.join(root, "new.txt"), "");
+    await step();
+    fs.rmSync(path.join(root, "index.js"));
+    await step();
+  });
+
+  it("same tree written in another order with other mtimes gives the same fingerprint", async () => {
+    const a = tree(BASE);
+    const b = tree(Object.fromEntries(Object.entries(BASE).reverse()));
+    fs.utimesSync(path.join(b, "lib/a.js"), 1000, 1000);
+    assert.equal((await fingerprintTree(a)).fingerprint, (await fingerprintTree(b)).fingerprint);
+  });
+
+  it("ignored files, VCS folders and platform configuration do not count", async () => {
+    const root = tree({ ...BASE, ".gitignore": "*.log\n/build/\n" });
+    const before = (await fingerprintTree(root)).fingerprint;
+    const extra: Record<string, string> = {
+      "debug.log": "x",
+      "lib/deep.log": "x",
+      "build/out.js": "x",
+      ".git/HEAD": "ref",
+      "lib/.git/config": "x",
+      ".hg/store": "x",
+      ".svn/entries": "x",
+      ".platform.app.yaml": "name: app",
+      "sub/.platform.app.yaml": "name: sub",
+      ".platform/routes.yaml": "x",
+      ".upsun/config.yaml": "x",
+      "clevercloud/php.json": "{}",
+    };
+    for (const [rel, c] of Object.entries(extra)) {
+      fs.mkdirSync(path.dirname(path.join(root, rel)), { recursive: true });
+      fs.writeFileSync(path.join(root, rel), c);
+    }
+    const t = await fingerprintTree(root);
+    assert.equal(t.fingerprint, before);
+    // Not left out: same names deeper, and non-JSON files of clevercloud/.
+    fs.mkdirSync(path.join(root, "lib/.platform"), { recursive: true });
+    fs.writeFileSync(path.join(root, "lib/.platform/x"), "x");
+    fs.writeFileSync(path.join(root, "clevercloud/notes.md"), "x");
+    const t2 = await fingerprintTree(root);
+    assert.ok("lib/.platform/x" in t2.files && "clevercloud/notes.md" in t2.files);
+  });
+
+  it("nested .gitignore: relative to its directory, deeper wins, negation, ignored dirs not entered", async () => {
+    const root = tree({
+      ".gitignore": "*.log\nsecret/\n/top.txt\n",
+      "top.txt": "x",
+      "a/top.txt": "kept: /top.txt is anchored at the root",
+      "a/.gitignore": "!keep.log\n/local.txt\n",
+      "a/keep.log": "kept by negation",
+      "a/other.log": "ignored",
+      "a/local.txt": "ignored",
+      "a/b/local.txt": "kept: /local.txt is anchored at a/",
+      "a/b/keep.log": "kept: negation applies below a/ too",
+      "secret/.gitignore": "!*\n",
+      "secret/x.txt": "ignored: the directory is not entered",
+      ".deployhooksignore": "*.tmp\n",
+      "c/x.tmp": "ignored",
+      "c/.deployhooksignore": "!x.tmp\n",
+      "d/x.tmp": "ignored",
+    });
+    const t = await fingerprintTree(root);
+    assert.deepEqual(Object.keys(t.files), [
+      ".deployhooksignore",
+      ".gitignore",
+      "a/.gitignore",
+      "a/b/keep.log",
+      "a/b/local.txt",
+      "a/keep.log",
+      "a/top.txt",
+      "c/.deployhooksignore",
+      "c/x.tmp",
+    ]);
+  });
+
+  it("a directory excluded by an outer file and re-included by an inner one is entered", async () => {
+    const root = tree({
+      ".gitignore": "gen/\n",
+      "a/.gitignore": "!gen/\n",
+      "a/gen/x.js": "x",
+      "gen/y.js": "y",
+    });
+    const t = await fingerprintTree(root);
+    assert.deepEqual(Object.keys(t.files), [".gitignore", "a/.gitignore", "a/gen/x.js"]);
+  });
+
+  it("exclude globs, symlinks as links (never followed)", async () => {
+    const root = tree({ ...BASE, "node_modules/x/index.js": "x", "docs/a.md": "a" });
+    fs.symlinkSync("../outside/nowhere", path.join(root, "lib/link"));
+    fs.symlinkSync("lib", path.join(root, "libdir"));
+    const t = await fingerprintTree(root, { exclude: ["node_modules", "**/*.md"] });
+    assert.ok(!("node_modules/x/index.js" in t.files) && !("docs/a.md" in t.files));
+    assert.equal(t.modes["lib/link"], "l");
+    assert.equal(t.files["lib/link"], sha256("l\0../outside/nowhere"));
+    assert.equal(t.modes["libdir"], "l");
+    assert.ok(!("libdir/a.js" in t.files));
+  });
+
+  it("long and unicode paths", async () => {
+    const long = "d".repeat(60) + "/" + "e".repeat(60) + "/f.txt";
+    const root = tree({ [long]: "x", "é/ü😀.txt": "u" });
+    const t = await fingerprintTree(root);
+    assert.deepEqual(Object.keys(t.files), [long, "é/ü😀.txt"]);
+  });
+});
+
+describe("fingerprint/tree stat cache", () => {
+  const PAST = Date.now() / 1000 - 3600;
+  function age(root: string) {
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (e.isFile()) fs.utimesSync(p, PAST, PAST);
+      }
+    };
+    walk(root);
+  }
+
+  it("an unchanged tree is not read again; results equal a cold run", async () => {
+    const root = tree(BASE);
+    age(root);
+    const cacheFile = path.join(root, ".cache/fp.bin");
+    const cold = await fingerprintTree(root, { cacheFile });
+    assert.equal(cold.stats.hashed, 4);
+    assert.ok(!Object.keys(cold.files).some((k) => k.startsWith(".cache")), "cache file left out");
+    const warm = await fingerprintTree(root, { cacheFile });
+    assert.equal(warm.stats.hashed, 0);
+    assert.equal(warm.stats.cacheWritten, false);
+    assert.deepEqual(warm.files, cold.files);
+    assert.equal(warm.fingerprint, cold.fingerprint);
+  });
+
+  it("after random edits the cached result equals a cold run (20 rounds)", async () => {
+    const root = tree({});
+    const cacheFile = path.join(os.tmpdir(), `dh-cache-${process.pid}-${Date.now()}.bin`);
+    roots.push(cacheFile);
+    let seed = 42;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed % n;
+    };
+    const names = ["a", "b", "c/d", "c/e", "f/g/h", "i"];
+    for (let round = 0; round < 20; round++) {
+      for (let k = 0; k < 3; k++) {
+        const p = path.join(root, names[rand(names.length)]);
+        const op = rand(4);
+        if (op === 0) fs.rmSync(p, { force: true });
+        else if (op === 1 && fs.existsSync(p)) fs.chmodSync(p, fs.statSync(p).mode ^ 0o100);
+        else {
+          fs.mkdirSync(path.dirname(p), { recursive: true });
+          fs.writeFileSync(p, "v" + rand(3)); // often the same size
+        }
+      }
+      if (rand(2)) age(root);
+      const cached = await fingerprintTree(root, { cacheFile });
+      const cold = await fingerprintTree(root);
+      assert.equal(cached.fingerprint, cold.fingerprint, `round ${round}`);
+      assert.deepEqual(cached.files, cold.files);
+    }
+  });
+
+  it("racy entry: same size, same mtime, same ctime in the cache is still rehashed when recent", async () => {
+    const root = tree({ "f.txt": "aaaa" });
+    const cacheFile = path.join(root, "..", path.basename(root) + ".cache");
+    roots.push(cacheFile);
+    await fingerprintTree(root, { cacheFile });
+    const p = path.join(root, "f.txt");
+    const st = fs.statSync(p);
+    fs.writeFileSync(p, "bbbb");
+    fs.utimesSync(p, st.atime, st.mtime);
+    // Simulate a coarse-timestamp filesystem, where the edit left ctime unchanged too.
+    const cache = loadStatCache(cacheFile, path.resolve(root))!;
+    assert.ok(cache);
+    // (utimes through Date objects may also round the mtime: copy both from the new stat.)
+    cache.nums[1] = fs.statSync(p).mtimeMs;
+    cache.nums[2] = fs.statSync(p).ctimeMs;
+    saveStatCache(cacheFile, cache);
+    const t = await fingerprintTree(root, { cacheFile });
+    assert.equal(t.files["f.txt"], sha256("-\0bbbb"));
+    assert.equal(t.stats.racy, 1);
+  });
+
+  it("an old entry with matching stat is trusted (the cache is really used)", async () => {
+    const root = tree({ "f.txt": "aaaa" });
+    age(root);
+    const cacheFile = path.join(root, "..", path.basename(root) + ".cache2");
+    roots.push(cacheFile);
+    const first = await fingerprintTree(root, { cacheFile });
+    const cache = loadStatCache(cacheFile, path.resolve(root))!;
+    cache.digests = cache.digests.replace(first.files["f.txt"], sha256("planted"));
+    saveStatCache(cacheFile, cache);
+    const t = await fingerprintTree(root, { cacheFile });
+    assert.equal(t.files["f.txt"], sha256("planted"));
+  });
+
+  it("a corrupt cache file is ignored", async () => {
+    const root = tree(BASE);
+    const cacheFile = path.join(root, "..", path.basename(root) + ".bad");
+    roots.push(cacheFile);
+    fs.writeFileSync(cacheFile, "garbage");
+    const t = await fingerprintTree(root, { cacheFile });
+    assert.equal(t.stats.hashed, 4);
+    assert.equal(t.fingerprint, (await fingerprintTree(root)).fingerprint);
+  });
+
+  it("hashes large trees with worker threads identically to one thread", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 2100; i++) files[`d${i % 13}/f${i}.txt`] = `content ${i}\n`.repeat(i % 7);
+    const root = tree(files);
+    const multi = await fingerprintTree(root, { threads: 2 });
+    const single = await fingerprintTree(root, { threads: 1 });
+    assert.equal(multi.fingerprint, single.fingerprint);
+    assert.equal(multi.files["d1/f1.txt"], sha256("-\0content 1\n"));
+  });
+});
+
+describe("fingerprint/watch", () => {
+  const files = {
+    "migrations/001.sql": sha256("1"),
+    "migrations/sub/002.sql": sha256("2"),
+    "src/app.ts": sha256("3"),
+    "schema.sql": sha256("4"),
+    ".env.example": sha256("5"),
+  };
+  it("digest over matching entries only", () => {
+    const a = scopedFingerprint(files, ["migrations/**"]);
+    assert.equal(
+      a,
+      sha256(
+        `migrations/001.sql\0${files["migrations/001.sql"]}\nmigrations/sub/002.sql\0${files["migrations/sub/002.sql"]}\n`,
+      ),
+    );
+    assert.equal(
+      scopedFingerprint({ ...files, "src/app.ts": sha256("changed") }, ["migrations/**"]),
+      a,
+    );
+    assert.notEqual(
+      scopedFingerprint({ ...files, "migrations/003.sql": sha256("3") }, ["migrations/**"]),
+      a,
+    );
+    assert.notEqual(
+      scopedFingerprint({ ...files, "migrations/001.sql": sha256("x") }, ["migrations/**"]),
+      a,
+    );
+    assert.equal(scopedFingerprint(files, ["./migrations/**"]), a);
+  });
+  it("glob semantics: * stays in one segment, ** crosses, dot files match", () => {
+    assert.equal(
+      scopedFingerprint(files, ["*.sql"]),
+      scopedFingerprint({ "schema.sql": files["schema.sql"] }, ["**"]),
+    );
+    assert.equal(
+      scopedFingerprint(files, ["**/*.sql"]),
+      scopedFingerprint({ ...files, "src/app.ts": "other", ".env.example": "other" }, ["**/*.sql"]),
+    );
+    assert.notEqual(scopedFingerprint(files, [".env*"]), scopedFingerprint({}, ["x"]));
+    assert.equal(scopedFingerprint(files, ["nomatch/**"]), sha256(""));
+  });
+  it("[] is rejected", () => assert.throws(() => scopedFingerprint(files, []), TypeError));
+});

@@ -1,2 +1,3 @@
 // Public API of deployhooks. Exports only.
 export * from "./model";
+export * from "./components";

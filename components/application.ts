@@ -1,0 +1,35 @@
+/**
+ * Application: a generic deployment with a profile (`upsun`, `cleverCloud`, or `custom` with its own lifecycle) and its hooks.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { ApplicationArgs } from "./args";
+import { wireDeployment } from "./deployment";
+import { applicationModel } from "./plan";
+
+/**
+ * Deploys an application to hosts (SSH) or to the local machine with a profile's hook lifecycle.
+ * One command resource per step per host; a step reruns exactly when the engine's triggers change.
+ */
+export class Application extends pulumi.ComponentResource {
+  /** Release id on the hosts (`releases/<id>`): derived from the code and build fingerprints. */
+  public readonly releaseId: pulumi.Output<string>;
+  /** Current fingerprint per change class: `code`, `build`, `runtime`, `redeploy`. */
+  public readonly fingerprints: pulumi.Output<Record<string, string>>;
+  /** Per host: the URL probed by the health check ("" when none). */
+  public readonly urls: pulumi.Output<Record<string, string>>;
+  /** Per host: health check result of the last run of the outcome step (`ok`, `failed`, `skipped`, `unknown`). */
+  public readonly health: pulumi.Output<Record<string, string>>;
+  /** Per step resource name (`${name}-${host}-${step}`): its trigger strings (`code=…`, `script=…`, `host=…`). */
+  public readonly steps: pulumi.Output<Record<string, string[]>>;
+
+  constructor(name: string, args: ApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("deployhooks:index:Application", name, args, opts);
+    const out = wireDeployment(this, applicationModel<pulumi.Input<string>>(name, args), args.hosts);
+    this.releaseId = out.releaseId;
+    this.fingerprints = out.fingerprints;
+    this.urls = out.urls;
+    this.health = out.health;
+    this.steps = out.steps;
+    this.registerOutputs({ releaseId: this.releaseId, fingerprints: this.fingerprints, urls: this.urls, health: this.health, steps: this.steps });
+  }
+}

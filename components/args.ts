@@ -1,0 +1,489 @@
+/**
+ * Public argument interfaces of the deployhooks components. Plain interfaces only (no unions, no
+ * callbacks), so that Pulumi's component analyzer can expose them to every language: closed sets
+ * (roles, failure policies, change classes) are strings validated at construction with an error
+ * that names the field.
+ */
+import type * as pulumi from "@pulumi/pulumi";
+
+/** One SSH hop (the target itself, or its bastion). Mirrors `@pulumi/command`'s connection. */
+export interface SshProxyArgs {
+  /** Address of the machine (name or IP). */
+  host: pulumi.Input<string>;
+  /**
+   * SSH port.
+   * @default 22
+   */
+  port?: pulumi.Input<number>;
+  /**
+   * SSH user.
+   * @default "root"
+   */
+  user?: pulumi.Input<string>;
+  /**
+   * Private key (PEM / OpenSSH). Pass it as a secret (`config.requireSecret`); it is only ever
+   * placed in the provider's secret `connection` input.
+   * @default undefined (password or the SSH agent)
+   */
+  privateKey?: pulumi.Input<string>;
+  /**
+   * Password (also answers keyboard-interactive). Pass it as a secret.
+   * @default undefined
+   */
+  password?: pulumi.Input<string>;
+  /**
+   * Pinned host key in `authorized_keys` format (`ssh-ed25519 AAAA…`). Strongly recommended:
+   * without it the host key is not verified.
+   * @default undefined (not verified)
+   */
+  hostKey?: pulumi.Input<string>;
+}
+
+/** How to reach a host over SSH. */
+export interface SshConnectionArgs extends SshProxyArgs {
+  /**
+   * One bastion hop the connection goes through.
+   * @default undefined (direct connection)
+   */
+  proxy?: SshProxyArgs;
+}
+
+/** One machine the app is deployed to. */
+export interface HostArgs {
+  /**
+   * Short name used in resource names (`${name}-${host}-${step}`): letters, digits and `-`.
+   * Frozen once deployed (renaming replaces every step of the host).
+   */
+  name: string;
+  /**
+   * Roles of the host: `web` (serves requests) and/or `worker` (background processes). Hooks run
+   * only on hosts whose role they serve (Upsun workers get only the build hook).
+   * @default ["web"]
+   */
+  roles?: string[];
+  /**
+   * Runs the `once` hooks (Upsun `deploy`, `postDeploy`). At most one host; must be a web host.
+   * @default false (the first web host leads)
+   */
+  leader?: boolean;
+  /**
+   * SSH connection. Without it the host is the machine running Pulumi (`local.Command`).
+   * @default undefined (the local machine)
+   */
+  connection?: SshConnectionArgs;
+  /**
+   * Absolute deployment root on the host; the app lives in `<root>/<appName>/`.
+   * @default "/srv/deployhooks" over SSH, "$HOME/.deployhooks/apps" locally
+   */
+  root?: string;
+  /**
+   * Base URL of the app on this host, used for the health check and reported in `urls`.
+   * @default "http://127.0.0.1:<port>" when `port` is set, else none
+   */
+  url?: string;
+}
+
+/** A hook as written by the user (generic `Application`). */
+export interface HookArgs {
+  /** camelCase hook name of the profile (`build`, `deploy`, `postDeploy`, `preRun`, …). */
+  name: string;
+  /** The script, run as one bash script (it fails only if its last command fails, unless it sets `-e`). */
+  script: string;
+  /**
+   * `abort` (stop the deployment) or `warn` (log a warning and continue).
+   * @default the profile's rule
+   */
+  failure?: string;
+  /**
+   * Timeout in seconds, enforced on the host.
+   * @default the profile's rule (Upsun build: 3600; others: none)
+   */
+  timeoutSeconds?: number;
+  /**
+   * `once` (leader host only) or `everyHost`.
+   * @default the profile's rule
+   */
+  scope?: string;
+  /**
+   * Roles of the hosts the hook runs on (`web`, `worker`).
+   * @default the profile's rule
+   */
+  roles?: string[];
+  /**
+   * Change classes that rerun the hook: any of `code`, `build`, `runtime`, `redeploy`.
+   * @default the profile's rule
+   */
+  rerunOn?: string[];
+  /**
+   * Globs (relative to the source root) restricting the hook's `code` class, e.g. `["migrations/**"]`.
+   * @default [] (the whole tree)
+   */
+  watch?: string[];
+}
+
+/** One row of a custom lifecycle (profile `custom`). */
+export interface LifecycleHookArgs {
+  /** camelCase hook name. */
+  name: string;
+  /** Change classes that rerun the hook (`code`, `build`, `runtime`, `redeploy`). */
+  rerunOn: string[];
+  /**
+   * `abort` or `warn`.
+   * @default "abort"
+   */
+  failure?: string;
+  /**
+   * `once` or `everyHost`.
+   * @default "everyHost"
+   */
+  scope?: string;
+  /**
+   * Roles served.
+   * @default ["web", "worker"]
+   */
+  roles?: string[];
+  /**
+   * Timeout in seconds.
+   * @default undefined (none)
+   */
+  timeoutSeconds?: number;
+  /**
+   * Class of the hook's own script: `build` or `runtime`.
+   * @default "build" for the stages beforeBuild/afterBuild, else "runtime"
+   */
+  phase?: string;
+  /** Where it runs: `beforeBuild`, `afterBuild`, `beforeActivate` or `afterActivate`. */
+  stage: string;
+}
+
+/** One environment variable. */
+export interface VariableArgs {
+  /** Shell variable name. */
+  name: string;
+  /** Value. A secret Output stays secret: it travels on the step's stdin only. */
+  value: pulumi.Input<string>;
+  /**
+   * Never in command text, triggers or plain state; delivered on stdin.
+   * @default false
+   */
+  secret?: boolean;
+  /**
+   * `build`, `runtime` or `both`.
+   * @default "both"
+   */
+  visibility?: string;
+  /**
+   * Declares that the variable shapes the build (a change is a `build` change).
+   * @default the profile's rule
+   */
+  buildAffecting?: boolean;
+}
+
+/** Arguments of `Application`: a profile plus hooks, deployed to hosts. */
+export interface ApplicationArgs {
+  /** `upsun`, `cleverCloud` or `custom` (give `lifecycle`). */
+  profile: string;
+  /**
+   * App name on the hosts (`<root>/<appName>`).
+   * @default the component's name
+   */
+  appName?: string;
+  /**
+   * Source directory of the app (fingerprinted and shipped as one tarball per code fingerprint).
+   * @default "." (the Pulumi program's working directory)
+   */
+  source?: string;
+  /**
+   * The hooks.
+   * @default []
+   */
+  hooks?: HookArgs[];
+  /**
+   * Custom profile only: the lifecycle rows, in order.
+   * @default undefined
+   */
+  lifecycle?: LifecycleHookArgs[];
+  /**
+   * Environment variables.
+   * @default []
+   */
+  variables?: VariableArgs[];
+  /**
+   * Other platform configuration keys, classified into `build`/`runtime` by the profile.
+   * @default {}
+   */
+  config?: { [key: string]: any };
+  /**
+   * Build command (dependencies + build), run in the new release before the build-phase hooks of stage afterBuild.
+   * @default "" (nothing)
+   */
+  buildCommand?: string;
+  /**
+   * Command that starts the app (run in `current`, restarted on every activation).
+   * @default "" (no process is managed)
+   */
+  start?: string;
+  /**
+   * Port the app listens on; exported as `PORT` and used for the default health check URL.
+   * @default undefined
+   */
+  port?: number;
+  /**
+   * Path probed after activation (HTTP 2xx/3xx = healthy).
+   * @default "/" when `port` or a host `url` is set
+   */
+  healthCheckPath?: string;
+  /**
+   * Seconds the health check keeps retrying.
+   * @default 30
+   */
+  healthCheckTimeoutSeconds?: number;
+  /**
+   * Writable paths inside the app (Upsun mounts), kept in `shared/` across releases.
+   * @default []
+   */
+  mounts?: string[];
+  /**
+   * The hosts. None: the local machine.
+   * @default [{ name: "local" }]
+   */
+  hosts?: HostArgs[];
+  /**
+   * Opaque token: change it to redeploy with nothing else changed.
+   * @default ""
+   */
+  redeployToken?: string;
+  /**
+   * Local directory for the release tarballs (one per code fingerprint).
+   * @default "<os tmpdir>/deployhooks-artifacts"
+   */
+  artifactDir?: string;
+}
+
+/** Upsun `hooks`: the three scripts, as in `.upsun/config.yaml`. */
+export interface UpsunHooksArgs {
+  /**
+   * `hooks.build`: every host (web and worker), build-visible variables, abort on failure, 1 h timeout.
+   * @default undefined
+   */
+  build?: string;
+  /**
+   * `hooks.deploy`: once on the leader web host before the switch; reruns on code/build changes.
+   * @default undefined
+   */
+  deploy?: string;
+  /**
+   * `hooks.post_deploy`: once on the leader after the switch; reruns on every deployment.
+   * @default undefined
+   */
+  postDeploy?: string;
+}
+
+/** Upsun `web.commands`. */
+export interface UpsunWebCommandsArgs {
+  /**
+   * `web.commands.start`: starts the app.
+   * @default "" (no process is managed)
+   */
+  start?: string;
+}
+
+/** Upsun `web`. */
+export interface UpsunWebArgs {
+  /**
+   * `web.commands`.
+   * @default {}
+   */
+  commands?: UpsunWebCommandsArgs;
+}
+
+/** One Upsun mount (`mounts.<path>`). */
+export interface UpsunMountArgs {
+  /**
+   * `source` (`storage`, `local`, …): informational on your own hosts (always a `shared/` dir).
+   * @default "storage"
+   */
+  source?: string;
+  /**
+   * `source_path`.
+   * @default the mount path
+   */
+  sourcePath?: string;
+}
+
+/** Arguments of `UpsunApp`: what an Upsun / Platform.sh user writes, deployed to your hosts. */
+export interface UpsunAppArgs {
+  /**
+   * App name (`name` in the Upsun config).
+   * @default the component's name
+   */
+  appName?: string;
+  /**
+   * Source directory of the app (`source.root` resolved).
+   * @default "."
+   */
+  source?: string;
+  /**
+   * `type`, e.g. `nodejs:20` (a `build` input).
+   * @default undefined
+   */
+  type?: string;
+  /**
+   * `hooks`.
+   * @default {}
+   */
+  hooks?: UpsunHooksArgs;
+  /**
+   * `variables.env`: build-visible variables (a change is a `build` change).
+   * @default {}
+   */
+  variables?: { [name: string]: pulumi.Input<string> };
+  /**
+   * Runtime-only variables (Upsun project/environment variables not visible at build); a change
+   * is a `runtime` change (only postDeploy and the restart run).
+   * @default {}
+   */
+  runtimeVariables?: { [name: string]: pulumi.Input<string> };
+  /**
+   * Sensitive runtime variables: delivered on stdin, never in command text or triggers.
+   * @default {}
+   */
+  secrets?: { [name: string]: pulumi.Input<string> };
+  /**
+   * `web` (`web.commands.start`).
+   * @default {}
+   */
+  web?: UpsunWebArgs;
+  /**
+   * `mounts`: writable paths kept across releases.
+   * @default {}
+   */
+  mounts?: { [path: string]: UpsunMountArgs };
+  /**
+   * Other keys of the app configuration (`build`, `dependencies`, `crons`, `relationships`, …),
+   * classified by Upsun's own rule (SPEC §3).
+   * @default {}
+   */
+  config?: { [key: string]: any };
+  /**
+   * Dependencies / build-flavor command run before `hooks.build`.
+   * @default "" (nothing)
+   */
+  buildCommand?: string;
+  /**
+   * Port the app listens on (`PORT`).
+   * @default undefined
+   */
+  port?: number;
+  /**
+   * Path probed after activation.
+   * @default "/" when `port` or a host `url` is set
+   */
+  healthCheckPath?: string;
+  /**
+   * Hosts; none = the local machine.
+   * @default [{ name: "local" }]
+   */
+  hosts?: HostArgs[];
+  /**
+   * Change to redeploy (runs postDeploy and the restart only).
+   * @default ""
+   */
+  redeployToken?: string;
+  /**
+   * Local directory for release tarballs.
+   * @default "<os tmpdir>/deployhooks-artifacts"
+   */
+  artifactDir?: string;
+}
+
+/** Arguments of `CleverCloudApp`: Clever Cloud's environment variables, deployed to your hosts. */
+export interface CleverCloudAppArgs {
+  /**
+   * App name on the hosts.
+   * @default the component's name
+   */
+  appName?: string;
+  /**
+   * Source directory (`APP_FOLDER` resolved).
+   * @default "."
+   */
+  source?: string;
+  /**
+   * `CC_PRE_BUILD_HOOK`: before dependencies, every deployment, abort.
+   * @default undefined
+   */
+  CC_PRE_BUILD_HOOK?: string;
+  /**
+   * `CC_POST_BUILD_HOOK`: after the build, not on deployments from cache, abort.
+   * @default undefined
+   */
+  CC_POST_BUILD_HOOK?: string;
+  /**
+   * `CC_PRE_RUN_HOOK`: before start, every deployment, abort.
+   * @default undefined
+   */
+  CC_PRE_RUN_HOOK?: string;
+  /**
+   * `CC_RUN_SUCCEEDED_HOOK`: after a healthy start, warn.
+   * @default undefined
+   */
+  CC_RUN_SUCCEEDED_HOOK?: string;
+  /**
+   * `CC_RUN_FAILED_HOOK`: after a failed start, warn (the deployment still fails).
+   * @default undefined
+   */
+  CC_RUN_FAILED_HOOK?: string;
+  /**
+   * `CC_RUN_COMMAND`: starts the app.
+   * @default "" (no process is managed)
+   */
+  CC_RUN_COMMAND?: string;
+  /**
+   * `CC_BUILD_COMMAND`: the build command.
+   * @default "" (nothing)
+   */
+  CC_BUILD_COMMAND?: string;
+  /**
+   * `CC_HEALTH_CHECK_PATH`: path probed after start.
+   * @default "/"
+   */
+  CC_HEALTH_CHECK_PATH?: string;
+  /**
+   * The app's environment, as in the console or an env file. `CC_*_HOOK`, `CC_RUN_COMMAND`,
+   * `CC_BUILD_COMMAND` and `CC_HEALTH_CHECK_PATH` entries act like the fields above (a field wins);
+   * every other entry is a variable (`build` class when Clever Cloud says it shapes the build).
+   * @default {}
+   */
+  environment?: { [name: string]: pulumi.Input<string> };
+  /**
+   * Secret variables: delivered on stdin, never in command text or triggers.
+   * @default {}
+   */
+  secrets?: { [name: string]: pulumi.Input<string> };
+  /**
+   * Docker application: only `CC_RUN_SUCCEEDED_HOOK` is accepted.
+   * @default false
+   */
+  docker?: boolean;
+  /**
+   * Port the app listens on (`PORT`).
+   * @default 8080
+   */
+  port?: number;
+  /**
+   * Hosts; none = the local machine.
+   * @default [{ name: "local" }]
+   */
+  hosts?: HostArgs[];
+  /**
+   * Change to redeploy.
+   * @default ""
+   */
+  redeployToken?: string;
+  /**
+   * Local directory for release tarballs.
+   * @default "<os tmpdir>/deployhooks-artifacts"
+   */
+  artifactDir?: string;
+}

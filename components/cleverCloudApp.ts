@@ -1,0 +1,35 @@
+/**
+ * CleverCloudApp: a Clever Cloud application (CC_*_HOOK variables) on your own hosts.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import type { CleverCloudAppArgs } from "./args";
+import { wireDeployment } from "./deployment";
+import { cleverCloudModel } from "./plan";
+
+/**
+ * Deploys a Clever Cloud application (its `CC_*_HOOK` variables, `CC_RUN_COMMAND`,
+ * `CC_HEALTH_CHECK_PATH`, environment) to your own hosts, with Clever Cloud's hook semantics.
+ */
+export class CleverCloudApp extends pulumi.ComponentResource {
+  /** Release id on the hosts (`releases/<id>`): derived from the code and build fingerprints. */
+  public readonly releaseId: pulumi.Output<string>;
+  /** Current fingerprint per change class: `code`, `build`, `runtime`, `redeploy`. */
+  public readonly fingerprints: pulumi.Output<Record<string, string>>;
+  /** Per host: the URL probed by the health check ("" when none). */
+  public readonly urls: pulumi.Output<Record<string, string>>;
+  /** Per host: health check result of the last run of the outcome step (`ok`, `failed`, `skipped`, `unknown`). */
+  public readonly health: pulumi.Output<Record<string, string>>;
+  /** Per step resource name (`${name}-${host}-${step}`): its trigger strings (`code=…`, `script=…`, `host=…`). */
+  public readonly steps: pulumi.Output<Record<string, string[]>>;
+
+  constructor(name: string, args: CleverCloudAppArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("deployhooks:index:CleverCloudApp", name, args, opts);
+    const out = wireDeployment(this, cleverCloudModel<pulumi.Input<string>>(name, args), args.hosts);
+    this.releaseId = out.releaseId;
+    this.fingerprints = out.fingerprints;
+    this.urls = out.urls;
+    this.health = out.health;
+    this.steps = out.steps;
+    this.registerOutputs({ releaseId: this.releaseId, fingerprints: this.fingerprints, urls: this.urls, health: this.health, steps: this.steps });
+  }
+}

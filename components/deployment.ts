@@ -1,0 +1,171 @@
+/**
+ * The thin shell shared by the three components: resolves Inputs (variable values, host
+ * identities, the source tree's fingerprint and tarball), calls the pure planner, and creates one
+ * `@pulumi/command` resource per step. Internal: not exported from the package index.
+ */
+import * as command from "@pulumi/command";
+import * as pulumi from "@pulumi/pulumi";
+import { fingerprintTree } from "../fingerprint/tree";
+import { encodeSecretsForStdin } from "../render/secrets";
+import type { HostArgs, SshConnectionArgs } from "./args";
+import { buildArtifactSync } from "./artifactAdapter";
+import { parseHealth, parseWarnings } from "./outcomeAdapter";
+import { COPY_TO_REMOTE, DeploymentModel, DeploymentPlan, LOCAL_COMMAND, planDeployment, ResolvedInputs, secretValues, StepResourceSpec } from "./plan";
+
+/** The outputs every component exposes. */
+export interface DeploymentOutputs {
+  releaseId: pulumi.Output<string>;
+  fingerprints: pulumi.Output<Record<string, string>>;
+  urls: pulumi.Output<Record<string, string>>;
+  health: pulumi.Output<Record<string, string>>;
+  steps: pulumi.Output<Record<string, string[]>>;
+}
+
+const ZERO = "sha256:" + "0".repeat(64);
+
+/** The placeholder inputs used to plan the structure (names, types, dependsOn) at construction. */
+export function structureInputs(model: DeploymentModel<unknown>): ResolvedInputs {
+  return {
+    model: { ...model, variables: model.variables.map((v) => ({ ...v, value: "" })) },
+    code: { fingerprint: ZERO },
+    artifact: { path: "/deployhooks-placeholder.tar", sha256: ZERO },
+    identities: {},
+  };
+}
+
+/**
+ * Resource options of one step (pure, so tests can check what mocks never see): parentage,
+ * ordering, and the secret marking of outputs of steps that receive secrets.
+ */
+export function stepResourceOptions(
+  spec: StepResourceSpec,
+  parent: pulumi.Resource,
+  dependsOn: pulumi.Resource[],
+): pulumi.CustomResourceOptions {
+  return {
+    parent,
+    ...(dependsOn.length > 0 ? { dependsOn } : {}),
+    ...(spec.secretNames.length > 0 ? { additionalSecretOutputs: ["stdout", "stderr"] } : {}),
+  };
+}
+
+/** Extra command inputs of a step: never `environment`; no previous output in env; quiet logs for secret steps. */
+export function stepCommandInputs(spec: StepResourceSpec): { addPreviousOutputInEnv: boolean; logging?: "none" } {
+  return { addPreviousOutputInEnv: false, ...(spec.secretNames.length > 0 ? { logging: "none" as const } : {}) };
+}
+
+function identityOf(c: SshConnectionArgs): pulumi.Output<string> {
+  return pulumi.unsecret(pulumi.interpolate`${c.user ?? "root"}@${c.host}:${c.port ?? 22}`);
+}
+
+function connectionOf(c: SshConnectionArgs): command.types.input.remote.ConnectionArgs {
+  const hop = (h: SshConnectionArgs) => ({
+    host: h.host,
+    ...(h.port !== undefined ? { port: h.port } : {}),
+    ...(h.user !== undefined ? { user: h.user } : {}),
+    ...(h.privateKey !== undefined ? { privateKey: pulumi.secret(h.privateKey) } : {}),
+    ...(h.password !== undefined ? { password: pulumi.secret(h.password) } : {}),
+    ...(h.hostKey !== undefined ? { hostKey: h.hostKey } : {}),
+  });
+  return { ...hop(c), ...(c.proxy ? { proxy: hop(c.proxy) } : {}) };
+}
+
+/** Creates every step resource of `model` as children of `self`. */
+export function wireDeployment(
+  self: pulumi.ComponentResource,
+  model: DeploymentModel<pulumi.Input<string>>,
+  hosts: readonly HostArgs[] | undefined,
+): DeploymentOutputs {
+  // 1. Structure, validated now (bad args throw at construction).
+  const structure = planDeployment(structureInputs(model));
+
+  // 2. Resolved plan: code fingerprint + tarball, variable values, host identities.
+  const connections = new Map<string, SshConnectionArgs>();
+  for (const h of hosts ?? []) if (h.connection) connections.set(h.name, h.connection);
+  const codePromise = fingerprintTree(model.source).then((tree) => ({
+    code: { fingerprint: tree.fingerprint, files: tree.files },
+    artifact: buildArtifactSync(model.source, tree.fingerprint, Object.keys(tree.files), model.artifactDir),
+  }));
+  const identities = pulumi.all(Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])));
+  const values = pulumi.all(model.variables.map((v) => v.value));
+  const resolved: pulumi.Output<{ plan: DeploymentPlan; inputs: ResolvedInputs }> = pulumi
+    .all([pulumi.output(codePromise), values, identities])
+    .apply(([ca, vals, ids]) => {
+      const inputs: ResolvedInputs = {
+        model: { ...model, variables: model.variables.map((v, i) => ({ ...v, value: String(vals[i]) })) },
+        code: ca.code,
+        artifact: { path: ca.artifact.path, sha256: ca.artifact.sha256 },
+        identities: ids as Record<string, string>,
+      };
+      const plan = planDeployment(inputs);
+      plan.steps.forEach((s, i) => {
+        if (s.name !== structure.steps[i]?.name) throw new Error(`deployhooks: internal error: step ${s.name} differs from the planned ${structure.steps[i]?.name}`);
+      });
+      return { plan, inputs };
+    });
+  // Triggers, command text and the release id never contain secret values (secrets are digested
+  // with a KDF and delivered on stdin), so they are deliberately kept readable for preview diffs.
+  const plain = <T>(f: (p: DeploymentPlan) => T): pulumi.Output<T> => pulumi.unsecret(resolved.apply((r) => f(r.plan)));
+
+  // 3. One resource per step.
+  const created = new Map<string, pulumi.CustomResource>();
+  const stdouts: Record<string, pulumi.Output<string>> = {};
+  structure.steps.forEach((spec, i) => {
+    const opts = stepResourceOptions(spec, self, spec.dependsOn.map((d) => created.get(d) as pulumi.CustomResource));
+    const triggers = plain((p) => p.steps[i].triggers);
+    let res: pulumi.CustomResource;
+    if (spec.type === COPY_TO_REMOTE) {
+      const asset = new pulumi.asset.FileAsset(codePromise.then((ca) => ca.artifact.path));
+      res = new command.remote.CopyToRemote(
+        spec.name,
+        { connection: connectionOf(connections.get(spec.host) as SshConnectionArgs), source: asset, remotePath: plain((p) => p.steps[i].copy!.remotePath), triggers },
+        opts,
+      );
+    } else {
+      const stdin =
+        spec.secretNames.length > 0
+          ? pulumi.secret(resolved.apply((r) => encodeSecretsForStdin(secretValues(r.inputs.model, r.plan.steps[i].secretNames))))
+          : undefined;
+      const inputs = {
+        create: plain((p) => p.steps[i].create as string),
+        update: spec.update as string,
+        triggers,
+        ...(stdin ? { stdin } : {}),
+        ...stepCommandInputs(spec),
+      };
+      const cmd =
+        spec.type === LOCAL_COMMAND
+          ? new command.local.Command(spec.name, inputs, opts)
+          : new command.remote.Command(spec.name, { ...inputs, connection: connectionOf(connections.get(spec.host) as SshConnectionArgs) }, opts);
+      res = cmd;
+      stdouts[spec.name] = cmd.stdout;
+      if (spec.kind === "hook" || spec.kind === "outcome") {
+        cmd.stdout.apply((out) => {
+          for (const w of parseWarnings(out)) {
+            pulumi.log.warn(`hook ${w.hook} failed on host ${spec.host} with exit code ${w.exitCode}; the deployment continued (failure policy: warn)`, self);
+          }
+        });
+      }
+    }
+    created.set(spec.name, res);
+  });
+
+  const outcomeOf = (host: string) => structure.steps.find((s) => s.host === host && s.kind === "outcome");
+  const health = pulumi.unsecret(
+    pulumi.all(Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? stdouts[outcomeOf(h.name)!.name] : pulumi.output("")]))).apply((outs) =>
+      Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? parseHealth(outs[h.name]) : "skipped"])),
+    ),
+  );
+  return {
+    releaseId: plain((p) => p.releaseId),
+    fingerprints: plain((p): Record<string, string> => ({
+      code: p.snapshot.code.fingerprint,
+      build: p.snapshot.build.fingerprint,
+      runtime: p.snapshot.runtime.fingerprint,
+      redeploy: p.snapshot.redeploy,
+    })),
+    urls: plain((p) => p.urls),
+    health,
+    steps: plain((p) => Object.fromEntries(p.steps.map((s) => [s.name, s.triggers]))),
+  };
+}

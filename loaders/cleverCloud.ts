@@ -44,10 +44,11 @@ export function cleverAppFromAssignments(
   const merged = new Map<string, EnvAssignment>();
   for (const a of assignments) {
     const prev = merged.get(a.key);
-    if (prev)
+    if (prev) {
       warnings.push(
         `${file}:${a.line}: ${a.key} is set again (first set on line ${prev.line}); the last value wins`,
       );
+    }
     merged.set(a.key, a); // Map keeps the first insertion position
   }
   const hooks: HookInput[] = [];
@@ -63,10 +64,11 @@ export function cleverAppFromAssignments(
       continue;
     }
     const near = closestName(a.key, hookVars);
-    if (near)
+    if (near) {
       warnings.push(
         `${file}:${a.line}: ${a.key} is not a Clever Cloud hook (kept as a plain variable); did you mean ${near}?`,
       );
+    }
     variables.push({ name: a.key, value: a.value, origin: { file, line: a.line, key: a.key } });
   }
   return parseAppSpec(
@@ -102,10 +104,11 @@ export function parseCleverEnv(
     const aliases = [
       ...new Set(assignments.map((a) => a.alias).filter((a): a is string => a !== undefined)),
     ];
-    if (aliases.length > 1)
+    if (aliases.length > 1) {
       warnings.push(
         `${file}: variables set for several aliases (${aliases.join(", ")}) are merged into one app`,
       );
+    }
   }
   return cleverAppFromAssignments(assignments, file, warnings);
 }
@@ -180,12 +183,13 @@ export function parseCleverCloudJson(text: string, file: string): AppSpec {
           },
         );
       }
-      if (typeof v !== "string")
+      if (typeof v !== "string") {
         throw new ConfigError("hooks.postDeploy must be a string (a command)", {
           file,
           line,
           path: "hooks.postDeploy",
         });
+      }
       hooks.push({
         name: "runSucceeded",
         script: v,

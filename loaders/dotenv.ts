@@ -187,11 +187,12 @@ export function shellCommands(text: string, file: string): Word[][] {
       const openLine = line;
       let j = i + 1;
       for (;;) {
-        if (j >= n)
+        if (j >= n) {
           throw new ConfigError(`unterminated ${c === '"' ? "double" : "single"} quote`, {
             file,
             line: openLine,
           });
+        }
         const d = text[j];
         if (d === c) break;
         if (d === "\n") line++;
@@ -226,8 +227,9 @@ export function parseCleverCliText(text: string, file: string): EnvAssignment[] 
     for (let k = 2; k < words.length; k++) {
       const w = words[k].text;
       if (ALIAS_FLAGS.has(w)) {
-        if (k + 1 >= words.length)
+        if (k + 1 >= words.length) {
           throw new ConfigError(`${w} needs a value`, { file, line: words[k].line });
+        }
         alias = words[++k].text;
       } else if (/^--(alias|app)=/.test(w)) {
         alias = w.slice(w.indexOf("=") + 1);

@@ -73,8 +73,9 @@ export function loadUpsunDirectory(dir: string): LoadedConfig {
   } catch (e) {
     throw new ConfigError(`cannot read directory: ${(e as Error).message}`, { file: dir });
   }
-  if (names.length === 0)
+  if (names.length === 0) {
     throw new ConfigError("no *.yaml files in the .upsun directory", { file: dir });
+  }
   const ctx = newContext(path.dirname(dir));
   const apps: AppSpec[] = [];
   for (const name of names) {
@@ -96,10 +97,11 @@ export function loadUpsunDirectory(dir: string): LoadedConfig {
       apps.push(app);
     }
   }
-  if (apps.length === 0)
+  if (apps.length === 0) {
     throw new ConfigError("no applications defined in any file of the .upsun directory", {
       file: dir,
     });
+  }
   return result("upsun", apps, ctx.files);
 }
 
@@ -122,21 +124,25 @@ function loadYaml(file: string, form: UpsunForm): LoadedConfig {
 export function loadConfig(configPath: string, options: LoadOptions = {}): LoadedConfig {
   const p = configPath;
   if (isDir(p)) {
-    if (options.profile === "cleverCloud")
+    if (options.profile === "cleverCloud") {
       throw new ConfigError("a directory is not a Clever Cloud configuration (give the env file)", {
         file: p,
       });
+    }
     if (path.basename(path.resolve(p)) === ".upsun") return loadUpsunDirectory(p);
     if (isDir(path.join(p, ".upsun"))) return loadUpsunDirectory(path.join(p, ".upsun"));
     if (
       path.basename(path.resolve(p)) === ".platform" &&
       fs.existsSync(path.join(p, "applications.yaml"))
-    )
+    ) {
       return loadYaml(path.join(p, "applications.yaml"), "applications");
-    if (fs.existsSync(path.join(p, ".platform", "applications.yaml")))
+    }
+    if (fs.existsSync(path.join(p, ".platform", "applications.yaml"))) {
       return loadYaml(path.join(p, ".platform", "applications.yaml"), "applications");
-    if (fs.existsSync(path.join(p, ".platform.app.yaml")))
+    }
+    if (fs.existsSync(path.join(p, ".platform.app.yaml"))) {
       return loadYaml(path.join(p, ".platform.app.yaml"), "app");
+    }
     throw new ConfigError(
       "no .upsun/, .platform/applications.yaml or .platform.app.yaml in this directory",
       { file: p },
@@ -146,13 +152,15 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
   const parent = path.basename(path.dirname(path.resolve(p)));
   const isYaml = YAML_EXT.test(base);
   if (options.profile === "cleverCloud") {
-    if (isYaml)
+    if (isYaml) {
       throw new ConfigError(
         "a YAML file is not a Clever Cloud configuration (give an env file or clevercloud/*.json)",
         { file: p },
       );
-    if (/\.json$/i.test(base))
+    }
+    if (/\.json$/i.test(base)) {
       return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
+    }
     const envSyntax = base === ".env" || /\.env$/i.test(base);
     return result(
       "cleverCloud",
@@ -167,8 +175,9 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
     return loadYaml(p, "auto");
   }
   if (/\.json$/i.test(base)) return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
-  if (base === ".env" || /\.env$/i.test(base))
+  if (base === ".env" || /\.env$/i.test(base)) {
     return result("cleverCloud", [parseCleverEnv(read(p), p, { syntax: "env" })], [p]);
+  }
   if (!fs.existsSync(p)) throw new ConfigError("file not found", { file: p });
   throw new ConfigError(
     "cannot tell the configuration format from the file name (expected .platform.app.yaml, .platform/applications.yaml, .upsun/, *.env or clevercloud/*.json); give profile cleverCloud (--profile clever) for a Clever Cloud env file or script",

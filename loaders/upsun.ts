@@ -98,18 +98,21 @@ function normalizeSourceRoot(cur: Cursor, ctx: LoadContext): string {
   }
   const raw = r.node.value.replace(/\\/g, "/").replace(/^\/+/, "");
   const norm = path.posix.normalize(raw === "" ? "." : raw).replace(/\/+$/, "");
-  if (norm === ".." || norm.startsWith("../"))
+  if (norm === ".." || norm.startsWith("../")) {
     throw errorAt(cur, `source.root escapes the configuration root: ${r.node.value}`);
+  }
   return norm === "" ? "." : norm;
 }
 
 /** Reads one application mapping (the cursor may be an include or alias). */
 function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpec {
   const r = deref(at, ctx);
-  if (isString(r))
+  if (isString(r)) {
     throw errorAt(at, "an application must be a mapping, not an included file's text");
-  if (!isMap(r.node))
+  }
+  if (!isMap(r.node)) {
     throw errorAt(r, `an application must be a mapping, got ${describeCursor(r)}`);
+  }
   const appCur = r;
   const hooks: HookInput[] = [];
   const variables: Variable[] = [];
@@ -126,17 +129,19 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
         : isScalar(v.node) && typeof v.node.value === "string"
           ? v.node.value
           : undefined;
-      if (n === undefined || n === "")
+      if (n === undefined || n === "") {
         throw errorAt(
           e.value,
           `name must be a non-empty string, got ${isString(v) ? "a string include" : describeCursor(v)}`,
         );
+      }
       if (appName === undefined) appName = n;
-      else if (n !== appName)
+      else if (n !== appName) {
         throw errorAt(
           e.value,
           `name ${JSON.stringify(n)} differs from the application key ${JSON.stringify(appName)}`,
         );
+      }
     } else if (e.key === "hooks") {
       readHooks(e.value, ctx, hooks);
     } else if (e.key === "variables") {
@@ -146,8 +151,9 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
       if (e.key === "source") {
         const s = deref(e.value, ctx);
         if (!isString(s) && isMap(s.node)) {
-          for (const se of entries(s))
+          for (const se of entries(s)) {
             if (se.key === "root") sourceRoot = normalizeSourceRoot(se.value, ctx);
+          }
         }
       }
       setKey(config, e.key, toPlain(e.value, ctx));
@@ -177,14 +183,16 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
 
 function readHooks(at: Cursor, ctx: LoadContext, out: HookInput[]): void {
   const r = deref(at, ctx);
-  if (isString(r))
+  if (isString(r)) {
     throw errorAt(
       at,
       "hooks must be a mapping of hook name to script, not an included file's text",
     );
+  }
   if (r.node === null || (isScalar(r.node) && r.node.value === null)) return;
-  if (!isMap(r.node))
+  if (!isMap(r.node)) {
     throw errorAt(r, `hooks must be a mapping of hook name to script, got ${describeCursor(r)}`);
+  }
   for (const e of entries(r)) {
     const hookName = UPSUN_HOOK_KEYS[e.key];
     if (!Object.prototype.hasOwnProperty.call(UPSUN_HOOK_KEYS, e.key)) {
@@ -229,16 +237,20 @@ function readVariables(
       continue;
     }
     const env = deref(e.value, ctx);
-    if (isString(env))
+    if (isString(env)) {
       throw errorAt(e.value, "variables.env must be a mapping, not an included file's text");
+    }
     if (env.node === null || (isScalar(env.node) && env.node.value === null)) continue;
-    if (!isMap(env.node))
+    if (!isMap(env.node)) {
       throw errorAt(env, `variables.env must be a mapping, got ${describeCursor(env)}`);
+    }
     for (const v of entries(env)) {
-      if (!VAR_NAME.test(v.key))
+      if (!VAR_NAME.test(v.key)) {
         throw errorAt(v.value, `${JSON.stringify(v.key)} is not a valid environment variable name`);
-      if (out.some((x) => x.name === v.key))
+      }
+      if (out.some((x) => x.name === v.key)) {
         throw errorAt(v.value, `variable ${v.key} is defined twice`);
+      }
       out.push({
         name: v.key,
         value: envValue(toPlain(v.value, ctx)),
@@ -288,8 +300,9 @@ function checkUnique(apps: AppSpec[], where: Cursor): void {
  */
 export function readUpsunDocument(root: Cursor, form: UpsunForm, ctx: LoadContext): AppSpec[] {
   const r = deref(root, ctx);
-  if (isString(r))
+  if (isString(r)) {
     throw errorAt(root, "the configuration must be YAML, not an included file's text");
+  }
   const empty = r.node === null || (isScalar(r.node) && r.node.value === null);
   let apps: AppSpec[];
   if (form === "app") {
@@ -308,30 +321,34 @@ export function readUpsunDocument(root: Cursor, form: UpsunForm, ctx: LoadContex
       for (const e of entries(r)) {
         if (e.key !== "applications") continue;
         const a = deref(e.value, ctx);
-        if (isString(a))
+        if (isString(a)) {
           throw errorAt(e.value, "applications must be a mapping, not an included file's text");
+        }
         if (a.node === null || (isScalar(a.node) && a.node.value === null)) continue;
         if (isMap(a.node)) apps.push(...readMapOfApps(a, ctx));
         else if (isSeq(a.node)) apps.push(...readList(a, ctx));
-        else
+        else {
           throw errorAt(
             a,
             `applications must be a mapping of app name to app, got ${describeCursor(a)}`,
           );
+        }
       }
     } else throw errorAt(r, `an Upsun configuration must be a mapping, got ${describeCursor(r)}`);
   } else {
     if (empty) throw errorAt(r, "the file is empty");
     if (isSeq(r.node)) apps = readList(r, ctx);
     else if (isMap(r.node)) {
-      if (entries(r).some((e) => e.key === "applications"))
+      if (entries(r).some((e) => e.key === "applications")) {
         return readUpsunDocument(r, "upsun", ctx);
+      }
       apps = looksLikeOneApp(r) ? [readApp(undefined, r, ctx)] : readMapOfApps(r, ctx);
-    } else
+    } else {
       throw errorAt(
         r,
         `expected an application mapping, a list or a mapping of applications, got ${describeCursor(r)}`,
       );
+    }
   }
   checkUnique(apps, r);
   return apps;

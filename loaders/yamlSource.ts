@@ -184,11 +184,12 @@ function tagLine(cur: Cursor, node: Node): number {
 
 function spend(ctx: LoadContext, cur: Cursor): void {
   ctx.budget.nodes += 1;
-  if (ctx.budget.nodes > MAX_NODES)
+  if (ctx.budget.nodes > MAX_NODES) {
     throw errorAt(
       cur,
       `configuration too large (more than ${MAX_NODES} nodes after alias expansion)`,
     );
+  }
 }
 
 /**
@@ -228,8 +229,9 @@ export function deref(cur: Cursor, ctx: LoadContext): Cursor | StringInclude {
 
 function includeSpec(cur: Cursor, node: Node, line: number): { type: string; target: string } {
   if (isScalar(node)) {
-    if (typeof node.value !== "string" || node.value === "")
+    if (typeof node.value !== "string" || node.value === "") {
       throw errorAt(cur, "!include needs a file path", line);
+    }
     return { type: "yaml", target: node.value };
   }
   if (isMap(node)) {
@@ -345,14 +347,15 @@ export function entries(cur: Cursor): Entry[] {
     const keyNode = pair.key as Node | null;
     let key: string;
     if (keyNode === null || keyNode === undefined) key = "";
-    else if (isScalar(keyNode))
+    else if (isScalar(keyNode)) {
       key = keyNode.value === null ? "" : String((keyNode as Scalar).value);
-    else
+    } else {
       throw errorAt(
         cur,
         "mapping keys must be plain values (complex keys are not supported)",
         nodeLine(cur.src, keyNode, cur.line),
       );
+    }
     const line = nodeLine(cur.src, keyNode, cur.line);
     out.push({
       key,

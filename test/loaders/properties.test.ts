@@ -243,8 +243,9 @@ function render(apps: Record<string, unknown>[], seed: number | undefined): stri
         if (rnd() < 0.2 && isScalar(pair.key)) pair.key.commentBefore = " # key comment";
       },
       Scalar(_, node) {
-        if (typeof node.value === "string")
+        if (typeof node.value === "string") {
           node.type = STRING_TYPES[Math.floor(rnd() * STRING_TYPES.length)];
+        }
       },
     });
   }

@@ -48,7 +48,7 @@ export function tmpRoot(): string {
 export function cleanupRoots(): void {
   for (const dir of roots.splice(0)) {
     try {
-      execFileSync("chmod", ["-R", "u+w", dir]);
+      execFileSync("chmod", ["-R", "u+w", dir], { stdio: "ignore" });
     } catch {
       /* ignore */
     }

@@ -161,12 +161,18 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
         }
         return { abandoned: true as const };
       });
+      let exported: Record<string, unknown> = {};
       const finished = sdkStack
-        .runInPulumiStack(async () => (await program()) ?? undefined)
-        .then((result) => ({ result }))
+        .runInPulumiStack(async () => (exported = (await program()) ?? {}))
+        .then(async () => {
+          // Per export, so that in preview one unknown value does not blank all the others.
+          const result: Record<string, unknown> = {};
+          for (const [k, v] of Object.entries(exported)) result[k] = await (pulumi.output(v) as unknown as { promise(): Promise<unknown> }).promise();
+          return { result };
+        })
         .catch((e: unknown) => ({ error: e }));
       const outcome = await Promise.race([finished, abandoned]);
-      if ("result" in outcome) outputs = (unwrapSecrets(outcome.result ?? {}) as Record<string, unknown>) ?? {};
+      if ("result" in outcome) outputs = unwrapSecrets(outcome.result) as Record<string, unknown>;
       else if ("error" in outcome) fail(errorText(outcome.error));
       await sdkSettings.waitForRPCs();
       if (sdkState.getStore().logErrorCount > 0 && !ctx.failed) fail("one or more errors were logged");

@@ -9,7 +9,8 @@
  *   crashed app: use `restartCommand` with systemd (or similar) for that.
  * - or a user `restartCommand` (e.g. `sudo systemctl restart app`), run like a hook (`step:restart`,
  *   abort, logged, in history).
- * Finally old releases beyond `keepReleases` are pruned (never the new one).
+ * Finally releases uploaded before this one beyond `keepReleases` are pruned (by the mtime of their
+ * `.ok` marker); releases uploaded after it (another deployment in flight) are never touched.
  */
 import type { ProfileName } from "../model/app";
 import { ConfigError } from "../model/configError";
@@ -118,12 +119,13 @@ dh_start_app() {
   printf '${M}started pid=%s\n' "$pid"
 }
 dh_prune() {
-  local keep=$1 n=0 f id
+  local keep=$1 n=0 f id older=0
   [ "$keep" -gt 0 ] || return 0
   for f in $(ls -1t -- "$DH_STATE/releases/"*.ok 2>/dev/null); do
     id=@{f##*/}
     id=@{id%.ok}
-    [ "$id" = "$DH_RELEASE" ] && continue
+    if [ "$id" = "$DH_RELEASE" ]; then older=1; continue; fi
+    [ "$older" = 1 ] || continue
     n=$((n + 1))
     [ "$n" -lt "$keep" ] && continue
     chmod -R u+w -- "$DH_APP/releases/$id" 2>/dev/null

@@ -162,13 +162,26 @@ export class SshSession {
   /** Options for one hop (no destination). `portFlag` is `-p` for ssh, `-P` for scp. */
   hopOptions(c: Connection, portFlag: "-p" | "-P"): string[] {
     if (c.privateKeyPassword) {
-      throw new Error("deployhooks/testing: connection.privateKeyPassword is not supported (OpenSSH BatchMode)");
+      throw new Error(
+        "deployhooks/testing: connection.privateKeyPassword is not supported (OpenSSH BatchMode)",
+      );
     }
     if (c.password && !c.privateKey && !(c.agentSocketPath ?? process.env.SSH_AUTH_SOCK)) {
-      throw new Error("deployhooks/testing: password authentication is not supported; use privateKey");
+      throw new Error(
+        "deployhooks/testing: password authentication is not supported; use privateKey",
+      );
     }
     const port = c.port ?? 22;
-    const args = ["-F", "/dev/null", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR", portFlag, String(port)];
+    const args = [
+      "-F",
+      "/dev/null",
+      "-o",
+      "BatchMode=yes",
+      "-o",
+      "LogLevel=ERROR",
+      portFlag,
+      String(port),
+    ];
     if (c.privateKey) args.push("-i", this.file(c.privateKey), "-o", "IdentitiesOnly=yes");
     if (c.hostKey) {
       const [type] = c.hostKey.trim().split(/\s+/);
@@ -197,7 +210,13 @@ export class SshSession {
     const args = this.hopOptions(this.conn, portFlag);
     if (this.conn.proxy) {
       const p = this.conn.proxy;
-      const proxyCmd = ["ssh", ...this.hopOptions(p, "-p"), "-W", "%h:%p", `${p.user ?? "root"}@${p.host}`]
+      const proxyCmd = [
+        "ssh",
+        ...this.hopOptions(p, "-p"),
+        "-W",
+        "%h:%p",
+        `${p.user ?? "root"}@${p.host}`,
+      ]
         .map((a) => (a === "%h:%p" ? a : shq(a)))
         .join(" ");
       args.push("-o", `ProxyCommand=${proxyCmd}`);
@@ -264,7 +283,13 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
     const mkdirTarget = isDir ? r.remotePath : path.posix.dirname(r.remotePath);
     const mk = await runProcess(
       "ssh",
-      ["-T", ...session.options("-p"), session.destination, "--", `mkdir -p -- ${shq(mkdirTarget)}`],
+      [
+        "-T",
+        ...session.options("-p"),
+        session.destination,
+        "--",
+        `mkdir -p -- ${shq(mkdirTarget)}`,
+      ],
       { env: session.env },
     );
     if (mk.exitCode !== 0) return { ...mk, durationMs: Date.now() - started };

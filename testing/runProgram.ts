@@ -146,14 +146,18 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
       };
       store.settings.engine = fakeEngine(ctx);
       const config: Record<string, string> = {};
-      for (const [k, v] of Object.entries(options.config ?? {})) config[k.includes(":") ? k : `${project}:${k}`] = v;
-      const secretKeys = (options.secretConfigKeys ?? []).map((k) => (k.includes(":") ? k : `${project}:${k}`));
+      for (const [k, v] of Object.entries(options.config ?? {})) {
+        config[k.includes(":") ? k : `${project}:${k}`] = v;
+      }
+      const secretKeys = (options.secretConfigKeys ?? []).map((k) =>
+        k.includes(":") ? k : `${project}:${k}`,
+      );
       pulumi.runtime.setAllConfig(config, secretKeys);
       // After a failed step, resources depending on it never register and outputs derived from it
       // never resolve, so the program may never finish (the engine would cancel it). Once a step has
       // failed and the RPC queue has drained, stop waiting for the program.
       const abandoned = failed.then(async () => {
-        for (let quiet = 0; quiet < 2; ) {
+        for (let quiet = 0; quiet < 2;) {
           const before = ctx.steps.length;
           await sdkSettings.waitForRPCs();
           await new Promise((r) => setTimeout(r, 25));
@@ -167,7 +171,11 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
         .then(async () => {
           // Per export, so that in preview one unknown value does not blank all the others.
           const result: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(exported)) result[k] = await (pulumi.output(v) as unknown as { promise(): Promise<unknown> }).promise();
+          for (const [k, v] of Object.entries(exported)) {
+            result[k] = await (
+              pulumi.output(v) as unknown as { promise(): Promise<unknown> }
+            ).promise();
+          }
           return { result };
         })
         .catch((e: unknown) => ({ error: e }));
@@ -175,7 +183,9 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
       if ("result" in outcome) outputs = unwrapSecrets(outcome.result) as Record<string, unknown>;
       else if ("error" in outcome) fail(errorText(outcome.error));
       await sdkSettings.waitForRPCs();
-      if (sdkState.getStore().logErrorCount > 0 && !ctx.failed) fail("one or more errors were logged");
+      if (sdkState.getStore().logErrorCount > 0 && !ctx.failed) {
+        fail("one or more errors were logged");
+      }
     });
     await runDeletes(ctx, fail);
   } catch (e) {
@@ -187,7 +197,9 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
     process.removeListener("unhandledRejection", unhandled);
     for (const l of saved) process.on("unhandledRejection", l);
   }
-  if (!preview) writeState(options.stateFile, nextState(ctx, state.project || project, state.stack || stack));
+  if (!preview) {
+    writeState(options.stateFile, nextState(ctx, state.project || project, state.stack || stack));
+  }
   if (ctx.errors.length && !ctx.failed) fail(ctx.errors[0]!);
   return {
     steps: ctx.steps,
@@ -204,7 +216,13 @@ function errorText(e: unknown): string {
 }
 
 /** Same URN scheme as the SDK's MockMonitor. */
-function newUrn(parent: string, type: string, name: string, project: string, stack: string): string {
+function newUrn(
+  parent: string,
+  type: string,
+  name: string,
+  project: string,
+  stack: string,
+): string {
   let t = type;
   if (parent) {
     const parentType = parent.split("::")[2]!.split("$").pop();
@@ -219,7 +237,9 @@ function fakeEngine(ctx: Ctx) {
     log(req: { getSeverity(): number; getMessage(): string }, cb: () => void) {
       if (req.getSeverity() === 2) ctx.warnings.push(req.getMessage());
       else if (req.getSeverity() === 3) ctx.errors.push(req.getMessage());
-      else if (req.getSeverity() === 1 && ctx.options.onOutput) ctx.options.onOutput(req.getMessage(), "stdout", "");
+      else if (req.getSeverity() === 1 && ctx.options.onOutput) {
+        ctx.options.onOutput(req.getMessage(), "stdout", "");
+      }
       cb();
     },
     setRootResource(_req: unknown, cb: (err: unknown, resp: unknown) => void) {
@@ -231,7 +251,10 @@ function fakeEngine(ctx: Ctx) {
   };
 }
 
-async function handleCall(ctx: Ctx, args: pulumi.runtime.MockCallArgs): Promise<Record<string, unknown>> {
+async function handleCall(
+  ctx: Ctx,
+  args: pulumi.runtime.MockCallArgs,
+): Promise<Record<string, unknown>> {
   const inputs = unwrapSecrets(args.inputs) as Record<string, unknown>;
   if (args.token !== "command:local:run") return inputs;
   // local.run / local.runOutput: executed unconditionally, in preview too (pulumi-command.md §2).
@@ -251,7 +274,11 @@ async function handleCall(ctx: Ctx, args: pulumi.runtime.MockCallArgs): Promise<
 /** Assets become descriptors with a content hash; Unknowns (preview) become `{$unknown: true}`. */
 async function normalize(value: unknown): Promise<unknown> {
   if (pulumi.asset.Asset.isInstance(value) || pulumi.asset.Archive.isInstance(value)) {
-    const v = value as unknown as { path?: Promise<string>; text?: Promise<string>; uri?: Promise<string> };
+    const v = value as unknown as {
+      path?: Promise<string>;
+      text?: Promise<string>;
+      uri?: Promise<string>;
+    };
     if (v.path) {
       const p = await v.path;
       if (!fs.existsSync(p)) return { $asset: "path", path: p, hash: "missing" };
@@ -280,7 +307,8 @@ function omit(o: Record<string, unknown>, key: string): Record<string, unknown> 
 function failureText(r: ExecResult, command: string, where: "local" | "remote"): string {
   if (r.spawnError) return `${r.spawnError}: running ${quoteGo(command)}`;
   if (where === "remote" && isSshFailure(r)) return `ssh: ${r.stderr.trim()}`;
-  const status = where === "local" ? `exit status ${r.exitCode}` : `Process exited with status ${r.exitCode}`;
+  const status =
+    where === "local" ? `exit status ${r.exitCode}` : `Process exited with status ${r.exitCode}`;
   return `${status}: running ${quoteGo(command)}:\n${r.combined}`;
 }
 
@@ -333,7 +361,10 @@ async function handleResource(
   let outputs: { stdout?: string; stderr?: string } = { stdout: "", stderr: "" };
   if (args.type === COPY_TO_REMOTE) {
     const sourceChanged =
-      !prior || op === "replace" || !deepEqual(prior.inputs.source, stored.source) || prior.inputs.remotePath !== stored.remotePath;
+      !prior ||
+      op === "replace" ||
+      !deepEqual(prior.inputs.source, stored.source) ||
+      prior.inputs.remotePath !== stored.remotePath;
     if (sourceChanged) {
       const localPath = await sourcePath(plain.source);
       const command = `copy ${localPath.display} -> ${String(plain.remotePath)}`;
@@ -347,7 +378,9 @@ async function handleResource(
         });
         record(step, r);
         if (r.exitCode !== 0) {
-          const message = isSshFailure(r) ? `ssh: ${r.stderr.trim()}` : `failed to copy: ${r.combined.trim()}`;
+          const message = isSshFailure(r)
+            ? `ssh: ${r.stderr.trim()}`
+            : `failed to copy: ${r.combined.trim()}`;
           return failStep(ctx, step, op, message, fail);
         }
       } finally {
@@ -373,7 +406,14 @@ async function handleResource(
       outputs = { stdout: trimOne(r.stdout), stderr: trimOne(r.stderr) };
     }
   }
-  ctx.registered.set(urn, { urn, type: args.type, name: args.name, inputs: stored, secretInputs, outputs });
+  ctx.registered.set(urn, {
+    urn,
+    type: args.type,
+    name: args.name,
+    inputs: stored,
+    secretInputs,
+    outputs,
+  });
   if (op === "replace" && prior && !deleteBeforeReplace) ctx.replacedOld.push(prior);
   return { id, state: { ...echo, ...outputs } };
 }
@@ -400,7 +440,11 @@ function record(step: RunStep, r: ExecResult): void {
 }
 
 /** @pulumi/command 1.2.1 (pulumi-command.md §3): only `triggers` replaces; any other input change updates. */
-function decide(type: string, prior: StoredResource | undefined, next: Record<string, unknown>): StepOp {
+function decide(
+  type: string,
+  prior: StoredResource | undefined,
+  next: Record<string, unknown>,
+): StepOp {
   if (!prior) return "create";
   if (!deepEqual(prior.inputs.triggers ?? null, next.triggers ?? null)) return "replace";
   if (!deepEqual(omit(prior.inputs, "triggers"), omit(next, "triggers"))) return "update";
@@ -408,7 +452,9 @@ function decide(type: string, prior: StoredResource | undefined, next: Record<st
   return "same";
 }
 
-async function sourcePath(source: unknown): Promise<{ path: string; display: string; cleanup(): void }> {
+async function sourcePath(
+  source: unknown,
+): Promise<{ path: string; display: string; cleanup(): void }> {
   const s = source as { path?: Promise<string>; text?: Promise<string> };
   if (s && s.path) {
     const p = await s.path;
@@ -418,9 +464,15 @@ async function sourcePath(source: unknown): Promise<{ path: string; display: str
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-asset-"));
     const file = path.join(dir, "asset");
     fs.writeFileSync(file, await s.text, { mode: 0o600 });
-    return { path: file, display: "<StringAsset>", cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+    return {
+      path: file,
+      display: "<StringAsset>",
+      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+    };
   }
-  throw new Error("deployhooks/testing: CopyToRemote source must be a FileAsset, StringAsset or path FileArchive");
+  throw new Error(
+    "deployhooks/testing: CopyToRemote source must be a FileAsset, StringAsset or path FileArchive",
+  );
 }
 
 function execute(
@@ -465,7 +517,13 @@ async function runDelete(
   replaced: boolean,
   fail: (m: string) => void,
 ): Promise<boolean> {
-  const step: RunStep = { urn: res.urn, type: res.type, name: res.name, op: "delete", executed: false };
+  const step: RunStep = {
+    urn: res.urn,
+    type: res.type,
+    name: res.name,
+    op: "delete",
+    executed: false,
+  };
   if (replaced) step.replaced = true;
   ctx.steps.push(step);
   if (ctx.preview || res.type === COPY_TO_REMOTE) return true;
@@ -501,7 +559,9 @@ async function runDeletes(ctx: Ctx, fail: (m: string) => void): Promise<void> {
   const deleted = new Set<string>();
   deletedUrns.set(ctx, deleted);
   const queue: Array<{ res: StoredResource; index: number; replaced: boolean }> = [];
-  for (const res of ctx.replacedOld) queue.push({ res, index: ctx.old.get(res.urn)!.index, replaced: true });
+  for (const res of ctx.replacedOld) {
+    queue.push({ res, index: ctx.old.get(res.urn)!.index, replaced: true });
+  }
   for (const [urn, { res, index }] of ctx.old) {
     if (!ctx.registered.has(urn)) queue.push({ res, index, replaced: false });
   }

@@ -102,7 +102,9 @@ function unavailable(message: string): Error {
  * OpenSSH client arguments (before the destination) for talking to the fixture from scripts and
  * benchmarks: port, key, pinned known_hosts, batch mode.
  */
-export function sshOptions(handle: Pick<SshdHandle, "port" | "privateKeyPath" | "knownHostsPath">): string[] {
+export function sshOptions(
+  handle: Pick<SshdHandle, "port" | "privateKeyPath" | "knownHostsPath">,
+): string[] {
   return [
     "-p",
     String(handle.port),
@@ -196,7 +198,9 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
       throw unavailable(`sshd rejected its config: ${check.error?.message ?? check.stderr.trim()}`);
     }
     let log = "";
-    child = spawn(sshdPath, ["-D", "-e", "-f", configPath], { stdio: ["ignore", "ignore", "pipe"] });
+    child = spawn(sshdPath, ["-D", "-e", "-f", configPath], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     child.stderr?.setEncoding("utf8").on("data", (d: string) => {
       log = (log + d).slice(-4000);
     });

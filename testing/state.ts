@@ -44,14 +44,22 @@ export interface StateFile {
 const DIGEST_ONLY = new Set(["stdin"]);
 
 export function emptyState(project: string, stack: string): StateFile {
-  return { version: STATE_VERSION, generator: "deployhooks/testing", project, stack, resources: [] };
+  return {
+    version: STATE_VERSION,
+    generator: "deployhooks/testing",
+    project,
+    stack,
+    resources: [],
+  };
 }
 
 export function readState(file: string, project: string, stack: string): StateFile {
   if (!fs.existsSync(file)) return emptyState(project, stack);
   const parsed = JSON.parse(fs.readFileSync(file, "utf8")) as StateFile;
   if (parsed.version !== STATE_VERSION || !Array.isArray(parsed.resources)) {
-    throw new Error(`${file}: not a deployhooks/testing state file (version ${String(parsed.version)})`);
+    throw new Error(
+      `${file}: not a deployhooks/testing state file (version ${String(parsed.version)})`,
+    );
   }
   return parsed;
 }
@@ -96,24 +104,33 @@ export class SecretKeys {
   /** Keyed digest of a canonical value. `create`: make a key file when none exists (not in preview). */
   digest(value: unknown, create: boolean): string {
     const key = this.key("mac", create) ?? Buffer.from("deployhooks/testing preview without key");
-    return "hmac-sha256:" + crypto.createHmac("sha256", key).update(canonicalJson(value)).digest("hex");
+    return (
+      "hmac-sha256:" + crypto.createHmac("sha256", key).update(canonicalJson(value)).digest("hex")
+    );
   }
 
   seal(value: unknown): string {
     const key = this.key("enc", true)!;
     const iv = crypto.randomBytes(12);
     const cipher = crypto.createCipheriv("aes-256-gcm", key, iv);
-    const body = Buffer.concat([cipher.update(JSON.stringify(value ?? null), "utf8"), cipher.final()]);
+    const body = Buffer.concat([
+      cipher.update(JSON.stringify(value ?? null), "utf8"),
+      cipher.final(),
+    ]);
     return Buffer.concat([iv, cipher.getAuthTag(), body]).toString("base64");
   }
 
   open(box: string): unknown {
     const key = this.key("enc", false);
-    if (!key) throw new Error(`cannot decrypt a secret in state: key file ${this.keyFile} is missing`);
+    if (!key) {
+      throw new Error(`cannot decrypt a secret in state: key file ${this.keyFile} is missing`);
+    }
     const raw = Buffer.from(box, "base64");
     const decipher = crypto.createDecipheriv("aes-256-gcm", key, raw.subarray(0, 12));
     decipher.setAuthTag(raw.subarray(12, 28));
-    const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString("utf8");
+    const text = Buffer.concat([decipher.update(raw.subarray(28)), decipher.final()]).toString(
+      "utf8",
+    );
     return JSON.parse(text) as unknown;
   }
 }
@@ -167,7 +184,10 @@ export function sealInputs(
 }
 
 /** Plain values back from stored inputs (boxes opened; digest-only secrets become `undefined`). */
-export function openInputs(stored: Record<string, unknown>, keys: SecretKeys): Record<string, unknown> {
+export function openInputs(
+  stored: Record<string, unknown>,
+  keys: SecretKeys,
+): Record<string, unknown> {
   const walk = (value: unknown): unknown => {
     if (isSecretMarker(value)) return value.$secret.box ? keys.open(value.$secret.box) : undefined;
     if (Array.isArray(value)) return value.map(walk);
@@ -203,7 +223,9 @@ const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
 
 export function isEnvelope(value: unknown): value is { value: unknown } {
   return (
-    !!value && typeof value === "object" && (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
+    !!value &&
+    typeof value === "object" &&
+    (value as Record<string, unknown>)[SIG_KEY] === SECRET_SIG
   );
 }
 

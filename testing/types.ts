@@ -36,7 +36,8 @@ export interface RunReport {
 }
 
 /** A Pulumi program: what `pulumi up` would run as `index.ts`. */
-export type Program = () => Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
+export type Program = () =>
+  Promise<Record<string, unknown> | void> | Record<string, unknown> | void;
 
 export interface RunOptions {
   /** JSON state file kept between runs (created when missing). */

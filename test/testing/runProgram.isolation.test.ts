@@ -18,7 +18,12 @@ describe("testing/runProgram: isolation between runs in one process", function (
 
   const prog = (create: string, trigger: string) => () => {
     const c = new command.local.Command("c", { create, triggers: [trigger] });
-    return { out: c.stdout, project: pulumi.getProject(), stack: pulumi.getStack(), dry: pulumi.runtime.isDryRun() };
+    return {
+      out: c.stdout,
+      project: pulumi.getProject(),
+      stack: pulumi.getStack(),
+      dry: pulumi.runtime.isDryRun(),
+    };
   };
 
   it("consecutive runs compute create, same, update, replace correctly", async () => {

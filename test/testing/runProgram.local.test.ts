@@ -20,7 +20,15 @@ describe("testing/runProgram: local commands", function () {
 
   /** One resource whose scripts append to `log`. */
   const one =
-    (v: { create?: string; update?: string; del?: string; triggers?: unknown[]; env?: string } = {}) =>
+    (
+      v: {
+        create?: string;
+        update?: string;
+        del?: string;
+        triggers?: unknown[];
+        env?: string;
+      } = {},
+    ) =>
     () => {
       const c = new command.local.Command("hook", {
         create: `echo create-${v.create ?? "1"} >> ${log}; echo out-${v.create ?? "1"}`,
@@ -69,7 +77,9 @@ describe("testing/runProgram: local commands", function () {
     const r2 = await runProgram(one({ triggers: ["a"], env: "e" }), { stateFile });
     assert.deepEqual(ops(r2), [["hook", "update"]]);
     // Triggers change with an `update` script present and a new delete: still replace, runs create.
-    const r3 = await runProgram(one({ triggers: ["b"], update: "u", del: "new", env: "e" }), { stateFile });
+    const r3 = await runProgram(one({ triggers: ["b"], update: "u", del: "new", env: "e" }), {
+      stateFile,
+    });
     assert.deepEqual(ops(r3), [
       ["hook", "replace"],
       ["hook", "delete!"],
@@ -77,7 +87,9 @@ describe("testing/runProgram: local commands", function () {
     assert.equal(r3.steps[1]!.command, `echo delete-1-$PULUMI_COMMAND_STDOUT >> ${log}`);
     assert.deepEqual(readLines(log), ["create-1", "create-1", "create-1", "delete-1-out-1"]);
     // Deep compare: same triggers (new array, same content) ⇒ same.
-    const r4 = await runProgram(one({ triggers: ["b"], update: "u", del: "new", env: "e" }), { stateFile });
+    const r4 = await runProgram(one({ triggers: ["b"], update: "u", del: "new", env: "e" }), {
+      stateFile,
+    });
     assert.deepEqual(ops(r4), [["hook", "same"]]);
   });
 
@@ -115,7 +127,9 @@ describe("testing/runProgram: local commands", function () {
       new command.local.Command("same", { create: `touch ${marker}-same` });
       new command.local.Command("upd", { create: `touch ${marker}-upd; echo ${v}` });
       new command.local.Command("rep", { create: `touch ${marker}-rep`, triggers: [v] });
-      if (withGone) new command.local.Command("gone", { create: "true", delete: `touch ${marker}-gone` });
+      if (withGone) {
+        new command.local.Command("gone", { create: "true", delete: `touch ${marker}-gone` });
+      }
       if (!withGone) new command.local.Command("new", { create: `touch ${marker}-new` });
     };
     const p0 = await runProgram(prog("1", true), { stateFile, preview: true });
@@ -208,7 +222,9 @@ describe("testing/runProgram: local commands", function () {
   it("a failing command fails the run with the provider's error text; dependents do not run; nothing recorded", async () => {
     const marker = path.join(dir, "dependent-ran");
     const prog = (code: number) => () => {
-      const a = new command.local.Command("a", { create: `echo partial; echo oops >&2; exit ${code}` });
+      const a = new command.local.Command("a", {
+        create: `echo partial; echo oops >&2; exit ${code}`,
+      });
       const b = new command.local.Command("b", { create: `touch ${marker}` }, { dependsOn: [a] });
       new command.local.Command("c", { create: pulumi.interpolate`echo ${a.stdout}` });
       return { b: b.stdout };
@@ -297,7 +313,13 @@ describe("testing/runProgram: local commands", function () {
         });
         return { out: c.stdout, secretIsSecret: pulumi.isSecret(token), token };
       },
-      { stateFile, project: "shop", stack: "prod", config: { region: "eu", token: "t0k" }, secretConfigKeys: ["token"] },
+      {
+        stateFile,
+        project: "shop",
+        stack: "prod",
+        config: { region: "eu", token: "t0k" },
+        secretConfigKeys: ["token"],
+      },
     );
     assert.equal(r.failed, false, r.error);
     assert.equal(r.outputs.out, "shop/prod/eu");

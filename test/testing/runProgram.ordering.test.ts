@@ -17,7 +17,8 @@ describe("testing/runProgram: dependsOn ordering under mocks", function () {
   beforeEach(() => (dir = tempDir()));
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  const stamp = (name: string, what: "start" | "end") => `echo ${name}-${what} $(date +%s%N) >> ${dir}/times`;
+  const stamp = (name: string, what: "start" | "end") =>
+    `echo ${name}-${what} $(date +%s%N) >> ${dir}/times`;
   const times = (): Record<string, number> => {
     const out: Record<string, number> = {};
     for (const line of fs.readFileSync(path.join(dir, "times"), "utf8").trim().split("\n")) {
@@ -27,7 +28,11 @@ describe("testing/runProgram: dependsOn ordering under mocks", function () {
     return out;
   };
   const slow = (name: string, opts?: pulumi.CustomResourceOptions) =>
-    new command.local.Command(name, { create: `${stamp(name, "start")}; sleep 0.4; ${stamp(name, "end")}` }, opts);
+    new command.local.Command(
+      name,
+      { create: `${stamp(name, "start")}; sleep 0.4; ${stamp(name, "end")}` },
+      opts,
+    );
 
   it("a dependsOn dependent starts after its dependency finished; an independent one runs concurrently", async () => {
     const r = await runProgram(
@@ -40,7 +45,10 @@ describe("testing/runProgram: dependsOn ordering under mocks", function () {
     );
     assert.equal(r.failed, false, r.error);
     const t = times();
-    assert.ok(t["b-start"]! >= t["a-end"]!, `b started ${t["b-start"]! - t["a-end"]!} ms after a ended`);
+    assert.ok(
+      t["b-start"]! >= t["a-end"]!,
+      `b started ${t["b-start"]! - t["a-end"]!} ms after a ended`,
+    );
     assert.ok(t["free-start"]! < t["a-end"]!, "an independent resource is not serialized behind a");
     assert.deepEqual(
       r.steps.map((s) => s.name).indexOf("b") > r.steps.map((s) => s.name).indexOf("a"),
@@ -74,8 +82,12 @@ describe("testing/runProgram: dependsOn ordering under mocks", function () {
   it("an output used as input orders like dependsOn (implicit dependency)", async () => {
     const r = await runProgram(
       () => {
-        const a = new command.local.Command("a", { create: `sleep 0.3; ${stamp("a", "end")}; echo A` });
-        new command.local.Command("b", { create: pulumi.interpolate`${stamp("b", "start")}; echo ${a.stdout}` });
+        const a = new command.local.Command("a", {
+          create: `sleep 0.3; ${stamp("a", "end")}; echo A`,
+        });
+        new command.local.Command("b", {
+          create: pulumi.interpolate`${stamp("b", "start")}; echo ${a.stdout}`,
+        });
       },
       { stateFile: path.join(dir, "state.json") },
     );

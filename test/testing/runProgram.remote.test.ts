@@ -32,7 +32,9 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it("the fixture accepts logins with sshOptions() and pins its host key", () => {
-    const r = spawnSync("ssh", [...sshOptions(sshd!), `${sshd!.user}@127.0.0.1`, "echo ok"], { encoding: "utf8" });
+    const r = spawnSync("ssh", [...sshOptions(sshd!), `${sshd!.user}@127.0.0.1`, "echo ok"], {
+      encoding: "utf8",
+    });
     assert.equal(r.stdout, "ok\n", r.stderr);
     assert.match(sshd!.hostKey, /^ssh-ed25519 AAAA\S+$/);
     assert.match(sshd!.privateKey, /^-----BEGIN OPENSSH PRIVATE KEY-----/);
@@ -68,14 +70,21 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
           connection: sshd!.connection,
           create: "echo before; exit 42",
         });
-        new command.remote.Command("after", { connection: sshd!.connection, create: `touch ${marker}` }, { dependsOn: [a] });
+        new command.remote.Command(
+          "after",
+          { connection: sshd!.connection, create: `touch ${marker}` },
+          { dependsOn: [a] },
+        );
       },
       { stateFile },
     );
     assert.equal(r.failed, true);
     assert.deepEqual(ops(r), [["fails", "create"]]);
     assert.equal(r.steps[0]!.exitCode, 42);
-    assert.equal(r.steps[0]!.error, 'Process exited with status 42: running "echo before; exit 42":\nbefore\n');
+    assert.equal(
+      r.steps[0]!.error,
+      'Process exited with status 42: running "echo before; exit 42":\nbefore\n',
+    );
     assert.equal(fs.existsSync(marker), false);
   });
 
@@ -110,7 +119,10 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
       { stateFile },
     );
     assert.equal(bad.failed, true);
-    assert.match(bad.steps[0]!.error!, /^ssh: .*(Host key verification failed|REMOTE HOST IDENTIFICATION)/s);
+    assert.match(
+      bad.steps[0]!.error!,
+      /^ssh: .*(Host key verification failed|REMOTE HOST IDENTIFICATION)/s,
+    );
     assert.equal(fs.existsSync(marker), false);
     const { hostKey: _pinned, ...unpinned } = sshd!.connection;
     void _pinned;
@@ -125,14 +137,16 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
 
   it("connection-only change updates (runs create again on the new connection), delete uses the stored connection", async () => {
     const log = path.join(dir, "log");
-    const prog = (perDialTimeout: number, declared = true) => () => {
-      if (!declared) return;
-      new command.remote.Command("c", {
-        connection: { ...sshd!.connection, perDialTimeout },
-        create: `echo create >> ${log}`,
-        delete: `echo delete >> ${log}`,
-      });
-    };
+    const prog =
+      (perDialTimeout: number, declared = true) =>
+      () => {
+        if (!declared) return;
+        new command.remote.Command("c", {
+          connection: { ...sshd!.connection, perDialTimeout },
+          create: `echo create >> ${log}`,
+          delete: `echo delete >> ${log}`,
+        });
+      };
     await runProgram(prog(5), { stateFile });
     const r2 = await runProgram(prog(6), { stateFile });
     assert.deepEqual(ops(r2), [["c", "update"]]);
@@ -145,14 +159,16 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
   it("CopyToRemote copies a FileAsset (parents created); copies again on content change; not on connection-only change", async () => {
     const src = path.join(dir, "app.env");
     const dest = path.join(dir, "remote", "deep", "nested", "app.env");
-    const prog = (perDialTimeout = 5, triggers?: string[]) => () => {
-      new command.remote.CopyToRemote("env", {
-        connection: { ...sshd!.connection, perDialTimeout },
-        source: new pulumi.asset.FileAsset(src),
-        remotePath: dest,
-        ...(triggers ? { triggers } : {}),
-      });
-    };
+    const prog =
+      (perDialTimeout = 5, triggers?: string[]) =>
+      () => {
+        new command.remote.CopyToRemote("env", {
+          connection: { ...sshd!.connection, perDialTimeout },
+          source: new pulumi.asset.FileAsset(src),
+          remotePath: dest,
+          ...(triggers ? { triggers } : {}),
+        });
+      };
     fs.writeFileSync(src, "A=1\n");
     const r1 = await runProgram(prog(), { stateFile });
     assert.equal(r1.failed, false, r1.error);

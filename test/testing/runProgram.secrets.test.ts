@@ -3,7 +3,13 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram, startSshd, SshdUnavailable, type SshdHandle, type StateFile } from "../../testing";
+import {
+  runProgram,
+  startSshd,
+  SshdUnavailable,
+  type SshdHandle,
+  type StateFile,
+} from "../../testing";
 import { ops, tempDir } from "./helpers";
 
 describe("testing/runProgram: secrets never land in the state file", function () {
@@ -19,16 +25,18 @@ describe("testing/runProgram: secrets never land in the state file", function ()
   const STDIN_SECRET = "stdin-Secret-7f3a9c";
   const ENV_SECRET = "env-Secret-41d2e8";
 
-  const prog = (stdinSecret: string, declared = true) => () => {
-    if (!declared) return;
-    const c = new command.local.Command("s", {
-      create: 'cat > /dev/null; echo "len=${#TOKEN}"',
-      delete: `echo "deleted with len=\${#TOKEN}" > ${dir}/deleted`,
-      stdin: pulumi.secret(stdinSecret),
-      environment: { TOKEN: pulumi.secret(ENV_SECRET), PLAIN: "visible" },
-    });
-    return { out: c.stdout };
-  };
+  const prog =
+    (stdinSecret: string, declared = true) =>
+    () => {
+      if (!declared) return;
+      const c = new command.local.Command("s", {
+        create: 'cat > /dev/null; echo "len=${#TOKEN}"',
+        delete: `echo "deleted with len=\${#TOKEN}" > ${dir}/deleted`,
+        stdin: pulumi.secret(stdinSecret),
+        environment: { TOKEN: pulumi.secret(ENV_SECRET), PLAIN: "visible" },
+      });
+      return { out: c.stdout };
+    };
 
   it("stores digests (and sealed boxes for what delete needs), never plaintext; compares by digest", async () => {
     const r1 = await runProgram(prog(STDIN_SECRET), { stateFile });
@@ -44,26 +52,37 @@ describe("testing/runProgram: secrets never land in the state file", function ()
     assert.deepEqual(res.secretInputs.sort(), ["environment", "stdin"]);
     const stdin = res.inputs.stdin as { $secret: { digest: string; box?: string } };
     assert.match(stdin.$secret.digest, /^hmac-sha256:[0-9a-f]{64}$/);
-    assert.equal(stdin.$secret.box, undefined, "a secret stdin is never stored, not even encrypted");
+    assert.equal(
+      stdin.$secret.box,
+      undefined,
+      "a secret stdin is never stored, not even encrypted",
+    );
     const env = res.inputs.environment as { $secret: { digest: string; box?: string } };
     assert.match(env.$secret.box!, /^[A-Za-z0-9+/=]+$/);
     assert.equal(fs.statSync(`${stateFile}.key`).mode & 0o777, 0o600);
 
     // Same secret ⇒ same; another secret ⇒ update.
     assert.deepEqual(ops(await runProgram(prog(STDIN_SECRET), { stateFile })), [["s", "same"]]);
-    assert.deepEqual(ops(await runProgram(prog("another-secret"), { stateFile })), [["s", "update"]]);
+    assert.deepEqual(ops(await runProgram(prog("another-secret"), { stateFile })), [
+      ["s", "update"],
+    ]);
     assert.equal(fs.readFileSync(stateFile, "utf8").includes("another-secret"), false);
 
     // The stored delete gets the secret environment back (sealed box opened with the key file).
     const r4 = await runProgram(prog("x", false), { stateFile });
     assert.equal(r4.failed, false, r4.error);
-    assert.equal(fs.readFileSync(path.join(dir, "deleted"), "utf8"), `deleted with len=${ENV_SECRET.length}\n`);
+    assert.equal(
+      fs.readFileSync(path.join(dir, "deleted"), "utf8"),
+      `deleted with len=${ENV_SECRET.length}\n`,
+    );
   });
 
   it("a secret script is masked in the report and in the error text", async () => {
     const r = await runProgram(
       () => {
-        new command.local.Command("masked", { create: pulumi.secret(`echo ${ENV_SECRET}; exit 3`) });
+        new command.local.Command("masked", {
+          create: pulumi.secret(`echo ${ENV_SECRET}; exit 3`),
+        });
       },
       { stateFile },
     );

@@ -199,13 +199,16 @@ export function parseCleverCloudJson(text: string, file: string): AppSpec {
     }
   }
   const runtime = path.basename(file).replace(/\.json$/i, "");
+  // Every other key of the legacy file (`deploy.webroot`, `build`, `jarName`, …) configures how the
+  // app is built and served, so it is kept in `config` (classified `build` by the profile).
+  const { hooks: _hooks, ...rest } = data as Record<string, unknown>;
   return parseAppSpec(
     {
       name: CLEVER_APP_NAME,
       profile: "cleverCloud",
       hooks,
       variables: [],
-      config: { runtime },
+      config: { ...rest, runtime },
       warnings,
       origin: { file },
     },

@@ -1039,7 +1039,7 @@ describe("loaders: the shared corpus", function () {
         origin: { file, line: 6, key: "hooks.postDeploy" },
       },
     ]);
-    assert.deepEqual(cfg.apps[0].config, { runtime: "php" });
+    assert.deepEqual(cfg.apps[0].config, { deploy: { webroot: "/web" }, runtime: "php" });
     assert.deepEqual(cfg.warnings, [
       `${file}:6: hooks.postDeploy is deprecated; it runs as CC_RUN_SUCCEEDED_HOOK`,
     ]);

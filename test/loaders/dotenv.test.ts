@@ -323,7 +323,7 @@ describe("loaders/cleverCloud: legacy clevercloud/*.json", () => {
         origin: { file: "clevercloud/php.json", line: 4, key: "hooks.postDeploy" },
       },
     ]);
-    assert.deepEqual(app.config, { runtime: "php" });
+    assert.deepEqual(app.config, { deploy: { webroot: "/web" }, runtime: "php" });
     assert.deepEqual(app.warnings, [
       "clevercloud/php.json:4: hooks.postDeploy is deprecated; it runs as CC_RUN_SUCCEEDED_HOOK",
     ]);

@@ -115,7 +115,7 @@ export function wireDeployment(
     const triggers = plain((p) => p.steps[i].triggers);
     let res: pulumi.CustomResource;
     if (spec.type === COPY_TO_REMOTE) {
-      const asset = new pulumi.asset.FileAsset(codePromise.then((ca) => ca.artifact.path));
+      const asset = pulumi.output(codePromise).apply((ca) => new pulumi.asset.FileAsset(ca.artifact.path));
       res = new command.remote.CopyToRemote(
         spec.name,
         { connection: connectionOf(connections.get(spec.host) as SshConnectionArgs), source: asset, remotePath: plain((p) => p.steps[i].copy!.remotePath), triggers },

@@ -269,7 +269,7 @@ export function normalizeHosts(hosts: readonly HostArgs[] | undefined, port: num
     const remote = h.connection !== undefined;
     const root = h.root ?? (remote ? DEFAULT_REMOTE_ROOT : defaultLocalRoot());
     if (!path.posix.isAbsolute(root)) throw new ConfigError(`${JSON.stringify(root)} must be an absolute path`, { path: `hosts[${index}].root` });
-    const url = h.url ?? (port !== undefined ? `http://127.0.0.1:${port}` : undefined);
+    const url = h.url ?? (port !== undefined && roles.includes("web") ? `http://127.0.0.1:${port}` : undefined);
     return { name: h.name, roles, leader: h.leader ?? false, remote, root, url, index };
   });
 }
@@ -528,10 +528,13 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     identity: identities[h.name] ?? (h.remote ? `unknown:${h.name}` : "local"),
   }));
   const byName = new Map(model.hosts.map((h) => [h.name, h]));
-  const steps = deploymentSteps(snapshot, stepHosts, {
-    transfer: (h) => byName.get(h.name)?.remote ?? false,
-    healthCheck: model.hosts.some((h) => h.url !== undefined) && model.healthCheckPath !== undefined,
-  });
+  const steps = withoutEmptyOutcomes(
+    deploymentSteps(snapshot, stepHosts, {
+      transfer: (h) => byName.get(h.name)?.remote ?? false,
+      healthCheck: model.hosts.some((h) => h.url !== undefined) && model.healthCheckPath !== undefined,
+    }),
+    (host) => byName.get(host)?.url !== undefined && model.healthCheckPath !== undefined,
+  );
   const build = variablesFor(model, "build");
   const runtime = variablesFor(model, "runtime");
   if (model.port !== undefined && !("PORT" in runtime.variables) && !runtime.secretNames.includes("PORT")) runtime.variables.PORT = String(model.port);
@@ -581,6 +584,20 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   });
   const urls = Object.fromEntries(model.hosts.map((h) => [h.name, h.url && model.healthCheckPath !== undefined ? new URL(model.healthCheckPath, h.url).toString() : ""]));
   return { app, snapshot, releaseId, steps: specs, urls };
+}
+
+/**
+ * The engine's `healthCheck` option is per app; a host without a URL (a worker) and without outcome
+ * hooks gets no outcome step: it is dropped and its dependents wait for what it waited for.
+ */
+export function withoutEmptyOutcomes(steps: StepPlan[], hasUrl: (host: string) => boolean): StepPlan[] {
+  const dropped = new Map<string, string[]>();
+  for (const s of steps) {
+    if (s.kind === "outcome" && !hasUrl(s.host) && !s.triggers.some((t) => /^[a-zA-Z0-9]+\.script=/.test(t))) dropped.set(stepRef(s.host, s.id), s.dependsOn);
+  }
+  if (dropped.size === 0) return steps;
+  const expand = (refs: string[]): string[] => refs.flatMap((r) => (dropped.has(r) ? expand(dropped.get(r) as string[]) : [r]));
+  return steps.filter((s) => !dropped.has(stepRef(s.host, s.id))).map((s) => ({ ...s, dependsOn: [...new Set(expand(s.dependsOn))] }));
 }
 
 interface RenderContext {

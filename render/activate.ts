@@ -138,7 +138,9 @@ dh_prune() {
 /** The `activate` step. */
 export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   if (input.start && input.restartCommand !== undefined) {
-    throw new ConfigError("give either start or restartCommand, not both", { path: "restartCommand" });
+    throw new ConfigError("give either start or restartCommand, not both", {
+      path: "restartCommand",
+    });
   }
   const layout = appLayout(input.target);
   const secretNames = normalizeSecretNames(input.secretNames);
@@ -162,7 +164,11 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   );
   let restart: string[] = [];
   if (start) {
-    restart = [`DH_START_CMD=${shellQuote(start.command, "start.command")}`, "dh_stop_app", "dh_start_app"];
+    restart = [
+      `DH_START_CMD=${shellQuote(start.command, "start.command")}`,
+      "dh_stop_app",
+      "dh_start_app",
+    ];
   } else if (input.restartCommand !== undefined) {
     restart = [
       renderRun({

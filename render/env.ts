@@ -76,9 +76,12 @@ export function renderEnvFunction(
   for (const [k, v] of Object.entries(variables).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     assertVariableName(k, `variables.${k}`);
     if (secretNames.includes(k)) {
-      throw new ConfigError(`${k} is given both as a variable and as a secret`, { path: `variables.${k}` });
+      throw new ConfigError(`${k} is given both as a variable and as a secret`, {
+        path: `variables.${k}`,
+      });
     }
-    if (typeof v !== "string") throw new ConfigError("must be a string", { path: `variables.${k}` });
+    if (typeof v !== "string")
+      throw new ConfigError("must be a string", { path: `variables.${k}` });
     lines.push(`  export ${k}=${shellQuote(v, `variables.${k}`)}`);
   }
   for (const k of secretNames) {

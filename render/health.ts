@@ -57,13 +57,23 @@ export function renderHealthCall(check: HealthCheck): string {
   assertInteger(check.port, 1, 65535, "health.port");
   const path = check.path ?? "/";
   if (!/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/?-]*$/.test(path)) {
-    throw new ConfigError(`${JSON.stringify(path)} must start with / and contain no spaces or control characters`, {
-      path: "health.path",
-    });
+    throw new ConfigError(
+      `${JSON.stringify(path)} must start with / and contain no spaces or control characters`,
+      {
+        path: "health.path",
+      },
+    );
   }
   const timeout = check.timeoutSeconds ?? 30;
   assertInteger(timeout, 0, 3600, "health.timeoutSeconds");
   const interval = check.intervalSeconds ?? 1;
   assertInteger(interval, 1, 600, "health.intervalSeconds");
-  return ["dh_health", check.port, shellQuote(path), timeout, interval, check.client ?? "auto"].join(" ");
+  return [
+    "dh_health",
+    check.port,
+    shellQuote(path),
+    timeout,
+    interval,
+    check.client ?? "auto",
+  ].join(" ");
 }

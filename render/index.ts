@@ -1,5 +1,10 @@
 /** render/: bash programs run on hosts, stdin encoding of secrets, parsing of step output. */
-export { shellQuote, isValidVariableName, assertVariableName, RESERVED_VARIABLE_NAMES } from "./quote";
+export {
+  shellQuote,
+  isValidVariableName,
+  assertVariableName,
+  RESERVED_VARIABLE_NAMES,
+} from "./quote";
 export { appLayout, normalizeTarget, releaseDir, uploadPath, logFile, historyFile } from "./layout";
 export type { AppTarget, AppLayout } from "./layout";
 export { toCommand, MAX_PROGRAM_BYTES } from "./invoke";
@@ -9,7 +14,14 @@ export { platformVariables } from "./env";
 export type { PlatformContext } from "./env";
 export { DEFAULT_LOCK_WAIT_SECONDS, DEFAULT_TAIL_LINES } from "./program";
 export type { CommonStepOptions } from "./program";
-export { MARKER_PREFIX, TAIL_PREFIX, HINT_126, HINT_127, exitHint, describeHookFailure } from "./messages";
+export {
+  MARKER_PREFIX,
+  TAIL_PREFIX,
+  HINT_126,
+  HINT_127,
+  exitHint,
+  describeHookFailure,
+} from "./messages";
 export { renderUploadStep, normalizeSha256 } from "./upload";
 export type { UploadStepInput } from "./upload";
 export { renderBuildStep, BUILD_LABEL } from "./build";

@@ -52,9 +52,12 @@ export function normalizeTarget(target: AppTarget): AppTarget {
     );
   }
   if (!APP.test(target.app) || target.app.length > 100) {
-    throw new ConfigError(`${JSON.stringify(target.app)} must start with a letter or digit and use only letters, digits, . _ -`, {
-      path: "app",
-    });
+    throw new ConfigError(
+      `${JSON.stringify(target.app)} must start with a letter or digit and use only letters, digits, . _ -`,
+      {
+        path: "app",
+      },
+    );
   }
   return { root, app: target.app };
 }

@@ -22,7 +22,11 @@ export function exitHint(exitCode: number): string | undefined {
 }
 
 /** `hook deploy exited with status 3` / `hook deploy timed out after 5 s`, plus a hint. */
-export function describeHookFailure(hook: string, exitCode: number, timedOutAfter?: number): string {
+export function describeHookFailure(
+  hook: string,
+  exitCode: number,
+  timedOutAfter?: number,
+): string {
   if (timedOutAfter !== undefined) return `hook ${hook} timed out after ${timedOutAfter} s`;
   const hint = exitHint(exitCode);
   return `hook ${hook} exited with status ${exitCode}${hint ? ` (${hint})` : ""}`;

@@ -59,7 +59,12 @@ function toWarning(fields: Record<string, string>, timeouts: Map<string, number>
   const hook = fields.hook ?? "?";
   const exitCode = Number(fields.exit);
   const timedOut = fields.timedOut === "1";
-  return { hook, exitCode, timedOut, message: describeHookFailure(hook, exitCode, timedOut ? timeouts.get(hook) : undefined) };
+  return {
+    hook,
+    exitCode,
+    timedOut,
+    message: describeHookFailure(hook, exitCode, timedOut ? timeouts.get(hook) : undefined),
+  };
 }
 
 /** Parses the stdout of any step. */
@@ -102,7 +107,12 @@ export function parseStepOutput(stdout: string): StepOutput {
         out.error = { step: fields.step, exitCode: Number(fields.exit) };
         break;
       case "health":
-        out.health = { healthy: fields.status === "ok", code: fields.code, url: fields.url, check: fields.check };
+        out.health = {
+          healthy: fields.status === "ok",
+          code: fields.code,
+          url: fields.url,
+          check: fields.check,
+        };
         break;
       case "upload":
         out.upload = fields.status as "present" | "unpacked";

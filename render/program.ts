@@ -98,7 +98,13 @@ export function renderProgram(parts: ProgramParts): string {
     ...(parts.secretNames.length > 0 ? [`dh_read_secrets ${parts.secretNames.join(" ")}`] : []),
     "dh_lock",
   ].join("\n");
-  return [header, CORE_BASH.trim(), ...(parts.secretNames.length > 0 ? [SECRETS_BASH.trim()] : []), ...parts.libraries.map((l) => l.trim()), start, parts.main.trim(), ""].join(
-    "\n",
-  );
+  return [
+    header,
+    CORE_BASH.trim(),
+    ...(parts.secretNames.length > 0 ? [SECRETS_BASH.trim()] : []),
+    ...parts.libraries.map((l) => l.trim()),
+    start,
+    parts.main.trim(),
+    "",
+  ].join("\n");
 }

@@ -20,12 +20,17 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Throws a ConfigError when `value` contains NUL or is not well-formed UTF-16 (lone surrogates). */
 export function assertShellSafeText(value: string, what: string): void {
   if (value.includes("\0")) {
-    throw new ConfigError("contains a NUL byte, which a shell command or an environment variable cannot carry", {
-      path: what,
-    });
+    throw new ConfigError(
+      "contains a NUL byte, which a shell command or an environment variable cannot carry",
+      {
+        path: what,
+      },
+    );
   }
   if (LONE_SURROGATE.test(value)) {
-    throw new ConfigError("contains a lone UTF-16 surrogate, which has no UTF-8 encoding", { path: what });
+    throw new ConfigError("contains a lone UTF-16 surrogate, which has no UTF-8 encoding", {
+      path: what,
+    });
   }
 }
 
@@ -57,10 +62,15 @@ export function isValidVariableName(name: string): boolean {
 /** Throws a ConfigError naming `path` unless `name` is a valid, non-reserved variable name. */
 export function assertVariableName(name: string, path: string): void {
   if (!ENV_NAME.test(name)) {
-    throw new ConfigError(`${JSON.stringify(name)} is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*)`, { path });
+    throw new ConfigError(
+      `${JSON.stringify(name)} is not a shell variable name ([A-Za-z_][A-Za-z0-9_]*)`,
+      { path },
+    );
   }
   if (RESERVED_VARIABLE_NAMES.includes(name)) {
-    throw new ConfigError(`${name} is a bash special variable and cannot be set for a hook`, { path });
+    throw new ConfigError(`${name} is a bash special variable and cannot be set for a hook`, {
+      path,
+    });
   }
 }
 
@@ -84,15 +94,20 @@ export function assertToken(value: string, path: string, max = 200): void {
 /** Like assertToken but allows the empty string and `/` (fingerprints such as `sha256:…`, base64). */
 export function assertFingerprint(value: string, path: string): void {
   if (!/^[A-Za-z0-9._:=+@/-]*$/.test(value) || value.length > 400) {
-    throw new ConfigError(`${JSON.stringify(value)} must be at most 400 characters of letters, digits and . _ : = + @ / -`, {
-      path,
-    });
+    throw new ConfigError(
+      `${JSON.stringify(value)} must be at most 400 characters of letters, digits and . _ : = + @ / -`,
+      {
+        path,
+      },
+    );
   }
 }
 
 /** Throws unless `n` is an integer in [min, max]. */
 export function assertInteger(n: number, min: number, max: number, path: string): void {
   if (!Number.isInteger(n) || n < min || n > max) {
-    throw new ConfigError(`must be an integer between ${min} and ${max} (got ${String(n)})`, { path });
+    throw new ConfigError(`must be an integer between ${min} and ${max} (got ${String(n)})`, {
+      path,
+    });
   }
 }

@@ -31,7 +31,9 @@ const ABSOLUTE = /^(\/[A-Za-z0-9._@+-]+)+$/;
 export function normalizeSha256(value: string): string {
   const hex = value.replace(/^sha256:/, "").toLowerCase();
   if (!/^[0-9a-f]{64}$/.test(hex)) {
-    throw new ConfigError(`${JSON.stringify(value)} is not a sha256 digest (sha256:<64 hex>)`, { path: "sha256" });
+    throw new ConfigError(`${JSON.stringify(value)} is not a sha256 digest (sha256:<64 hex>)`, {
+      path: "sha256",
+    });
   }
   return hex;
 }
@@ -64,12 +66,24 @@ dh_upload() {
 
 /** The `upload` step. */
 export function renderUploadStep(input: UploadStepInput): RenderedStep {
-  if (!ABSOLUTE.test(input.tarball) || input.tarball.split("/").some((s) => s === "." || s === "..")) {
-    throw new ConfigError(`${JSON.stringify(input.tarball)} must be an absolute path of letters, digits and . _ @ + -`, {
-      path: "tarball",
-    });
+  if (
+    !ABSOLUTE.test(input.tarball) ||
+    input.tarball.split("/").some((s) => s === "." || s === "..")
+  ) {
+    throw new ConfigError(
+      `${JSON.stringify(input.tarball)} must be an absolute path of letters, digits and . _ @ + -`,
+      {
+        path: "tarball",
+      },
+    );
   }
   const main = `dh_upload ${shellQuote(input.tarball)} ${normalizeSha256(input.sha256)}\nexit $?`;
-  const program = renderProgram({ ...input, step: "upload", secretNames: [], libraries: [UPLOAD_BASH], main });
+  const program = renderProgram({
+    ...input,
+    step: "upload",
+    secretNames: [],
+    libraries: [UPLOAD_BASH],
+    main,
+  });
   return { command: toCommand(program), program, secretNames: [] };
 }

@@ -15,7 +15,10 @@ import { renderSealCall, SEAL_BASH, SealOptions } from "./seal";
 import { normalizeSecretNames } from "./secrets";
 
 /** The fields of a resolved hook the wrapper needs. */
-export type WrappedHook = Pick<ResolvedHook, "name" | "script" | "failure" | "timeoutSeconds" | "stage" | "variables">;
+export type WrappedHook = Pick<
+  ResolvedHook,
+  "name" | "script" | "failure" | "timeoutSeconds" | "stage" | "variables"
+>;
 
 /** Identity of the instance, for the Clever Cloud variables. */
 export interface InstanceInfo {
@@ -56,7 +59,7 @@ export function renderHookStep(input: HookStepInput): RenderedStep {
   const { hook } = input;
   assertToken(hook.name, "hook.name", 64);
   const layout = appLayout(input.target);
-  const before = hook.stage === "beforeActivate";
+  const before = hook.stage !== "afterActivate"; // beforeBuild, afterBuild, beforeActivate: the new release dir
   const cwd = before ? releaseDir(input.target, input.releaseId) : layout.current;
   const secretNames = normalizeSecretNames(input.secretNames);
   const platform = platformVariables({ ...input, appDir: cwd, buildPhase: isBuildPhase(hook) });

@@ -1,9 +1,23 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { encodeSecretsForStdin, parseStepOutput, renderActivateStep, renderOutcomeStep } from "../../render";
+import {
+  encodeSecretsForStdin,
+  parseStepOutput,
+  renderActivateStep,
+  renderOutcomeStep,
+} from "../../render";
 import type { AppTarget, StartOptions } from "../../render";
-import { cleanupRoots, freePort, hook, readHistory, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
+import {
+  cleanupRoots,
+  freePort,
+  hook,
+  readHistory,
+  runStep,
+  sleep,
+  tmpRoot,
+  uploadRelease,
+} from "./helpers";
 
 /** A live (non-zombie) process in process group `pid`: PID 1 here may not reap orphans. */
 function groupAlive(pid: number): boolean {
@@ -25,13 +39,18 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
   let app: string;
   let port: number;
   let start: StartOptions;
-  const pidOf = (): number => Number(fs.readFileSync(path.join(app, ".deployhooks/app.pid"), "utf8").split(" ")[0]);
+  const pidOf = (): number =>
+    Number(fs.readFileSync(path.join(app, ".deployhooks/app.pid"), "utf8").split(" ")[0]);
 
   beforeEach(async () => {
     target = { root: tmpRoot(), app: "site" };
     app = path.join(target.root, "site");
     port = await freePort();
-    start = { command: 'echo "secret=$APP_SECRET"; exec python3 -m http.server --bind 127.0.0.1 "$PORT"', port, stopGraceSeconds: 2 };
+    start = {
+      command: 'echo "secret=$APP_SECRET"; exec python3 -m http.server --bind 127.0.0.1 "$PORT"',
+      port,
+      stopGraceSeconds: 2,
+    };
     await uploadRelease(target, "r1", { "index.txt": "one\n" });
     await uploadRelease(target, "r2", { "index.txt": "two\n" });
   });
@@ -48,7 +67,13 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
   after(cleanupRoots);
 
   it("switches current atomically, starts the app detached, restarts it on the next release; health sees it", async () => {
-    const a1 = renderActivateStep({ target, profile: "upsun", releaseId: "r1", start, secretNames: ["APP_SECRET"] });
+    const a1 = renderActivateStep({
+      target,
+      profile: "upsun",
+      releaseId: "r1",
+      start,
+      secretNames: ["APP_SECRET"],
+    });
     const r1 = await runStep(a1, encodeSecretsForStdin({ APP_SECRET: "shh-123" }));
     assert.equal(r1.status, 0, r1.stdout);
     assert.ok(r1.ms < 5000, `activate took ${r1.ms} ms (the channel must close)`);
@@ -57,20 +82,50 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
     const pid1 = pidOf();
     assert.ok(groupAlive(pid1));
 
-    const health = await runStep(renderOutcomeStep({ target, profile: "upsun", releaseId: "r1", health: { port, path: "/index.txt", timeoutSeconds: 10 } }));
+    const health = await runStep(
+      renderOutcomeStep({
+        target,
+        profile: "upsun",
+        releaseId: "r1",
+        health: { port, path: "/index.txt", timeoutSeconds: 10 },
+      }),
+    );
     assert.equal(health.status, 0, health.stdout);
-    assert.deepEqual(parseStepOutput(health.stdout).health, { healthy: true, code: "200", url: `http://127.0.0.1:${port}/index.txt`, check: undefined });
+    assert.deepEqual(parseStepOutput(health.stdout).health, {
+      healthy: true,
+      code: "200",
+      url: `http://127.0.0.1:${port}/index.txt`,
+      check: undefined,
+    });
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/index.txt`)).text(), "one\n");
 
-    const r2 = await runStep(renderActivateStep({ target, profile: "upsun", releaseId: "r2", start, secretNames: ["APP_SECRET"] }), encodeSecretsForStdin({ APP_SECRET: "shh-123" }));
+    const r2 = await runStep(
+      renderActivateStep({
+        target,
+        profile: "upsun",
+        releaseId: "r2",
+        start,
+        secretNames: ["APP_SECRET"],
+      }),
+      encodeSecretsForStdin({ APP_SECRET: "shh-123" }),
+    );
     assert.equal(r2.status, 0, r2.stdout);
     assert.match(r2.stdout, new RegExp(`^::deployhooks::stopped pid=${pid1}$`, "m"));
     assert.equal(fs.readlinkSync(path.join(app, "current")), "releases/r2");
-    assert.deepEqual(fs.readdirSync(app).filter((f) => f.startsWith(".current")), [], "no temporary symlink left");
+    assert.deepEqual(
+      fs.readdirSync(app).filter((f) => f.startsWith(".current")),
+      [],
+      "no temporary symlink left",
+    );
     assert.equal(groupAlive(pid1), false);
     assert.notEqual(pidOf(), pid1);
     const viaDevTcp = await runStep(
-      renderOutcomeStep({ target, profile: "upsun", releaseId: "r2", health: { port, path: "/index.txt", timeoutSeconds: 10, client: "devtcp" } }),
+      renderOutcomeStep({
+        target,
+        profile: "upsun",
+        releaseId: "r2",
+        health: { port, path: "/index.txt", timeoutSeconds: 10, client: "devtcp" },
+      }),
     );
     assert.equal(viaDevTcp.status, 0, viaDevTcp.stdout);
     assert.equal(await (await fetch(`http://127.0.0.1:${port}/index.txt`)).text(), "two\n");
@@ -82,25 +137,59 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
   it("Clever Cloud outcome: healthy → runSucceeded; unhealthy → runFailed, then the step fails", async () => {
     await runStep(renderActivateStep({ target, profile: "cleverCloud", releaseId: "r1", start }));
     const hooks = {
-      succeeded: hook({ name: "runSucceeded", script: 'echo ok > "$APP_CACHE_DIR/succeeded"', failure: "warn", stage: "afterActivate" }),
-      failed: hook({ name: "runFailed", script: 'echo "$INSTANCE_TYPE" > "$APP_CACHE_DIR/failed"; exit 9', failure: "warn", stage: "afterActivate" }),
+      succeeded: hook({
+        name: "runSucceeded",
+        script: 'echo ok > "$APP_CACHE_DIR/succeeded"',
+        failure: "warn",
+        stage: "afterActivate",
+      }),
+      failed: hook({
+        name: "runFailed",
+        script: 'echo "$INSTANCE_TYPE" > "$APP_CACHE_DIR/failed"; exit 9',
+        failure: "warn",
+        stage: "afterActivate",
+      }),
     };
-    const good = await runStep(renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1", health: { port, timeoutSeconds: 10 }, ...hooks }));
+    const good = await runStep(
+      renderOutcomeStep({
+        target,
+        profile: "cleverCloud",
+        releaseId: "r1",
+        health: { port, timeoutSeconds: 10 },
+        ...hooks,
+      }),
+    );
     assert.equal(good.status, 0, good.stdout);
     assert.equal(fs.readFileSync(path.join(app, "cache/succeeded"), "utf8"), "ok\n");
     assert.equal(fs.existsSync(path.join(app, "cache/failed")), false);
 
     const otherPort = await freePort();
     const bad = await runStep(
-      renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1", health: { port: otherPort, timeoutSeconds: 1 }, ...hooks }),
+      renderOutcomeStep({
+        target,
+        profile: "cleverCloud",
+        releaseId: "r1",
+        health: { port: otherPort, timeoutSeconds: 1 },
+        ...hooks,
+      }),
     );
     assert.equal(bad.status, 1, bad.stdout);
     assert.equal(fs.readFileSync(path.join(app, "cache/failed"), "utf8"), "production\n");
     const out = parseStepOutput(bad.stdout);
     assert.equal(out.health?.healthy, false);
     assert.equal(out.health?.code, "000");
-    assert.deepEqual(out.warnings, [{ hook: "runFailed", exitCode: 9, timedOut: false, message: "hook runFailed exited with status 9" }]);
-    assert.match(bad.stdout, /deployhooks: the app failed its start or health check; runFailed ran; the deployment fails\n$/);
+    assert.deepEqual(out.warnings, [
+      {
+        hook: "runFailed",
+        exitCode: 9,
+        timedOut: false,
+        message: "hook runFailed exited with status 9",
+      },
+    ]);
+    assert.match(
+      bad.stdout,
+      /deployhooks: the app failed its start or health check; runFailed ran; the deployment fails\n$/,
+    );
     assert.deepEqual(
       readHistory(target).map((h) => [h.hook, h.outcome]),
       [
@@ -112,17 +201,28 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
 
   it("without a health check the outcome follows the supervised process", async () => {
     await runStep(renderActivateStep({ target, profile: "cleverCloud", releaseId: "r1", start }));
-    const ok = await runStep(renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1" }));
+    const ok = await runStep(
+      renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1" }),
+    );
     assert.equal(ok.status, 0, ok.stdout);
     process.kill(-pidOf(), "SIGKILL");
     await sleep(200);
-    const dead = await runStep(renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1" }));
+    const dead = await runStep(
+      renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1" }),
+    );
     assert.equal(dead.status, 1, dead.stdout);
     assert.equal(parseStepOutput(dead.stdout).health?.healthy, false);
   });
 
   it("an app that exits at once fails activation with the tail of app.log", async () => {
-    const r = await runStep(renderActivateStep({ target, profile: "upsun", releaseId: "r1", start: { command: "echo boom; exit 3" } }));
+    const r = await runStep(
+      renderActivateStep({
+        target,
+        profile: "upsun",
+        releaseId: "r1",
+        start: { command: "echo boom; exit 3" },
+      }),
+    );
     assert.equal(r.status, 1, r.stdout);
     assert.match(r.stdout, /^\| boom$/m);
     assert.match(r.stdout, /the app exited within 1 s of its start; see .*\/logs\/app\.log/);
@@ -131,16 +231,28 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
   it("restartCommand runs in current with runtime variables, logged and in history; releases are pruned", async () => {
     await uploadRelease(target, "r3");
     const step = (id: string) =>
-      renderActivateStep({ target, profile: "upsun", releaseId: id, restartCommand: 'echo "$PWD $APP_RELEASE_ID $MODE" >> "$APP_CACHE_DIR/restarts"', variables: { MODE: "x y" }, keepReleases: 2 });
+      renderActivateStep({
+        target,
+        profile: "upsun",
+        releaseId: id,
+        restartCommand: 'echo "$PWD $APP_RELEASE_ID $MODE" >> "$APP_CACHE_DIR/restarts"',
+        variables: { MODE: "x y" },
+        keepReleases: 2,
+      });
     for (const id of ["r1", "r2", "r3"]) assert.equal((await runStep(step(id))).status, 0);
     assert.equal(
       fs.readFileSync(path.join(app, "cache/restarts"), "utf8"),
       [`${app}/current r1 x y`, `${app}/current r2 x y`, `${app}/current r3 x y`, ""].join("\n"),
     );
-    assert.deepEqual(readHistory(target).map((h) => h.hook), ["step:restart", "step:restart", "step:restart"]);
+    assert.deepEqual(
+      readHistory(target).map((h) => h.hook),
+      ["step:restart", "step:restart", "step:restart"],
+    );
     assert.deepEqual(fs.readdirSync(path.join(app, "releases")).sort(), ["r2", "r3"]);
     assert.equal(fs.existsSync(path.join(app, ".deployhooks/releases/r1.ok")), false);
-    const failing = await runStep(renderActivateStep({ target, profile: "upsun", releaseId: "r3", restartCommand: "exit 4" }));
+    const failing = await runStep(
+      renderActivateStep({ target, profile: "upsun", releaseId: "r3", restartCommand: "exit 4" }),
+    );
     assert.equal(failing.status, 4);
     assert.equal(parseStepOutput(failing.stdout).failures[0].hook, "step:restart");
   });

@@ -73,9 +73,15 @@ export function makeTarball(files: Record<string, string>): { path: string; sha2
 }
 
 /** Uploads a release with `files` through the real upload step; asserts success. */
-export async function uploadRelease(target: AppTarget, releaseId: string, files: Record<string, string> = { "index.txt": "hello\n" }): Promise<void> {
+export async function uploadRelease(
+  target: AppTarget,
+  releaseId: string,
+  files: Record<string, string> = { "index.txt": "hello\n" },
+): Promise<void> {
   const tb = makeTarball(files);
-  const r = await runStep(renderUploadStep({ target, releaseId, tarball: tb.path, sha256: tb.sha256 }));
+  const r = await runStep(
+    renderUploadStep({ target, releaseId, tarball: tb.path, sha256: tb.sha256 }),
+  );
   if (r.status !== 0) throw new Error(`upload failed: ${r.stdout}${r.stderr}`);
 }
 
@@ -118,7 +124,12 @@ export function freePort(): Promise<number> {
 /** Pids of processes whose command line contains `needle` (excluding pgrep itself). */
 export function pidsMatching(needle: string): number[] {
   try {
-    return execFileSync("pgrep", ["-f", needle]).toString().trim().split("\n").filter(Boolean).map(Number);
+    return execFileSync("pgrep", ["-f", needle])
+      .toString()
+      .trim()
+      .split("\n")
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }

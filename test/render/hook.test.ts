@@ -3,7 +3,16 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { parseStepOutput, renderBuildStep, renderHookStep, HINT_126, HINT_127 } from "../../render";
 import type { AppTarget, HookStepInput } from "../../render";
-import { cleanupRoots, hook, pidsMatching, readHistory, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
+import {
+  cleanupRoots,
+  hook,
+  pidsMatching,
+  readHistory,
+  runStep,
+  sleep,
+  tmpRoot,
+  uploadRelease,
+} from "./helpers";
 
 describe("render: hook wrapper (real bash)", function () {
   this.timeout(20000);
@@ -45,45 +54,74 @@ describe("render: hook wrapper (real bash)", function () {
   }
 
   it("abort: non-zero exit, message names the hook and exit code; no warning", async () => {
-    const r = await runStep(renderHookStep(base({ hook: hook({ script: "echo building\nexit 7" }) })));
+    const r = await runStep(
+      renderHookStep(base({ hook: hook({ script: "echo building\nexit 7" }) })),
+    );
     assert.equal(r.status, 7);
     const out = parseStepOutput(r.stdout);
-    assert.deepEqual(out.failures, [{ hook: "deploy", exitCode: 7, timedOut: false, message: "hook deploy exited with status 7" }]);
+    assert.deepEqual(out.failures, [
+      { hook: "deploy", exitCode: 7, timedOut: false, message: "hook deploy exited with status 7" },
+    ]);
     assert.deepEqual(out.warnings, []);
     assert.match(
       r.stdout,
       /deployhooks: hook deploy exited with status 7; failure policy abort: the deployment stops; the current release keeps serving \(full log: .*\/logs\/r1-deploy\.log\)\n$/,
     );
-    assert.deepEqual(out.tail.slice(-2), ["building", "=== deployhooks deploy exit=7 outcome=failed seconds=0"]);
+    assert.deepEqual(out.tail.slice(-2), [
+      "building",
+      "=== deployhooks deploy exit=7 outcome=failed seconds=0",
+    ]);
   });
 
   it("warn: exit 0, a warn marker the parser turns into a warning naming hook and exit code", async () => {
-    const r = await runStep(renderHookStep(base({ hook: hook({ script: "exit 3", failure: "warn" }) })));
+    const r = await runStep(
+      renderHookStep(base({ hook: hook({ script: "exit 3", failure: "warn" }) })),
+    );
     assert.equal(r.status, 0);
     assert.match(r.stdout, /^::deployhooks::warn hook=deploy exit=3 timedOut=0$/m);
     const out = parseStepOutput(r.stdout);
-    assert.deepEqual(out.warnings, [{ hook: "deploy", exitCode: 3, timedOut: false, message: "hook deploy exited with status 3" }]);
+    assert.deepEqual(out.warnings, [
+      { hook: "deploy", exitCode: 3, timedOut: false, message: "hook deploy exited with status 3" },
+    ]);
     assert.equal(out.logFile, path.join(target.root, "web/logs/r1-deploy.log"));
   });
 
   it("exit 126 and 127 carry hints", async () => {
     const r126 = await runStep(
-      renderHookStep(base({ hook: hook({ script: "touch ./noexec.sh\n./noexec.sh", failure: "warn", stage: "beforeActivate" }), releaseId: "r1" })),
+      renderHookStep(
+        base({
+          hook: hook({
+            script: "touch ./noexec.sh\n./noexec.sh",
+            failure: "warn",
+            stage: "beforeActivate",
+          }),
+          releaseId: "r1",
+        }),
+      ),
     );
     assert.equal(r126.status, 0);
     const w126 = parseStepOutput(r126.stdout).warnings[0];
     assert.equal(w126.exitCode, 126);
     assert.equal(w126.message, `hook deploy exited with status 126 (${HINT_126})`);
     assert.ok(r126.stdout.includes(HINT_126));
-    const r127 = await runStep(renderHookStep(base({ hook: hook({ script: "no-such-command-xyz" }) })));
+    const r127 = await runStep(
+      renderHookStep(base({ hook: hook({ script: "no-such-command-xyz" }) })),
+    );
     assert.equal(r127.status, 127);
-    assert.equal(parseStepOutput(r127.stdout).failures[0].message, `hook deploy exited with status 127 (${HINT_127})`);
+    assert.equal(
+      parseStepOutput(r127.stdout).failures[0].message,
+      `hook deploy exited with status 127 (${HINT_127})`,
+    );
     assert.ok(r127.stdout.includes(HINT_127));
   });
 
   it("timeout: sleep 30 with timeoutSeconds 1 is killed within ~2 s, reported, no orphan left", async () => {
     const marker = "31.4159";
-    const r = await runStep(renderHookStep(base({ hook: hook({ script: `sleep ${marker} &\nsleep ${marker}`, timeoutSeconds: 1 }) })));
+    const r = await runStep(
+      renderHookStep(
+        base({ hook: hook({ script: `sleep ${marker} &\nsleep ${marker}`, timeoutSeconds: 1 }) }),
+      ),
+    );
     assert.ok(r.ms < 2500, `took ${r.ms} ms`);
     assert.equal(r.status, 124);
     const out = parseStepOutput(r.stdout);
@@ -96,7 +134,11 @@ describe("render: hook wrapper (real bash)", function () {
   });
 
   it("timeout with warn policy: exit 0 and a timed-out warning", async () => {
-    const r = await runStep(renderHookStep(base({ hook: hook({ script: "sleep 30", timeoutSeconds: 1, failure: "warn" }) })));
+    const r = await runStep(
+      renderHookStep(
+        base({ hook: hook({ script: "sleep 30", timeoutSeconds: 1, failure: "warn" }) }),
+      ),
+    );
     assert.equal(r.status, 0);
     assert.deepEqual(parseStepOutput(r.stdout).warnings, [
       { hook: "deploy", exitCode: 124, timedOut: true, message: "hook deploy timed out after 1 s" },
@@ -105,22 +147,44 @@ describe("render: hook wrapper (real bash)", function () {
 
   it("a background child left by the hook does not block the step, nor the lock", async () => {
     const marker = "27.1828";
-    const r = await runStep(renderHookStep(base({ hook: hook({ script: `sleep ${marker} &\necho started` }) })));
+    const r = await runStep(
+      renderHookStep(base({ hook: hook({ script: `sleep ${marker} &\necho started` }) })),
+    );
     assert.equal(r.status, 0);
     assert.ok(r.ms < 3000, `took ${r.ms} ms`);
     assert.equal(pidsMatching(`sleep ${marker}`).length, 1);
-    const again = await runStep(renderHookStep(base({ hook: hook({ script: "true" }), lockWaitSeconds: 1 })));
+    const again = await runStep(
+      renderHookStep(base({ hook: hook({ script: "true" }), lockWaitSeconds: 1 })),
+    );
     assert.equal(again.status, 0, again.stdout);
     for (const pid of pidsMatching(`sleep ${marker}`)) process.kill(pid);
   });
 
   it("history: one valid JSON line per run with the documented fields", async () => {
     await runStep(renderHookStep(base({ hook: hook({ script: "exit 0" }) })));
-    await runStep(renderHookStep(base({ hook: hook({ name: "postDeploy", script: "exit 2", failure: "warn" }), fingerprint: "" })));
-    const lines = fs.readFileSync(path.join(target.root, "web/.deployhooks/history.jsonl"), "utf8").trimEnd().split("\n");
+    await runStep(
+      renderHookStep(
+        base({
+          hook: hook({ name: "postDeploy", script: "exit 2", failure: "warn" }),
+          fingerprint: "",
+        }),
+      ),
+    );
+    const lines = fs
+      .readFileSync(path.join(target.root, "web/.deployhooks/history.jsonl"), "utf8")
+      .trimEnd()
+      .split("\n");
     assert.equal(lines.length, 2);
     const h = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(Object.keys(h[0]), ["hook", "release", "fingerprint", "start", "end", "exitCode", "outcome"]);
+    assert.deepEqual(Object.keys(h[0]), [
+      "hook",
+      "release",
+      "fingerprint",
+      "start",
+      "end",
+      "exitCode",
+      "outcome",
+    ]);
     assert.deepEqual(
       h.map((x) => [x.hook, x.release, x.fingerprint, x.exitCode, x.outcome]),
       [
@@ -135,11 +199,20 @@ describe("render: hook wrapper (real bash)", function () {
   });
 
   it("lock: two concurrent runs of the same step do not interleave", async () => {
-    const step = renderHookStep(base({ hook: hook({ script: "echo in >>\"$APP_CACHE_DIR/trace\"\nsleep 0.5\necho out >>\"$APP_CACHE_DIR/trace\"" }) }));
+    const step = renderHookStep(
+      base({
+        hook: hook({
+          script: 'echo in >>"$APP_CACHE_DIR/trace"\nsleep 0.5\necho out >>"$APP_CACHE_DIR/trace"',
+        }),
+      }),
+    );
     const [a, b] = await Promise.all([runStep(step), runStep(step)]);
     assert.equal(a.status, 0);
     assert.equal(b.status, 0);
-    assert.equal(fs.readFileSync(path.join(target.root, "web/cache/trace"), "utf8"), "in\nout\nin\nout\n");
+    assert.equal(
+      fs.readFileSync(path.join(target.root, "web/cache/trace"), "utf8"),
+      "in\nout\nin\nout\n",
+    );
     const h = readHistory(target);
     assert.equal(h.length, 2);
     assert.ok(String(h[0].end) <= String(h[1].start), JSON.stringify(h));
@@ -148,49 +221,106 @@ describe("render: hook wrapper (real bash)", function () {
   it("lock: a step waiting longer than lockWaitSeconds fails with a clear message", async () => {
     const slow = runStep(renderHookStep(base({ hook: hook({ script: "sleep 2" }) })));
     await sleep(300);
-    const r = await runStep(renderHookStep(base({ hook: hook({ name: "postDeploy" }), lockWaitSeconds: 1 })));
+    const r = await runStep(
+      renderHookStep(base({ hook: hook({ name: "postDeploy" }), lockWaitSeconds: 1 })),
+    );
     assert.equal(r.status, 75);
-    assert.match(r.stdout, /another step of app web still holds .*\/web\/\.deployhooks\/lock after 1 s/);
+    assert.match(
+      r.stdout,
+      /another step of app web still holds .*\/web\/\.deployhooks\/lock after 1 s/,
+    );
     assert.equal((await slow).status, 0);
   });
 
   it("cwd, platform variables and TMPDIR: build-phase hook in the release, afterActivate in current", async () => {
-    const dump = 'printf "%s|" "$PWD" "$APP_DIR" "$APP_CACHE_DIR" "$APP_RELEASE_ID" "$PLATFORM_TREE_ID" "$PLATFORM_APPLICATION_NAME" "$TMPDIR" > "$APP_CACHE_DIR/env-$HOOK"; [ -d "$TMPDIR" ]';
+    const dump =
+      'printf "%s|" "$PWD" "$APP_DIR" "$APP_CACHE_DIR" "$APP_RELEASE_ID" "$PLATFORM_TREE_ID" "$PLATFORM_APPLICATION_NAME" "$TMPDIR" > "$APP_CACHE_DIR/env-$HOOK"; [ -d "$TMPDIR" ]';
     const app = path.join(target.root, "web");
     const r1 = await runStep(
-      renderHookStep(base({ hook: hook({ name: "build", script: `HOOK=build; ${dump}`, variables: "build" }) })),
+      renderHookStep(
+        base({ hook: hook({ name: "build", script: `HOOK=build; ${dump}`, variables: "build" }) }),
+      ),
     );
     assert.equal(r1.status, 0, r1.stdout);
     const parts = fs.readFileSync(path.join(app, "cache/env-build"), "utf8").split("|");
-    assert.deepEqual(parts.slice(0, 6), [`${app}/releases/r1`, `${app}/releases/r1`, `${app}/cache`, "r1", "r1", "web"]);
+    assert.deepEqual(parts.slice(0, 6), [
+      `${app}/releases/r1`,
+      `${app}/releases/r1`,
+      `${app}/cache`,
+      "r1",
+      "r1",
+      "web",
+    ]);
     assert.match(parts[6], new RegExp(`^${app}/\\.deployhooks/tmp/r1-build\\.`));
     assert.equal(fs.existsSync(parts[6]), false, "TMPDIR removed afterwards");
     fs.symlinkSync("releases/r1", path.join(app, "current"));
-    const r2 = await runStep(renderHookStep(base({ hook: hook({ name: "postDeploy", script: `HOOK=post; ${dump}`, stage: "afterActivate" }) })));
+    const r2 = await runStep(
+      renderHookStep(
+        base({
+          hook: hook({ name: "postDeploy", script: `HOOK=post; ${dump}`, stage: "afterActivate" }),
+        }),
+      ),
+    );
     assert.equal(r2.status, 0, r2.stdout);
     const p2 = fs.readFileSync(path.join(app, "cache/env-post"), "utf8").split("|");
     assert.deepEqual(p2.slice(0, 2), [`${app}/current`, `${app}/current`]);
   });
 
   it("Clever Cloud aliases: INSTANCE_TYPE build for build-phase hooks, production otherwise", async () => {
-    const dump = 'printf "%s|" "$APP_HOME" "$INSTANCE_NUMBER" "$INSTANCE_TYPE" "$CC_DEPLOYMENT_ID" "$CC_COMMIT_ID" "${PLATFORM_TREE_ID-unset}"';
+    const dump =
+      'printf "%s|" "$APP_HOME" "$INSTANCE_NUMBER" "$INSTANCE_TYPE" "$CC_DEPLOYMENT_ID" "$CC_COMMIT_ID" "${PLATFORM_TREE_ID-unset}"';
     const app = path.join(target.root, "web");
-    const common = { profile: "cleverCloud" as const, instanceNumber: 2, deploymentId: "deployment_1", commitId: "abc123" };
-    const pre = await runStep(renderHookStep(base({ ...common, hook: hook({ name: "preBuild", script: `${dump} >"$APP_CACHE_DIR/a"`, variables: "build" }) })));
+    const common = {
+      profile: "cleverCloud" as const,
+      instanceNumber: 2,
+      deploymentId: "deployment_1",
+      commitId: "abc123",
+    };
+    const pre = await runStep(
+      renderHookStep(
+        base({
+          ...common,
+          hook: hook({
+            name: "preBuild",
+            script: `${dump} >"$APP_CACHE_DIR/a"`,
+            variables: "build",
+          }),
+        }),
+      ),
+    );
     assert.equal(pre.status, 0, pre.stdout);
-    assert.equal(fs.readFileSync(path.join(app, "cache/a"), "utf8"), `${app}/releases/r1|2|build|deployment_1|abc123|unset|`);
-    const run = await runStep(renderHookStep(base({ ...common, hook: hook({ name: "preRun", script: `${dump} >"$APP_CACHE_DIR/b"` }) })));
+    assert.equal(
+      fs.readFileSync(path.join(app, "cache/a"), "utf8"),
+      `${app}/releases/r1|2|build|deployment_1|abc123|unset|`,
+    );
+    const run = await runStep(
+      renderHookStep(
+        base({ ...common, hook: hook({ name: "preRun", script: `${dump} >"$APP_CACHE_DIR/b"` }) }),
+      ),
+    );
     assert.equal(run.status, 0, run.stdout);
-    assert.equal(fs.readFileSync(path.join(app, "cache/b"), "utf8"), `${app}/releases/r1|2|production|deployment_1|abc123|unset|`);
+    assert.equal(
+      fs.readFileSync(path.join(app, "cache/b"), "utf8"),
+      `${app}/releases/r1|2|production|deployment_1|abc123|unset|`,
+    );
   });
 
   it("rollback safety: a failing build or hook before activation never touches current", async () => {
     const app = path.join(target.root, "web");
     fs.symlinkSync("releases/r1", path.join(app, "current"));
     await uploadRelease(target, "r2");
-    const b = await runStep(renderBuildStep({ target, profile: "upsun", releaseId: "r2", command: "exit 4" }));
+    const b = await runStep(
+      renderBuildStep({ target, profile: "upsun", releaseId: "r2", command: "exit 4" }),
+    );
     assert.equal(b.status, 4);
-    const h = await runStep(renderHookStep(base({ releaseId: "r2", hook: hook({ name: "build", script: "exit 5", variables: "build" }) })));
+    const h = await runStep(
+      renderHookStep(
+        base({
+          releaseId: "r2",
+          hook: hook({ name: "build", script: "exit 5", variables: "build" }),
+        }),
+      ),
+    );
     assert.equal(h.status, 5);
     assert.equal(fs.readlinkSync(path.join(app, "current")), "releases/r1");
   });
@@ -198,12 +328,22 @@ describe("render: hook wrapper (real bash)", function () {
   it("a hook on a release that was never uploaded fails clearly", async () => {
     const r = await runStep(renderHookStep(base({ releaseId: "nope" })));
     assert.equal(r.status, 66);
-    assert.match(r.stdout, /release nope is not complete on this host .*; the upload step must run first/);
+    assert.match(
+      r.stdout,
+      /release nope is not complete on this host .*; the upload step must run first/,
+    );
     assert.deepEqual(parseStepOutput(r.stdout).error, { step: "hook:deploy", exitCode: 66 });
   });
 
   it("the full output goes to the log; stdout carries only a bounded tail", async () => {
-    const r = await runStep(renderHookStep(base({ hook: hook({ script: "for i in $(seq 1 500); do echo line-$i; done" }), tailLines: 40 })));
+    const r = await runStep(
+      renderHookStep(
+        base({
+          hook: hook({ script: "for i in $(seq 1 500); do echo line-$i; done" }),
+          tailLines: 40,
+        }),
+      ),
+    );
     assert.equal(r.status, 0);
     const out = parseStepOutput(r.stdout);
     assert.equal(out.tail.length, 40);
@@ -218,8 +358,14 @@ describe("render: hook wrapper (real bash)", function () {
     const script = "cat <<'X'\nDEPLOYHOOKS_BODY\nX\necho \"it's $((1+1))\" `echo tick` '\\'";
     const r = await runStep(renderHookStep(base({ hook: hook({ script }) })));
     assert.equal(r.status, 0, r.stdout);
-    assert.deepEqual(parseStepOutput(r.stdout).tail.slice(-3, -1), ["DEPLOYHOOKS_BODY", "it's 2 tick \\"]);
-    const body = fs.readFileSync(path.join(target.root, "web/.deployhooks/hooks/r1-deploy.sh"), "utf8");
+    assert.deepEqual(parseStepOutput(r.stdout).tail.slice(-3, -1), [
+      "DEPLOYHOOKS_BODY",
+      "it's 2 tick \\",
+    ]);
+    const body = fs.readFileSync(
+      path.join(target.root, "web/.deployhooks/hooks/r1-deploy.sh"),
+      "utf8",
+    );
     assert.equal(body, `${script}\n`);
   });
 });

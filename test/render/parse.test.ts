@@ -1,14 +1,23 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { appLayout, historyFile, logFile, parseStepOutput, renderHookStep, toCommand, uploadPath, MAX_PROGRAM_BYTES } from "../../render";
+import { spawnSync, SpawnSyncReturns } from "node:child_process";
+import {
+  appLayout,
+  historyFile,
+  logFile,
+  parseStepOutput,
+  renderHookStep,
+  toCommand,
+  uploadPath,
+  MAX_PROGRAM_BYTES,
+} from "../../render";
 import { hook } from "./helpers";
 
 describe("render: command text, layout and parseStepOutput", () => {
   it("toCommand is one single-quoted word for any POSIX login shell", () => {
-    const cmd = toCommand("echo \"it's\" $0 \"$1\"");
+    const cmd = toCommand('echo "it\'s" $0 "$1"');
     assert.equal(cmd, `exec bash -c 'echo "it'\\''s" $0 "$1"' deployhooks`);
     for (const sh of ["/bin/sh", "bash"]) {
-      const r = spawnSync(sh, ["-c", cmd], { encoding: "utf8" });
+      const r: SpawnSyncReturns<string> = spawnSync(sh, ["-c", cmd], { encoding: "utf8" });
       assert.equal(r.stdout, "it's deployhooks \n");
     }
   });
@@ -16,7 +25,16 @@ describe("render: command text, layout and parseStepOutput", () => {
   it("programs over the argument size limit are refused with a ConfigError", () => {
     assert.throws(() => toCommand("#".repeat(MAX_PROGRAM_BYTES + 1)), /limited to 128 KiB/);
     const target = { root: "/srv/dh", app: "web" };
-    assert.throws(() => renderHookStep({ target, profile: "upsun", releaseId: "r", hook: hook({ script: "x".repeat(130_000) }) }), /^ConfigError: script: the rendered step is \d+ bytes/);
+    assert.throws(
+      () =>
+        renderHookStep({
+          target,
+          profile: "upsun",
+          releaseId: "r",
+          hook: hook({ script: "x".repeat(130_000) }),
+        }),
+      /^ConfigError: script: the rendered step is \d+ bytes/,
+    );
   });
 
   it("layout paths", () => {
@@ -24,12 +42,21 @@ describe("render: command text, layout and parseStepOutput", () => {
     const l = appLayout(t);
     assert.deepEqual(
       [l.appDir, l.current, l.lockFile, l.historyFile, l.pidFile, l.appLog, l.markersDir],
-      ["/srv/dh/web", "/srv/dh/web/current", "/srv/dh/web/.deployhooks/lock", "/srv/dh/web/.deployhooks/history.jsonl", "/srv/dh/web/.deployhooks/app.pid", "/srv/dh/web/logs/app.log", "/srv/dh/web/.deployhooks/releases"],
+      [
+        "/srv/dh/web",
+        "/srv/dh/web/current",
+        "/srv/dh/web/.deployhooks/lock",
+        "/srv/dh/web/.deployhooks/history.jsonl",
+        "/srv/dh/web/.deployhooks/app.pid",
+        "/srv/dh/web/logs/app.log",
+        "/srv/dh/web/.deployhooks/releases",
+      ],
     );
     assert.equal(historyFile(t), "/srv/dh/web/.deployhooks/history.jsonl");
     assert.equal(uploadPath(t, "r1.tar"), "/srv/dh/web/.deployhooks/uploads/r1.tar");
     assert.equal(logFile(t, "r1", "postDeploy"), "/srv/dh/web/logs/r1-postDeploy.log");
-    for (const root of ["srv", "/", "/srv/../etc", "/srv/my dir"]) assert.throws(() => appLayout({ root, app: "web" }), /root/);
+    for (const root of ["srv", "/", "/srv/../etc", "/srv/my dir"])
+      assert.throws(() => appLayout({ root, app: "web" }), /root/);
   });
 
   it("parseStepOutput reads runs, warnings, failures, timeouts, errors, health and tail; ignores look-alikes in the tail", () => {
@@ -48,17 +75,50 @@ describe("render: command text, layout and parseStepOutput", () => {
     const out = parseStepOutput(stdout);
     assert.deepEqual(out.tail, ["::deployhooks::warn hook=fake exit=1 timedOut=0", "last line"]);
     assert.deepEqual(out.runs, [
-      { hook: "deploy", exitCode: 127, outcome: "warned", seconds: 2, logFile: "/srv/a/logs/r1-deploy.log" },
-      { hook: "postDeploy", exitCode: 124, outcome: "timedOut", seconds: 5, logFile: "/srv/a/logs/r1-postDeploy.log" },
+      {
+        hook: "deploy",
+        exitCode: 127,
+        outcome: "warned",
+        seconds: 2,
+        logFile: "/srv/a/logs/r1-deploy.log",
+      },
+      {
+        hook: "postDeploy",
+        exitCode: 124,
+        outcome: "timedOut",
+        seconds: 5,
+        logFile: "/srv/a/logs/r1-postDeploy.log",
+      },
     ]);
     assert.equal(out.warnings.length, 1);
     assert.equal(out.warnings[0].hook, "deploy");
-    assert.match(out.warnings[0].message, /^hook deploy exited with status 127 \(hint: exit 127 means a command was not found/);
-    assert.deepEqual(out.failures, [{ hook: "postDeploy", exitCode: 124, timedOut: true, message: "hook postDeploy timed out after 5 s" }]);
+    assert.match(
+      out.warnings[0].message,
+      /^hook deploy exited with status 127 \(hint: exit 127 means a command was not found/,
+    );
+    assert.deepEqual(out.failures, [
+      {
+        hook: "postDeploy",
+        exitCode: 124,
+        timedOut: true,
+        message: "hook postDeploy timed out after 5 s",
+      },
+    ]);
     assert.deepEqual(out.timedOut, { hook: "postDeploy", seconds: 5 });
     assert.equal(out.logFile, "/srv/a/logs/r1-postDeploy.log");
-    assert.deepEqual(out.health, { healthy: false, code: "000", url: "http://127.0.0.1:80/", check: undefined });
+    assert.deepEqual(out.health, {
+      healthy: false,
+      code: "000",
+      url: "http://127.0.0.1:80/",
+      check: undefined,
+    });
     assert.deepEqual(out.error, { step: "outcome", exitCode: 1 });
-    assert.deepEqual(parseStepOutput(""), { runs: [], warnings: [], failures: [], tail: [], markers: [] });
+    assert.deepEqual(parseStepOutput(""), {
+      runs: [],
+      warnings: [],
+      failures: [],
+      tail: [],
+      markers: [],
+    });
   });
 });

@@ -4,7 +4,13 @@ import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import fc from "fast-check";
-import { encodeSecretsForStdin, isValidVariableName, parseStepOutput, renderHookStep, shellQuote } from "../../render";
+import {
+  encodeSecretsForStdin,
+  isValidVariableName,
+  parseStepOutput,
+  renderHookStep,
+  shellQuote,
+} from "../../render";
 import type { AppTarget } from "../../render";
 import { isConfigError } from "../../model/configError";
 import { cleanupRoots, hook, runStep, tmpRoot, uploadRelease } from "./helpers";
@@ -13,9 +19,45 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 /** Values an environment variable can hold: anything but NUL (and well-formed UTF-16). */
 const envValue = fc
   .oneof(
-    fc.string({ unit: fc.constantFrom("'", '"', "\n", "$", "`", "\\", " ", "é", "😀", "\t", "\r", "a", "!", "*", "{", "}", "%", "-", "=", "~") }),
+    fc.string({
+      unit: fc.constantFrom(
+        "'",
+        '"',
+        "\n",
+        "$",
+        "`",
+        "\\",
+        " ",
+        "é",
+        "😀",
+        "\t",
+        "\r",
+        "a",
+        "!",
+        "*",
+        "{",
+        "}",
+        "%",
+        "-",
+        "=",
+        "~",
+      ),
+    }),
     fc.string({ unit: "binary", maxLength: 20 }),
-    fc.constantFrom("", "'", "''", "\n", "\n\n", "$(touch /tmp/pwned)", "`id`", "\\", "%s%n", "-n", "--", "x\n"),
+    fc.constantFrom(
+      "",
+      "'",
+      "''",
+      "\n",
+      "\n\n",
+      "$(touch /tmp/pwned)",
+      "`id`",
+      "\\",
+      "%s%n",
+      "-n",
+      "--",
+      "x\n",
+    ),
   )
   .filter((s) => !s.includes("\0") && !LONE_SURROGATE.test(s));
 
@@ -36,7 +78,8 @@ describe("render: quoting and secrets (real bash)", function () {
     ["a\nb", "'a\nb'"],
   ];
   for (const [input, expected] of quoteTable) {
-    it(`shellQuote(${JSON.stringify(input)}) = ${expected}`, () => assert.equal(shellQuote(input), expected));
+    it(`shellQuote(${JSON.stringify(input)}) = ${expected}`, () =>
+      assert.equal(shellQuote(input), expected));
   }
 
   it("shellQuote round-trips arbitrary values through bash and dash byte for byte", () => {
@@ -53,10 +96,23 @@ describe("render: quoting and secrets (real bash)", function () {
 
   it("NUL bytes and lone surrogates are rejected with a ConfigError", () => {
     for (const bad of ["a\0b", "\uD800x"]) {
-      assert.throws(() => shellQuote(bad), (e: unknown) => isConfigError(e));
-      assert.throws(() => encodeSecretsForStdin({ TOKEN: bad }), (e: unknown) => isConfigError(e) && /secrets\.TOKEN/.test(String(e)));
       assert.throws(
-        () => renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook(), variables: { X: bad } }),
+        () => shellQuote(bad),
+        (e: unknown) => isConfigError(e),
+      );
+      assert.throws(
+        () => encodeSecretsForStdin({ TOKEN: bad }),
+        (e: unknown) => isConfigError(e) && /secrets\.TOKEN/.test(String(e)),
+      );
+      assert.throws(
+        () =>
+          renderHookStep({
+            target,
+            profile: "upsun",
+            releaseId: "r1",
+            hook: hook(),
+            variables: { X: bad },
+          }),
         (e: unknown) => isConfigError(e) && /variables\.X/.test(String(e)),
       );
     }
@@ -64,16 +120,36 @@ describe("render: quoting and secrets (real bash)", function () {
   });
 
   it("variable names are validated", () => {
-    assert.deepEqual(
-      ["A", "_x1", "1A", "A-B", "UID", "SHELLOPTS", ""].map(isValidVariableName),
-      [true, true, false, false, false, false, false],
-    );
+    assert.deepEqual(["A", "_x1", "1A", "A-B", "UID", "SHELLOPTS", ""].map(isValidVariableName), [
+      true,
+      true,
+      false,
+      false,
+      false,
+      false,
+      false,
+    ]);
     assert.throws(
-      () => renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook(), variables: { "A B": "x" } }),
+      () =>
+        renderHookStep({
+          target,
+          profile: "upsun",
+          releaseId: "r1",
+          hook: hook(),
+          variables: { "A B": "x" },
+        }),
       /variables\.A B: "A B" is not a shell variable name/,
     );
     assert.throws(
-      () => renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook(), variables: { S: "x" }, secretNames: ["S"] }),
+      () =>
+        renderHookStep({
+          target,
+          profile: "upsun",
+          releaseId: "r1",
+          hook: hook(),
+          variables: { S: "x" },
+          secretNames: ["S"],
+        }),
       /S is given both as a variable and as a secret/,
     );
   });
@@ -89,20 +165,40 @@ describe("render: quoting and secrets (real bash)", function () {
   it("QUOTING FUZZ: non-secret and secret values arrive byte for byte in the hook's environment", async () => {
     const dumpFile = path.join(target.root, "api/cache/dump");
     await fc.assert(
-      fc.asyncProperty(fc.array(envValue, { minLength: 1, maxLength: 4 }), fc.array(envValue, { minLength: 1, maxLength: 4 }), async (plain, secret) => {
-        const variables = Object.fromEntries(plain.map((v, i) => [`PLAIN_${i}`, v]));
-        const secrets = Object.fromEntries(secret.map((v, i) => [`SECRET_${i}`, v]));
-        const names = [...Object.keys(variables), ...Object.keys(secrets)];
-        const script = `for n in ${names.join(" ")}; do printf '%s %s\\n' "$n" "$(printf '%s' "\${!n}" | base64 -w0)"; done >"$APP_CACHE_DIR/dump"`;
-        const step = renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook({ script }), variables, secretNames: Object.keys(secrets) });
-        const r = await runStep(step, encodeSecretsForStdin(secrets));
-        assert.equal(r.status, 0, r.stdout);
-        const got = Object.fromEntries(
-          fs.readFileSync(dumpFile, "utf8").trimEnd().split("\n").map((l) => [l.split(" ")[0], l.split(" ")[1] ?? ""]),
-        );
-        const want = Object.fromEntries(Object.entries({ ...variables, ...secrets }).map(([k, v]) => [k, Buffer.from(v).toString("base64")]));
-        assert.deepEqual(got, want);
-      }),
+      fc.asyncProperty(
+        fc.array(envValue, { minLength: 1, maxLength: 4 }),
+        fc.array(envValue, { minLength: 1, maxLength: 4 }),
+        async (plain, secret) => {
+          const variables = Object.fromEntries(plain.map((v, i) => [`PLAIN_${i}`, v]));
+          const secrets = Object.fromEntries(secret.map((v, i) => [`SECRET_${i}`, v]));
+          const names = [...Object.keys(variables), ...Object.keys(secrets)];
+          const script = `for n in ${names.join(" ")}; do printf '%s %s\\n' "$n" "$(printf '%s' "\${!n}" | base64 -w0)"; done >"$APP_CACHE_DIR/dump"`;
+          const step = renderHookStep({
+            target,
+            profile: "upsun",
+            releaseId: "r1",
+            hook: hook({ script }),
+            variables,
+            secretNames: Object.keys(secrets),
+          });
+          const r = await runStep(step, encodeSecretsForStdin(secrets));
+          assert.equal(r.status, 0, r.stdout);
+          const got = Object.fromEntries(
+            fs
+              .readFileSync(dumpFile, "utf8")
+              .trimEnd()
+              .split("\n")
+              .map((l) => [l.split(" ")[0], l.split(" ")[1] ?? ""]),
+          );
+          const want = Object.fromEntries(
+            Object.entries({ ...variables, ...secrets }).map(([k, v]) => [
+              k,
+              Buffer.from(v).toString("base64"),
+            ]),
+          );
+          assert.deepEqual(got, want);
+        },
+      ),
       { numRuns: 30 },
     );
   });
@@ -113,7 +209,11 @@ describe("render: quoting and secrets (real bash)", function () {
       target,
       profile: "upsun",
       releaseId: "r1",
-      hook: hook({ name: "postDeploy", script: '[ "$(printf "%s" "$API_TOKEN" | sha256sum | cut -d" " -f1)" = "$WANT" ] && echo match' }),
+      hook: hook({
+        name: "postDeploy",
+        script:
+          '[ "$(printf "%s" "$API_TOKEN" | sha256sum | cut -d" " -f1)" = "$WANT" ] && echo match',
+      }),
       variables: { WANT: createHash("sha256").update(secret).digest("hex") },
       secretNames: ["API_TOKEN"],
       fingerprint: "sha256:1",
@@ -135,7 +235,13 @@ describe("render: quoting and secrets (real bash)", function () {
   });
 
   it("a secret the hook prints itself is redacted from the stdout tail (the log keeps it)", async () => {
-    const step = renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook({ name: "leak", script: 'echo "token is $TOKEN."' }), secretNames: ["TOKEN"] });
+    const step = renderHookStep({
+      target,
+      profile: "upsun",
+      releaseId: "r1",
+      hook: hook({ name: "leak", script: 'echo "token is $TOKEN."' }),
+      secretNames: ["TOKEN"],
+    });
     const r = await runStep(step, encodeSecretsForStdin({ TOKEN: "hunter2-secret" }));
     assert.equal(r.status, 0);
     assert.ok(r.stdout.includes("| token is [redacted:TOKEN]."), r.stdout);
@@ -143,9 +249,18 @@ describe("render: quoting and secrets (real bash)", function () {
   });
 
   it("missing or malformed secrets on stdin fail before the hook runs", async () => {
-    const step = renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook({ name: "x", script: "echo ran" }), secretNames: ["A", "B"] });
+    const step = renderHookStep({
+      target,
+      profile: "upsun",
+      releaseId: "r1",
+      hook: hook({ name: "x", script: "echo ran" }),
+      secretNames: ["A", "B"],
+    });
     const cases: Array<[string, RegExp]> = [
-      ["", /expected the secrets block \('deployhooks-secrets v1' from encodeSecretsForStdin\) on stdin for: A B/],
+      [
+        "",
+        /expected the secrets block \('deployhooks-secrets v1' from encodeSecretsForStdin\) on stdin for: A B/,
+      ],
       [encodeSecretsForStdin({ A: "1" }), /secret B was not given on stdin/],
       ["deployhooks-secrets v1\nA MQ==\n", /stdin ended before the '\.end' line/],
       ["deployhooks-secrets v1\nA !!!\n.end\n", /secret A on stdin is not valid base64/],

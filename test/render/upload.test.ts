@@ -1,9 +1,23 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseStepOutput, renderBuildStep, renderHookStep, renderUploadStep, uploadPath } from "../../render";
+import {
+  parseStepOutput,
+  renderBuildStep,
+  renderHookStep,
+  renderUploadStep,
+  uploadPath,
+} from "../../render";
 import type { AppTarget } from "../../render";
-import { cleanupRoots, hook, makeTarball, readHistory, runStep, tmpRoot, uploadRelease } from "./helpers";
+import {
+  cleanupRoots,
+  hook,
+  makeTarball,
+  readHistory,
+  runStep,
+  tmpRoot,
+  uploadRelease,
+} from "./helpers";
 
 describe("render: upload and build steps (real bash)", function () {
   this.timeout(20000);
@@ -16,15 +30,30 @@ describe("render: upload and build steps (real bash)", function () {
   after(cleanupRoots);
 
   it("creates the layout, verifies, unpacks; a second run is a no-op even without the tarball", async () => {
-    const tb = makeTarball({ "index.php": "<?php echo 1;\n", "bin/run.sh": "#!/bin/sh\necho run\n" });
-    const step = renderUploadStep({ target, releaseId: "rel-1", tarball: tb.path, sha256: tb.sha256 });
+    const tb = makeTarball({
+      "index.php": "<?php echo 1;\n",
+      "bin/run.sh": "#!/bin/sh\necho run\n",
+    });
+    const step = renderUploadStep({
+      target,
+      releaseId: "rel-1",
+      tarball: tb.path,
+      sha256: tb.sha256,
+    });
     const r = await runStep(step);
     assert.equal(r.status, 0, r.stdout);
     assert.equal(parseStepOutput(r.stdout).upload, "unpacked");
-    for (const d of ["releases", "cache", "shared", "logs", ".deployhooks"]) assert.ok(fs.statSync(path.join(app, d)).isDirectory(), d);
-    assert.equal(fs.readFileSync(path.join(app, "releases/rel-1/index.php"), "utf8"), "<?php echo 1;\n");
+    for (const d of ["releases", "cache", "shared", "logs", ".deployhooks"])
+      assert.ok(fs.statSync(path.join(app, d)).isDirectory(), d);
+    assert.equal(
+      fs.readFileSync(path.join(app, "releases/rel-1/index.php"), "utf8"),
+      "<?php echo 1;\n",
+    );
     assert.equal(fs.statSync(path.join(app, "releases/rel-1/bin/run.sh")).mode & 0o777, 0o755);
-    assert.equal(fs.readFileSync(path.join(app, ".deployhooks/releases/rel-1.ok"), "utf8"), `${tb.sha256}\n`);
+    assert.equal(
+      fs.readFileSync(path.join(app, ".deployhooks/releases/rel-1.ok"), "utf8"),
+      `${tb.sha256}\n`,
+    );
     fs.writeFileSync(path.join(app, "releases/rel-1/build-output"), "kept");
     fs.rmSync(tb.path);
     const again = await runStep(step);
@@ -41,7 +70,9 @@ describe("render: upload and build steps (real bash)", function () {
     fs.chmodSync(path.join(app, "releases/rel-2/junk"), 0o555);
     fs.mkdirSync(path.join(app, "releases/rel-2.tmp-abc123"), { recursive: true });
     fs.mkdirSync(path.join(app, "releases/other"), { recursive: true });
-    const r = await runStep(renderUploadStep({ target, releaseId: "rel-2", tarball: tb.path, sha256: tb.sha256 }));
+    const r = await runStep(
+      renderUploadStep({ target, releaseId: "rel-2", tarball: tb.path, sha256: tb.sha256 }),
+    );
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /removing leftover .*\/releases\/rel-2 of an interrupted upload/);
     assert.deepEqual(fs.readdirSync(path.join(app, "releases")).sort(), ["other", "rel-2"]);
@@ -50,21 +81,70 @@ describe("render: upload and build steps (real bash)", function () {
 
   it("a checksum mismatch or a missing tarball fails without creating the release", async () => {
     const tb = makeTarball({ "a.txt": "A\n" });
-    const bad = await runStep(renderUploadStep({ target, releaseId: "r", tarball: tb.path, sha256: "0".repeat(64) }));
+    const bad = await runStep(
+      renderUploadStep({ target, releaseId: "r", tarball: tb.path, sha256: "0".repeat(64) }),
+    );
     assert.equal(bad.status, 65);
-    assert.match(bad.stdout, new RegExp(`checksum mismatch for ${tb.path}: expected sha256:0{64}, got ${tb.sha256}`));
-    const missing = await runStep(renderUploadStep({ target, releaseId: "r", tarball: uploadPath(target, "r.tar"), sha256: tb.sha256 }));
+    assert.match(
+      bad.stdout,
+      new RegExp(`checksum mismatch for ${tb.path}: expected sha256:0{64}, got ${tb.sha256}`),
+    );
+    const missing = await runStep(
+      renderUploadStep({
+        target,
+        releaseId: "r",
+        tarball: uploadPath(target, "r.tar"),
+        sha256: tb.sha256,
+      }),
+    );
     assert.equal(missing.status, 66);
-    assert.match(missing.stdout, /tarball .*\/shop\/\.deployhooks\/uploads\/r\.tar not found \(was it copied to the host\?\)/);
+    assert.match(
+      missing.stdout,
+      /tarball .*\/shop\/\.deployhooks\/uploads\/r\.tar not found \(was it copied to the host\?\)/,
+    );
     assert.deepEqual(fs.readdirSync(path.join(app, "releases")), []);
   });
 
   it("rejects unsafe input at render time", () => {
-    assert.throws(() => renderUploadStep({ target, releaseId: "../x", tarball: "/tmp/a.tar", sha256: "0".repeat(64) }), /releaseId/);
-    assert.throws(() => renderUploadStep({ target, releaseId: "r", tarball: "rel/a.tar", sha256: "0".repeat(64) }), /tarball/);
-    assert.throws(() => renderUploadStep({ target, releaseId: "r", tarball: "/tmp/a.tar", sha256: "abc" }), /not a sha256 digest/);
-    assert.throws(() => renderUploadStep({ target: { root: "relative", app: "x" }, releaseId: "r", tarball: "/a", sha256: "0".repeat(64) }), /^ConfigError|root/);
-    assert.throws(() => renderUploadStep({ target: { root: "/srv", app: "../x" }, releaseId: "r", tarball: "/a", sha256: "0".repeat(64) }), /app/);
+    assert.throws(
+      () =>
+        renderUploadStep({
+          target,
+          releaseId: "../x",
+          tarball: "/tmp/a.tar",
+          sha256: "0".repeat(64),
+        }),
+      /releaseId/,
+    );
+    assert.throws(
+      () =>
+        renderUploadStep({ target, releaseId: "r", tarball: "rel/a.tar", sha256: "0".repeat(64) }),
+      /tarball/,
+    );
+    assert.throws(
+      () => renderUploadStep({ target, releaseId: "r", tarball: "/tmp/a.tar", sha256: "abc" }),
+      /not a sha256 digest/,
+    );
+    assert.throws(
+      () =>
+        renderUploadStep({
+          target: { root: "relative", app: "x" },
+          releaseId: "r",
+          tarball: "/a",
+          sha256: "0".repeat(64),
+        }),
+      /^ConfigError|root/,
+    );
+    assert.throws(
+      () =>
+        renderUploadStep({
+          target: { root: "/srv", app: "../x" },
+          releaseId: "r",
+          tarball: "/a",
+          sha256: "0".repeat(64),
+        }),
+      /app/,
+    );
   });
 
   it("build: runs in the release with build variables, APP_CACHE_DIR and a TMPDIR removed afterwards", async () => {
@@ -74,7 +154,8 @@ describe("render: upload and build steps (real bash)", function () {
         target,
         profile: "upsun",
         releaseId: "r1",
-        command: 'echo "$MODE" > built.txt; echo "$TMPDIR" > "$APP_CACHE_DIR/tmpdir"; touch "$TMPDIR/x"; false; true',
+        command:
+          'echo "$MODE" > built.txt; echo "$TMPDIR" > "$APP_CACHE_DIR/tmpdir"; touch "$TMPDIR/x"; false; true',
         variables: { MODE: "prod build" },
         fingerprint: "build=sha256:9",
       }),
@@ -92,7 +173,9 @@ describe("render: upload and build steps (real bash)", function () {
 
   it("build: an empty command is a no-op", async () => {
     await uploadRelease(target, "r1");
-    const r = await runStep(renderBuildStep({ target, profile: "cleverCloud", releaseId: "r1", command: "  " }));
+    const r = await runStep(
+      renderBuildStep({ target, profile: "cleverCloud", releaseId: "r1", command: "  " }),
+    );
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /^::deployhooks::skip step=build reason=no-build-command$/m);
     assert.deepEqual(readHistory(target), []);
@@ -105,7 +188,11 @@ describe("render: upload and build steps (real bash)", function () {
         target,
         profile: "upsun",
         releaseId: "r1",
-        hook: hook({ name: "build", script: "mkdir -p web/uploads && echo built > web/built", variables: "build" }),
+        hook: hook({
+          name: "build",
+          script: "mkdir -p web/uploads && echo built > web/built",
+          variables: "build",
+        }),
         seal: { mounts: ["/web/uploads", "var"] },
       }),
     );
@@ -118,12 +205,23 @@ describe("render: upload and build steps (real bash)", function () {
     assert.equal(fs.statSync(path.join(rel, "web")).mode & 0o222, 0);
     assert.equal(fs.statSync(path.join(app, "shared/var")).mode & 0o200, 0o200);
     const deploy = await runStep(
-      renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook({ script: "echo up > web/uploads/f && cat web/built" }) }),
+      renderHookStep({
+        target,
+        profile: "upsun",
+        releaseId: "r1",
+        hook: hook({ script: "echo up > web/uploads/f && cat web/built" }),
+      }),
     );
     assert.equal(deploy.status, 0, deploy.stdout);
     assert.equal(fs.readFileSync(path.join(app, "shared/web/uploads/f"), "utf8"), "up\n");
     const rebuild = await runStep(
-      renderBuildStep({ target, profile: "upsun", releaseId: "r1", command: "echo again > web/built", seal: { mounts: ["web/uploads", "var"] } }),
+      renderBuildStep({
+        target,
+        profile: "upsun",
+        releaseId: "r1",
+        command: "echo again > web/built",
+        seal: { mounts: ["web/uploads", "var"] },
+      }),
     );
     assert.equal(rebuild.status, 0, rebuild.stdout);
     assert.equal(fs.readFileSync(path.join(rel, "web/built"), "utf8"), "again\n");

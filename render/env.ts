@@ -80,8 +80,9 @@ export function renderEnvFunction(
         path: `variables.${k}`,
       });
     }
-    if (typeof v !== "string")
+    if (typeof v !== "string") {
       throw new ConfigError("must be a string", { path: `variables.${k}` });
+    }
     lines.push(`  export ${k}=${shellQuote(v, `variables.${k}`)}`);
   }
   for (const k of secretNames) {

@@ -122,8 +122,9 @@ export function heredocDelimiter(text: string): string {
  */
 export function renderRun(spec: RunSpec): string {
   assertToken(spec.label, "hook name", 64);
-  if (spec.timeoutSeconds !== null)
+  if (spec.timeoutSeconds !== null) {
     assertInteger(spec.timeoutSeconds, 1, 7 * 86400, `hooks.${spec.label}.timeoutSeconds`);
+  }
   shellQuote(spec.script, `hooks.${spec.label}.script`);
   assertFingerprint(spec.fingerprint, "fingerprint");
   const file = `$DH_STATE/hooks/$DH_RELEASE-${spec.label}.sh`;

@@ -28,8 +28,9 @@ export function encodeSecretsForStdin(secrets: Record<string, string>): string {
   const lines = names.map((name) => {
     assertVariableName(name, `secrets.${name}`);
     const value = secrets[name];
-    if (typeof value !== "string")
+    if (typeof value !== "string") {
       throw new ConfigError("must be a string", { path: `secrets.${name}` });
+    }
     assertShellSafeText(value, `secrets.${name}`);
     return `${name} ${Buffer.from(value, "utf8").toString("base64")}`;
   });

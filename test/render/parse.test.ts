@@ -55,8 +55,9 @@ describe("render: command text, layout and parseStepOutput", () => {
     assert.equal(historyFile(t), "/srv/dh/web/.deployhooks/history.jsonl");
     assert.equal(uploadPath(t, "r1.tar"), "/srv/dh/web/.deployhooks/uploads/r1.tar");
     assert.equal(logFile(t, "r1", "postDeploy"), "/srv/dh/web/logs/r1-postDeploy.log");
-    for (const root of ["srv", "/", "/srv/../etc", "/srv/my dir"])
+    for (const root of ["srv", "/", "/srv/../etc", "/srv/my dir"]) {
       assert.throws(() => appLayout({ root, app: "web" }), /root/);
+    }
   });
 
   it("parseStepOutput reads runs, warnings, failures, timeouts, errors, health and tail; ignores look-alikes in the tail", () => {

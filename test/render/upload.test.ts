@@ -43,8 +43,9 @@ describe("render: upload and build steps (real bash)", function () {
     const r = await runStep(step);
     assert.equal(r.status, 0, r.stdout);
     assert.equal(parseStepOutput(r.stdout).upload, "unpacked");
-    for (const d of ["releases", "cache", "shared", "logs", ".deployhooks"])
+    for (const d of ["releases", "cache", "shared", "logs", ".deployhooks"]) {
       assert.ok(fs.statSync(path.join(app, d)).isDirectory(), d);
+    }
     assert.equal(
       fs.readFileSync(path.join(app, "releases/rel-1/index.php"), "utf8"),
       "<?php echo 1;\n",

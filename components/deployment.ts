@@ -8,8 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { fingerprintTree } from "../fingerprint/tree";
 import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
-import { buildArtifactSync } from "./artifactAdapter";
-import { parseHealth, parseWarnings } from "./outcomeAdapter";
+import { buildArtifact } from "../artifact/tarball";
+import { parseStepOutput } from "../render/parse";
 import { COPY_TO_REMOTE, DeploymentModel, DeploymentPlan, LOCAL_COMMAND, planDeployment, ResolvedInputs, secretValues, StepResourceSpec } from "./plan";
 
 /** The outputs every component exposes. */
@@ -70,6 +70,17 @@ function connectionOf(c: SshConnectionArgs): command.types.input.remote.Connecti
   return { ...hop(c), ...(c.proxy ? { proxy: hop(c.proxy) } : {}) };
 }
 
+/** Warning texts (naming the hook and its exit code) of the `warn` hooks that failed in a step's stdout. */
+export function hookWarnings(stdout: string | undefined): string[] {
+  return parseStepOutput(stdout ?? "").warnings.map((w) => w.message);
+}
+
+/** Health result of an outcome step's stdout: `ok`, `failed` or `unknown` (not run / preview). */
+export function healthOf(stdout: string | undefined): string {
+  const h = parseStepOutput(stdout ?? "").health;
+  return h === undefined ? "unknown" : h.healthy ? "ok" : "failed";
+}
+
 /** Creates every step resource of `model` as children of `self`. */
 export function wireDeployment(
   self: pulumi.ComponentResource,
@@ -82,9 +93,9 @@ export function wireDeployment(
   // 2. Resolved plan: code fingerprint + tarball, variable values, host identities.
   const connections = new Map<string, SshConnectionArgs>();
   for (const h of hosts ?? []) if (h.connection) connections.set(h.name, h.connection);
-  const codePromise = fingerprintTree(model.source).then((tree) => ({
+  const codePromise = fingerprintTree(model.source).then(async (tree) => ({
     code: { fingerprint: tree.fingerprint, files: tree.files },
-    artifact: buildArtifactSync(model.source, tree.fingerprint, Object.keys(tree.files), model.artifactDir),
+    artifact: await buildArtifact(model.source, tree, model.artifactDir),
   }));
   const identities = pulumi.all(Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])));
   const values = pulumi.all(model.variables.map((v) => v.value));
@@ -141,9 +152,7 @@ export function wireDeployment(
       stdouts[spec.name] = cmd.stdout;
       if (spec.kind === "hook" || spec.kind === "outcome") {
         cmd.stdout.apply((out) => {
-          for (const w of parseWarnings(out)) {
-            pulumi.log.warn(`hook ${w.hook} failed on host ${spec.host} with exit code ${w.exitCode}; the deployment continued (failure policy: warn)`, self);
-          }
+          for (const w of hookWarnings(out)) pulumi.log.warn(`${w} on host ${spec.host}; the deployment continued (failure policy: warn)`, self);
         });
       }
     }
@@ -153,7 +162,7 @@ export function wireDeployment(
   const outcomeOf = (host: string) => structure.steps.find((s) => s.host === host && s.kind === "outcome");
   const health = pulumi.unsecret(
     pulumi.all(Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? stdouts[outcomeOf(h.name)!.name] : pulumi.output("")]))).apply((outs) =>
-      Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? parseHealth(outs[h.name]) : "skipped"])),
+      Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? healthOf(outs[h.name]) : "skipped"])),
     ),
   );
   return {

@@ -20,7 +20,7 @@ import { AppTarget, uploadPath } from "../render/layout";
 import { renderUploadStep } from "../render/upload";
 import { renderHookStep } from "../render/wrapper";
 import type { ApplicationArgs, CleverCloudAppArgs, HostArgs, UpsunAppArgs } from "./args";
-import { renderOutcomeStep } from "./outcomeAdapter";
+import { renderOutcomeStep } from "../render/outcome";
 
 /** Resource types the components create. */
 export const LOCAL_COMMAND = "command:local:Command";
@@ -600,6 +600,13 @@ export function withoutEmptyOutcomes(steps: StepPlan[], hasUrl: (host: string) =
   return steps.filter((s) => !dropped.has(stepRef(s.host, s.id))).map((s) => ({ ...s, dependsOn: [...new Set(expand(s.dependsOn))] }));
 }
 
+/** Port probed on the host itself (127.0.0.1): the host URL's port, else the app's port. */
+export function healthPort(host: PlanHost, port: number | undefined): number | undefined {
+  if (host.url === undefined) return undefined;
+  const u = new URL(host.url);
+  return u.port ? Number(u.port) : (port ?? (u.protocol === "https:" ? 443 : 80));
+}
+
 interface RenderContext {
   model: DeploymentModel<string>;
   snapshot: AppSnapshot;
@@ -634,12 +641,13 @@ function renderStep(s: StepPlan, ctx: RenderContext): { command: string; secretN
       });
     case "outcome": {
       const mine = ctx.snapshot.hooks.filter((h) => h.outcome && s.triggers.some((t) => t.startsWith(`${h.name}.script=`)));
+      const port = healthPort(ctx.host, ctx.model.port);
       return renderOutcomeStep({
         ...common,
         ...ctx.runtime,
-        host: s.host,
-        url: ctx.host.url && ctx.model.healthCheckPath !== undefined ? new URL(ctx.model.healthCheckPath, ctx.host.url).toString() : undefined,
-        timeoutSeconds: ctx.model.healthCheckTimeoutSeconds,
+        ...(port !== undefined && ctx.model.healthCheckPath !== undefined
+          ? { health: { port, path: ctx.model.healthCheckPath, timeoutSeconds: ctx.model.healthCheckTimeoutSeconds } }
+          : {}),
         fingerprint,
         succeeded: mine.find((h) => h.outcome === "succeeded"),
         failed: mine.find((h) => h.outcome === "failed"),

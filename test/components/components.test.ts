@@ -227,7 +227,7 @@ describe("components (Pulumi mocks)", function () {
       assert.deepEqual(first.names, ["cc-local-upload", "cc-local-hook-preBuild", "cc-local-build", "cc-local-hook-postBuild", "cc-local-hook-preRun", "cc-local-activate", "cc-local-outcome"]);
       const outcome = first.resources.get("cc-local-outcome")!;
       assert.ok(outcome.inputs.triggers.some((t: string) => t.startsWith("runSucceeded.script=")));
-      assert.match(outcome.inputs.create, /http:\/\/127\.0\.0\.1:8080\//);
+      assert.match(outcome.inputs.create, /8080/);
     });
 
     it("a runtime variable reruns preRun, activate and outcome; a build variable (CC_NODE_VERSION) also the build", async () => {

@@ -1,15 +1,16 @@
 import * as assert from "node:assert/strict";
-import { parseHealth, parseWarnings } from "../../components/outcomeAdapter";
 import { applicationModel, cleverCloudModel, planDeployment, upsunModel } from "../../components/plan";
-import { stepCommandInputs, structureInputs } from "../../components/deployment";
+import { healthOf, hookWarnings, stepCommandInputs, structureInputs } from "../../components/deployment";
 
 describe("components/plan (pure)", () => {
   it("parses warn markers and the health marker of a step's stdout", () => {
-    const out = "x\n::deployhooks::run hook=postDeploy exit=3 outcome=warned seconds=0 log=/l\n::deployhooks::health host=web1 status=ok url=http://127.0.0.1:8080/\n";
-    assert.deepEqual(parseWarnings(out), [{ hook: "postDeploy", exitCode: 3 }]);
-    assert.deepEqual(parseWarnings("::deployhooks::run hook=build exit=0 outcome=ok seconds=0 log=/l\n"), []);
-    assert.equal(parseHealth(out), "ok");
-    assert.equal(parseHealth(undefined), "unknown");
+    const out = "x\n::deployhooks::run hook=postDeploy exit=3 outcome=warned seconds=0 log=/l\n::deployhooks::warn hook=postDeploy exit=3\n::deployhooks::health status=ok code=200 url=http://127.0.0.1:8080/\n";
+    assert.equal(hookWarnings(out).length, 1);
+    assert.match(hookWarnings(out)[0], /postDeploy.*3/);
+    assert.deepEqual(hookWarnings("::deployhooks::run hook=build exit=0 outcome=ok seconds=0 log=/l\n"), []);
+    assert.equal(healthOf(out), "ok");
+    assert.equal(healthOf("::deployhooks::health status=failed code=000 url=u attempts=3\n"), "failed");
+    assert.equal(healthOf(undefined), "unknown");
   });
 
   it("every command step: no-op update, no previous output in env; secret steps log nothing", () => {

@@ -24,12 +24,22 @@ export class Application extends pulumi.ComponentResource {
 
   constructor(name: string, args: ApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("deployhooks:index:Application", name, args, opts);
-    const out = wireDeployment(this, applicationModel<pulumi.Input<string>>(name, args), args.hosts);
+    const out = wireDeployment(
+      this,
+      applicationModel<pulumi.Input<string>>(name, args),
+      args.hosts,
+    );
     this.releaseId = out.releaseId;
     this.fingerprints = out.fingerprints;
     this.urls = out.urls;
     this.health = out.health;
     this.steps = out.steps;
-    this.registerOutputs({ releaseId: this.releaseId, fingerprints: this.fingerprints, urls: this.urls, health: this.health, steps: this.steps });
+    this.registerOutputs({
+      releaseId: this.releaseId,
+      fingerprints: this.fingerprints,
+      urls: this.urls,
+      health: this.health,
+      steps: this.steps,
+    });
   }
 }

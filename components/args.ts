@@ -212,6 +212,7 @@ export interface ApplicationArgs {
    * Other platform configuration keys, classified into `build`/`runtime` by the profile.
    * @default {}
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form platform configuration; the component analyzer maps `any` to a JSON value
   config?: { [key: string]: any };
   /**
    * Build command (dependencies + build), run in the new release before the build-phase hooks of stage afterBuild.
@@ -364,6 +365,7 @@ export interface UpsunAppArgs {
    * classified by Upsun's own rule (SPEC §3).
    * @default {}
    */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form platform configuration; the component analyzer maps `any` to a JSON value
   config?: { [key: string]: any };
   /**
    * Dependencies / build-flavor command run before `hooks.build`.

@@ -24,12 +24,22 @@ export class CleverCloudApp extends pulumi.ComponentResource {
 
   constructor(name: string, args: CleverCloudAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("deployhooks:index:CleverCloudApp", name, args, opts);
-    const out = wireDeployment(this, cleverCloudModel<pulumi.Input<string>>(name, args), args.hosts);
+    const out = wireDeployment(
+      this,
+      cleverCloudModel<pulumi.Input<string>>(name, args),
+      args.hosts,
+    );
     this.releaseId = out.releaseId;
     this.fingerprints = out.fingerprints;
     this.urls = out.urls;
     this.health = out.health;
     this.steps = out.steps;
-    this.registerOutputs({ releaseId: this.releaseId, fingerprints: this.fingerprints, urls: this.urls, health: this.health, steps: this.steps });
+    this.registerOutputs({
+      releaseId: this.releaseId,
+      fingerprints: this.fingerprints,
+      urls: this.urls,
+      health: this.health,
+      steps: this.steps,
+    });
   }
 }

@@ -10,7 +10,16 @@ import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
 import { buildArtifact } from "../artifact/tarball";
 import { parseStepOutput } from "../render/parse";
-import { COPY_TO_REMOTE, DeploymentModel, DeploymentPlan, LOCAL_COMMAND, planDeployment, ResolvedInputs, secretValues, StepResourceSpec } from "./plan";
+import {
+  COPY_TO_REMOTE,
+  DeploymentModel,
+  DeploymentPlan,
+  LOCAL_COMMAND,
+  planDeployment,
+  ResolvedInputs,
+  secretValues,
+  StepResourceSpec,
+} from "./plan";
 
 /** The outputs every component exposes. */
 export interface DeploymentOutputs {
@@ -50,8 +59,14 @@ export function stepResourceOptions(
 }
 
 /** Extra command inputs of a step: never `environment`; no previous output in env; quiet logs for secret steps. */
-export function stepCommandInputs(spec: StepResourceSpec): { addPreviousOutputInEnv: boolean; logging?: "none" } {
-  return { addPreviousOutputInEnv: false, ...(spec.secretNames.length > 0 ? { logging: "none" as const } : {}) };
+export function stepCommandInputs(spec: StepResourceSpec): {
+  addPreviousOutputInEnv: boolean;
+  logging?: "none";
+} {
+  return {
+    addPreviousOutputInEnv: false,
+    ...(spec.secretNames.length > 0 ? { logging: "none" as const } : {}),
+  };
 }
 
 function identityOf(c: SshConnectionArgs): pulumi.Output<string> {
@@ -97,45 +112,69 @@ export function wireDeployment(
     code: { fingerprint: tree.fingerprint, files: tree.files },
     artifact: await buildArtifact(model.source, tree, model.artifactDir),
   }));
-  const identities = pulumi.all(Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])));
+  const identities = pulumi.all(
+    Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])),
+  );
   const values = pulumi.all(model.variables.map((v) => v.value));
   const resolved: pulumi.Output<{ plan: DeploymentPlan; inputs: ResolvedInputs }> = pulumi
     .all([pulumi.output(codePromise), values, identities])
     .apply(([ca, vals, ids]) => {
       const inputs: ResolvedInputs = {
-        model: { ...model, variables: model.variables.map((v, i) => ({ ...v, value: String(vals[i]) })) },
+        model: {
+          ...model,
+          variables: model.variables.map((v, i) => ({ ...v, value: String(vals[i]) })),
+        },
         code: ca.code,
         artifact: { path: ca.artifact.path, sha256: ca.artifact.sha256 },
         identities: ids as Record<string, string>,
       };
       const plan = planDeployment(inputs);
       plan.steps.forEach((s, i) => {
-        if (s.name !== structure.steps[i]?.name) throw new Error(`deployhooks: internal error: step ${s.name} differs from the planned ${structure.steps[i]?.name}`);
+        if (s.name !== structure.steps[i]?.name)
+          throw new Error(
+            `deployhooks: internal error: step ${s.name} differs from the planned ${structure.steps[i]?.name}`,
+          );
       });
       return { plan, inputs };
     });
   // Triggers, command text and the release id never contain secret values (secrets are digested
   // with a KDF and delivered on stdin), so they are deliberately kept readable for preview diffs.
-  const plain = <T>(f: (p: DeploymentPlan) => T): pulumi.Output<T> => pulumi.unsecret(resolved.apply((r) => f(r.plan)));
+  const plain = <T>(f: (p: DeploymentPlan) => T): pulumi.Output<T> =>
+    pulumi.unsecret(resolved.apply((r) => f(r.plan)));
 
   // 3. One resource per step.
   const created = new Map<string, pulumi.CustomResource>();
   const stdouts: Record<string, pulumi.Output<string>> = {};
   structure.steps.forEach((spec, i) => {
-    const opts = stepResourceOptions(spec, self, spec.dependsOn.map((d) => created.get(d) as pulumi.CustomResource));
+    const opts = stepResourceOptions(
+      spec,
+      self,
+      spec.dependsOn.map((d) => created.get(d) as pulumi.CustomResource),
+    );
     const triggers = plain((p) => p.steps[i].triggers);
     let res: pulumi.CustomResource;
     if (spec.type === COPY_TO_REMOTE) {
-      const asset = pulumi.output(codePromise).apply((ca) => new pulumi.asset.FileAsset(ca.artifact.path));
+      const asset = pulumi
+        .output(codePromise)
+        .apply((ca) => new pulumi.asset.FileAsset(ca.artifact.path));
       res = new command.remote.CopyToRemote(
         spec.name,
-        { connection: connectionOf(connections.get(spec.host) as SshConnectionArgs), source: asset, remotePath: plain((p) => p.steps[i].copy!.remotePath), triggers },
+        {
+          connection: connectionOf(connections.get(spec.host) as SshConnectionArgs),
+          source: asset,
+          remotePath: plain((p) => p.steps[i].copy!.remotePath),
+          triggers,
+        },
         opts,
       );
     } else {
       const stdin =
         spec.secretNames.length > 0
-          ? pulumi.secret(resolved.apply((r) => encodeSecretsForStdin(secretValues(r.inputs.model, r.plan.steps[i].secretNames))))
+          ? pulumi.secret(
+              resolved.apply((r) =>
+                encodeSecretsForStdin(secretValues(r.inputs.model, r.plan.steps[i].secretNames)),
+              ),
+            )
           : undefined;
       const inputs = {
         create: plain((p) => p.steps[i].create as string),
@@ -147,23 +186,46 @@ export function wireDeployment(
       const cmd =
         spec.type === LOCAL_COMMAND
           ? new command.local.Command(spec.name, inputs, opts)
-          : new command.remote.Command(spec.name, { ...inputs, connection: connectionOf(connections.get(spec.host) as SshConnectionArgs) }, opts);
+          : new command.remote.Command(
+              spec.name,
+              {
+                ...inputs,
+                connection: connectionOf(connections.get(spec.host) as SshConnectionArgs),
+              },
+              opts,
+            );
       res = cmd;
       stdouts[spec.name] = cmd.stdout;
       if (spec.kind === "hook" || spec.kind === "outcome") {
         cmd.stdout.apply((out) => {
-          for (const w of hookWarnings(out)) pulumi.log.warn(`${w} on host ${spec.host}; the deployment continued (failure policy: warn)`, self);
+          for (const w of hookWarnings(out))
+            pulumi.log.warn(
+              `${w} on host ${spec.host}; the deployment continued (failure policy: warn)`,
+              self,
+            );
         });
       }
     }
     created.set(spec.name, res);
   });
 
-  const outcomeOf = (host: string) => structure.steps.find((s) => s.host === host && s.kind === "outcome");
+  const outcomeOf = (host: string) =>
+    structure.steps.find((s) => s.host === host && s.kind === "outcome");
   const health = pulumi.unsecret(
-    pulumi.all(Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? stdouts[outcomeOf(h.name)!.name] : pulumi.output("")]))).apply((outs) =>
-      Object.fromEntries(model.hosts.map((h) => [h.name, outcomeOf(h.name) ? healthOf(outs[h.name]) : "skipped"])),
-    ),
+    pulumi
+      .all(
+        Object.fromEntries(
+          model.hosts.map((h) => [
+            h.name,
+            outcomeOf(h.name) ? stdouts[outcomeOf(h.name)!.name] : pulumi.output(""),
+          ]),
+        ),
+      )
+      .apply((outs) =>
+        Object.fromEntries(
+          model.hosts.map((h) => [h.name, outcomeOf(h.name) ? healthOf(outs[h.name]) : "skipped"]),
+        ),
+      ),
   );
   return {
     releaseId: plain((p) => p.releaseId),

@@ -48,27 +48,48 @@ function configRoot(configPath: string): string {
 function pickApp(apps: AppSpec[], name: string | undefined, file: string): AppSpec {
   if (name !== undefined) {
     const app = apps.find((a) => a.name === name);
-    if (!app) throw new ConfigError(`no app named '${name}' (apps: ${apps.map((a) => a.name).join(", ") || "none"})`, { file, path: "app" });
+    if (!app)
+      throw new ConfigError(
+        `no app named '${name}' (apps: ${apps.map((a) => a.name).join(", ") || "none"})`,
+        { file, path: "app" },
+      );
     return app;
   }
-  if (apps.length !== 1) throw new ConfigError(`the configuration defines ${apps.length} apps (${apps.map((a) => a.name).join(", ")}); say which one with { app }`, { file, path: "app" });
+  if (apps.length !== 1)
+    throw new ConfigError(
+      `the configuration defines ${apps.length} apps (${apps.map((a) => a.name).join(", ")}); say which one with { app }`,
+      { file, path: "app" },
+    );
   return apps[0];
 }
 
 /** UpsunAppArgs from a `.upsun/config.yaml`, `.upsun/` directory, `.platform.app.yaml` or `.platform/applications.yaml`. */
-export function upsunAppArgsFromConfig(configPath: string, options: UpsunConfigOptions = {}): UpsunAppArgs {
+export function upsunAppArgsFromConfig(
+  configPath: string,
+  options: UpsunConfigOptions = {},
+): UpsunAppArgs {
   const loaded = loadConfig(configPath, { profile: "upsun" });
   const app = pickApp(loaded.apps, options.app, configPath);
   for (const w of app.warnings) pulumi.log.warn(`${configPath}: ${w}`);
   const script = (name: string) => app.hooks.find((h) => h.name === name)?.script;
-  const { web, mounts, type, ...rest } = app.config as { web?: Record<string, unknown>; mounts?: Record<string, { source?: string; source_path?: string }>; type?: string };
-  const start = ((web?.commands as Record<string, unknown> | undefined)?.start as string | undefined) ?? undefined;
+  const { web, mounts, type, ...rest } = app.config as {
+    web?: Record<string, unknown>;
+    mounts?: Record<string, { source?: string; source_path?: string }>;
+    type?: string;
+  };
+  const start =
+    ((web?.commands as Record<string, unknown> | undefined)?.start as string | undefined) ??
+    undefined;
   const upsunMounts: { [p: string]: UpsunMountArgs } = {};
   for (const [p, m] of Object.entries(mounts ?? {})) {
-    upsunMounts[p] = { ...(m?.source !== undefined ? { source: String(m.source) } : {}), ...(m?.source_path !== undefined ? { sourcePath: String(m.source_path) } : {}) };
+    upsunMounts[p] = {
+      ...(m?.source !== undefined ? { source: String(m.source) } : {}),
+      ...(m?.source_path !== undefined ? { sourcePath: String(m.source_path) } : {}),
+    };
   }
   const hooks: UpsunAppArgs["hooks"] = {};
-  for (const k of ["build", "deploy", "postDeploy"] as const) if (script(k) !== undefined) hooks[k] = script(k);
+  for (const k of ["build", "deploy", "postDeploy"] as const)
+    if (script(k) !== undefined) hooks[k] = script(k);
   const args: UpsunAppArgs = {
     appName: app.name,
     source: options.source ?? path.resolve(configRoot(configPath), app.sourceRoot),
@@ -108,7 +129,10 @@ export interface CleverCloudEnvOptions {
 }
 
 /** CleverCloudAppArgs from a Clever Cloud env file (dotenv syntax or a `clever env set` script). */
-export function cleverCloudAppArgsFromEnvFile(envPath: string, options: CleverCloudEnvOptions = {}): CleverCloudAppArgs {
+export function cleverCloudAppArgsFromEnvFile(
+  envPath: string,
+  options: CleverCloudEnvOptions = {},
+): CleverCloudAppArgs {
   const loaded = loadConfig(envPath, { profile: "cleverCloud" });
   const app = loaded.apps[0];
   for (const w of app.warnings) pulumi.log.warn(w);
@@ -121,7 +145,8 @@ export function cleverCloudAppArgsFromEnvFile(envPath: string, options: CleverCl
     else environment[v.name] = v.value;
   }
   for (const n of secretNames) {
-    if (!app.variables.some((v) => v.name === n)) throw new ConfigError(`${n} is not a variable of ${envPath}`, { path: "secretNames" });
+    if (!app.variables.some((v) => v.name === n))
+      throw new ConfigError(`${n} is not a variable of ${envPath}`, { path: "secretNames" });
   }
   const dir = path.dirname(path.resolve(envPath));
   const appFolder = app.variables.find((v) => v.name === "APP_FOLDER")?.value;

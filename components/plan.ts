@@ -7,7 +7,16 @@
 import * as os from "node:os";
 import * as path from "node:path";
 import { z } from "zod";
-import { AppSpec, AppSpecInput, HOOK_FAILURES, HOOK_SCOPES, parseAppSpec, parseOrThrow, ROLES, VISIBILITIES } from "../model/app";
+import {
+  AppSpec,
+  AppSpecInput,
+  HOOK_FAILURES,
+  HOOK_SCOPES,
+  parseAppSpec,
+  parseOrThrow,
+  ROLES,
+  VISIBILITIES,
+} from "../model/app";
 import { CHANGE_CLASSES } from "../model/changeClass";
 import { ConfigError } from "../model/configError";
 import { sha256 } from "../fingerprint/digest";
@@ -135,7 +144,14 @@ const anyInput = z.any();
 const proxySchema = z
   .object({
     host: z.any().refine((v) => v !== undefined && v !== null && v !== "", "is required"),
-    port: z.any().refine((v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v > 0 && v < 65536), "must be a port number").optional(),
+    port: z
+      .any()
+      .refine(
+        (v) =>
+          v === undefined || typeof v !== "number" || (Number.isInteger(v) && v > 0 && v < 65536),
+        "must be a port number",
+      )
+      .optional(),
     user: anyInput.optional(),
     privateKey: anyInput.optional(),
     password: anyInput.optional(),
@@ -144,7 +160,9 @@ const proxySchema = z
   .strict();
 const hostSchema = z
   .object({
-    name: z.string().regex(nameRe, "must be letters, digits and '-' (it is part of resource names)"),
+    name: z
+      .string()
+      .regex(nameRe, "must be letters, digits and '-' (it is part of resource names)"),
     roles: z.array(z.enum(ROLES)).min(1).optional(),
     leader: z.boolean().optional(),
     connection: proxySchema.extend({ proxy: proxySchema.optional() }).strict().optional(),
@@ -195,7 +213,10 @@ const deploymentFields = {
   artifactDir: z.string().min(1).optional(),
   port: z.number().int().min(1).max(65535).optional(),
 };
-const envMap = z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a shell variable name"), z.any());
+const envMap = z.record(
+  z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a shell variable name"),
+  z.any(),
+);
 
 /** zod schema of ApplicationArgs (plain parts; Inputs are checked when resolved). */
 export const applicationArgsSchema = z
@@ -219,19 +240,43 @@ export const upsunAppArgsSchema = z
   .object({
     ...deploymentFields,
     type: z.string().optional(),
-    hooks: z.object({ build: z.string().optional(), deploy: z.string().optional(), postDeploy: z.string().optional() }).strict().optional(),
+    hooks: z
+      .object({
+        build: z.string().optional(),
+        deploy: z.string().optional(),
+        postDeploy: z.string().optional(),
+      })
+      .strict()
+      .optional(),
     variables: envMap.optional(),
     runtimeVariables: envMap.optional(),
     secrets: envMap.optional(),
-    web: z.object({ commands: z.object({ start: z.string().optional() }).strict().optional() }).strict().optional(),
-    mounts: z.record(z.string(), z.object({ source: z.string().optional(), sourcePath: z.string().optional() }).strict()).optional(),
+    web: z
+      .object({ commands: z.object({ start: z.string().optional() }).strict().optional() })
+      .strict()
+      .optional(),
+    mounts: z
+      .record(
+        z.string(),
+        z.object({ source: z.string().optional(), sourcePath: z.string().optional() }).strict(),
+      )
+      .optional(),
     config: z.record(z.string(), z.any()).optional(),
     buildCommand: z.string().optional(),
     healthCheckPath: z.string().startsWith("/").optional(),
   })
   .strict();
 
-const CC_FIELDS = ["CC_PRE_BUILD_HOOK", "CC_POST_BUILD_HOOK", "CC_PRE_RUN_HOOK", "CC_RUN_SUCCEEDED_HOOK", "CC_RUN_FAILED_HOOK", "CC_RUN_COMMAND", "CC_BUILD_COMMAND", "CC_HEALTH_CHECK_PATH"] as const;
+const CC_FIELDS = [
+  "CC_PRE_BUILD_HOOK",
+  "CC_POST_BUILD_HOOK",
+  "CC_PRE_RUN_HOOK",
+  "CC_RUN_SUCCEEDED_HOOK",
+  "CC_RUN_FAILED_HOOK",
+  "CC_RUN_COMMAND",
+  "CC_BUILD_COMMAND",
+  "CC_HEALTH_CHECK_PATH",
+] as const;
 /** zod schema of CleverCloudAppArgs. */
 export const cleverCloudAppArgsSchema = z
   .object({
@@ -253,30 +298,54 @@ export const CLEVER_HOOK_FIELDS: Readonly<Record<string, string>> = {
 };
 
 /** Hosts: validated, defaults applied (none → one local web host named `local`). */
-export function normalizeHosts(hosts: readonly HostArgs[] | undefined, port: number | undefined): PlanHost[] {
+export function normalizeHosts(
+  hosts: readonly HostArgs[] | undefined,
+  port: number | undefined,
+): PlanHost[] {
   parseOrThrow(hostsSchema, hosts, { prefix: ["hosts"] });
   const list: readonly HostArgs[] = hosts && hosts.length > 0 ? hosts : [{ name: "local" }];
   const seen = new Set<string>();
   const leaders = list.filter((h) => h.leader);
   if (leaders.length > 1) {
-    throw new ConfigError(`only one host can be the leader (${leaders.map((h) => h.name).join(", ")})`, { path: `hosts[${list.indexOf(leaders[1])}].leader` });
+    throw new ConfigError(
+      `only one host can be the leader (${leaders.map((h) => h.name).join(", ")})`,
+      { path: `hosts[${list.indexOf(leaders[1])}].leader` },
+    );
   }
   return list.map((h, index) => {
-    if (seen.has(h.name)) throw new ConfigError(`host name '${h.name}' is used twice`, { path: `hosts[${index}].name` });
+    if (seen.has(h.name))
+      throw new ConfigError(`host name '${h.name}' is used twice`, {
+        path: `hosts[${index}].name`,
+      });
     seen.add(h.name);
     const roles = [...new Set(h.roles ?? ["web"])] as ("web" | "worker")[];
-    if (h.leader && !roles.includes("web")) throw new ConfigError("the leader must have the web role", { path: `hosts[${index}].leader` });
+    if (h.leader && !roles.includes("web"))
+      throw new ConfigError("the leader must have the web role", {
+        path: `hosts[${index}].leader`,
+      });
     const remote = h.connection !== undefined;
     const root = h.root ?? (remote ? DEFAULT_REMOTE_ROOT : defaultLocalRoot());
-    if (!path.posix.isAbsolute(root)) throw new ConfigError(`${JSON.stringify(root)} must be an absolute path`, { path: `hosts[${index}].root` });
-    const url = h.url ?? (port !== undefined && roles.includes("web") ? `http://127.0.0.1:${port}` : undefined);
+    if (!path.posix.isAbsolute(root))
+      throw new ConfigError(`${JSON.stringify(root)} must be an absolute path`, {
+        path: `hosts[${index}].root`,
+      });
+    const url =
+      h.url ??
+      (port !== undefined && roles.includes("web") ? `http://127.0.0.1:${port}` : undefined);
     return { name: h.name, roles, leader: h.leader ?? false, remote, root, url, index };
   });
 }
 
 function commonModel(
   componentName: string,
-  args: { appName?: string; source?: string; redeployToken?: string; artifactDir?: string; hosts?: HostArgs[]; port?: number },
+  args: {
+    appName?: string;
+    source?: string;
+    redeployToken?: string;
+    artifactDir?: string;
+    hosts?: HostArgs[];
+    port?: number;
+  },
 ) {
   const appName = args.appName ?? componentName;
   return {
@@ -290,7 +359,10 @@ function commonModel(
 }
 
 /** Generic Application args → model. */
-export function applicationModel<V>(componentName: string, args: ApplicationArgs & { variables?: { value: V }[] }): DeploymentModel<V> {
+export function applicationModel<V>(
+  componentName: string,
+  args: ApplicationArgs & { variables?: { value: V }[] },
+): DeploymentModel<V> {
   if (!componentName) throw new ConfigError("is required", { path: "name" });
   parseOrThrow(applicationArgsSchema, args);
   const c = commonModel(componentName, args);
@@ -305,9 +377,16 @@ export function applicationModel<V>(componentName: string, args: ApplicationArgs
   }));
   const start = args.start ?? "";
   const buildCommand = args.buildCommand ?? "";
-  const healthCheckPath = args.healthCheckPath ?? (args.port !== undefined || c.hosts.some((h) => h.url) ? "/" : undefined);
+  const healthCheckPath =
+    args.healthCheckPath ??
+    (args.port !== undefined || c.hosts.some((h) => h.url) ? "/" : undefined);
   // Runtime settings go where the profile classifies them as runtime (SPEC §3).
-  const settings: Record<string, string | number | undefined> = { start, port: args.port, healthCheckPath, buildCommand };
+  const settings: Record<string, string | number | undefined> = {
+    start,
+    port: args.port,
+    healthCheckPath,
+    buildCommand,
+  };
   if (args.profile === "upsun") {
     const web = { ...((config.web as Record<string, unknown>) ?? {}) };
     web["deployhooks"] = { start, port: args.port, healthCheckPath };
@@ -315,9 +394,19 @@ export function applicationModel<V>(componentName: string, args: ApplicationArgs
     config["deployhooksBuild"] = { buildCommand };
     if (args.mounts && args.mounts.length > 0) config.mounts = args.mounts;
   } else if (args.profile === "cleverCloud") {
-    const add = (name: string, value: string | number | undefined, visibility: "build" | "runtime" | "both" = "both") => {
+    const add = (
+      name: string,
+      value: string | number | undefined,
+      visibility: "build" | "runtime" | "both" = "both",
+    ) => {
       if (value === undefined || value === "" || variables.some((v) => v.name === name)) return;
-      variables.push({ name, value: String(value) as unknown as V, secret: false, visibility, key: name });
+      variables.push({
+        name,
+        value: String(value) as unknown as V,
+        secret: false,
+        visibility,
+        key: name,
+      });
     };
     add("CC_RUN_COMMAND", start);
     add("CC_BUILD_COMMAND", buildCommand);
@@ -333,7 +422,9 @@ export function applicationModel<V>(componentName: string, args: ApplicationArgs
     scope: (l.scope ?? "everyHost") as "once" | "everyHost",
     roles: (l.roles ?? ["web", "worker"]) as ("web" | "worker")[],
     timeoutSeconds: l.timeoutSeconds ?? null,
-    phase: (l.phase ?? (l.stage === "beforeBuild" || l.stage === "afterBuild" ? "build" : "runtime")) as "build" | "runtime",
+    phase: (l.phase ??
+      (l.stage === "beforeBuild" || l.stage === "afterBuild" ? "build" : "runtime")) as
+      "build" | "runtime",
     stage: l.stage as "beforeBuild" | "afterBuild" | "beforeActivate" | "afterActivate",
   }));
   return {
@@ -341,7 +432,9 @@ export function applicationModel<V>(componentName: string, args: ApplicationArgs
     app: {
       name: c.appName,
       profile: args.profile as AppSpec["profile"],
-      hooks: (args.hooks ?? []).map((h) => ({ ...h }) as AppSpecInput["hooks"] extends (infer H)[] | undefined ? H : never),
+      hooks: (args.hooks ?? []).map(
+        (h) => ({ ...h }) as AppSpecInput["hooks"] extends (infer H)[] | undefined ? H : never,
+      ),
       config,
       redeployToken: c.redeployToken,
       ...(lifecycle ? { lifecycle } : {}),
@@ -364,21 +457,49 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
   parseOrThrow(upsunAppArgsSchema, args);
   const vars: ModelVariable<V>[] = [];
   for (const [name, value] of Object.entries(args.variables ?? {})) {
-    vars.push({ name, value: value as unknown as V, secret: false, visibility: "both", key: `variables.env.${name}` });
+    vars.push({
+      name,
+      value: value as unknown as V,
+      secret: false,
+      visibility: "both",
+      key: `variables.env.${name}`,
+    });
   }
   for (const [name, value] of Object.entries(args.runtimeVariables ?? {})) {
-    vars.push({ name, value: value as unknown as V, secret: false, visibility: "runtime", key: `runtimeVariables.${name}` });
+    vars.push({
+      name,
+      value: value as unknown as V,
+      secret: false,
+      visibility: "runtime",
+      key: `runtimeVariables.${name}`,
+    });
   }
   for (const [name, value] of Object.entries(args.secrets ?? {})) {
-    vars.push({ name, value: value as unknown as V, secret: true, visibility: "runtime", key: `secrets.${name}` });
+    vars.push({
+      name,
+      value: value as unknown as V,
+      secret: true,
+      visibility: "runtime",
+      key: `secrets.${name}`,
+    });
   }
   const config: Record<string, unknown> = { ...(args.config ?? {}) };
   if (args.type !== undefined) config.type = args.type;
   if (args.web) config.web = { ...((config.web as object) ?? {}), ...args.web };
-  if (args.mounts) config.mounts = Object.fromEntries(Object.entries(args.mounts).map(([p, m]) => [p, { source: m.source ?? "storage", source_path: m.sourcePath ?? p }]));
+  if (args.mounts)
+    config.mounts = Object.fromEntries(
+      Object.entries(args.mounts).map(([p, m]) => [
+        p,
+        { source: m.source ?? "storage", source_path: m.sourcePath ?? p },
+      ]),
+    );
   const hooks = (["build", "deploy", "postDeploy"] as const)
     .filter((k) => args.hooks?.[k] !== undefined)
-    .map((k) => ({ name: k, script: args.hooks![k] as string, origin: { key: k === "postDeploy" ? "hooks.post_deploy" : `hooks.${k}` } }));
+    .map((k) => ({
+      name: k,
+      script: args.hooks![k] as string,
+      origin: { key: k === "postDeploy" ? "hooks.post_deploy" : `hooks.${k}` },
+    }));
   return applicationModelFromParts<V>(componentName, args, {
     profile: "upsun",
     hooks,
@@ -392,7 +513,10 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
 }
 
 /** CleverCloudApp args → model. */
-export function cleverCloudModel<V>(componentName: string, args: CleverCloudAppArgs): DeploymentModel<V> {
+export function cleverCloudModel<V>(
+  componentName: string,
+  args: CleverCloudAppArgs,
+): DeploymentModel<V> {
   parseOrThrow(cleverCloudAppArgsSchema, args);
   const env: Record<string, unknown> = { ...(args.environment ?? {}) };
   const fields = args as unknown as Record<string, string | undefined>;
@@ -401,34 +525,58 @@ export function cleverCloudModel<V>(componentName: string, args: CleverCloudAppA
   const vars: ModelVariable<V>[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (name in CLEVER_HOOK_FIELDS) {
-      if (typeof value !== "string") throw new ConfigError("a hook script must be a plain string", { path: `environment.${name}` });
+      if (typeof value !== "string")
+        throw new ConfigError("a hook script must be a plain string", {
+          path: `environment.${name}`,
+        });
       hooks.push({ name: CLEVER_HOOK_FIELDS[name], script: value, origin: { key: name } });
     } else {
       vars.push({ name, value: value as V, secret: false, visibility: "both", key: name });
     }
   }
   for (const [name, value] of Object.entries(args.secrets ?? {})) {
-    if (name in env) throw new ConfigError(`${name} is given both in environment and in secrets`, { path: `secrets.${name}` });
+    if (name in env)
+      throw new ConfigError(`${name} is given both in environment and in secrets`, {
+        path: `secrets.${name}`,
+      });
     vars.push({ name, value: value as unknown as V, secret: true, visibility: "both", key: name });
   }
   const port = args.port ?? 8080;
-  if (!vars.some((v) => v.name === "PORT")) vars.push({ name: "PORT", value: String(port) as unknown as V, secret: false, visibility: "runtime", key: "PORT" });
+  if (!vars.some((v) => v.name === "PORT"))
+    vars.push({
+      name: "PORT",
+      value: String(port) as unknown as V,
+      secret: false,
+      visibility: "runtime",
+      key: "PORT",
+    });
   const plain = (k: string) => (typeof env[k] === "string" ? (env[k] as string) : "");
-  return applicationModelFromParts<V>(componentName, { ...args, port }, {
-    profile: "cleverCloud",
-    hooks,
-    variables: vars,
-    config: args.docker ? { runtime: "docker" } : {},
-    start: plain("CC_RUN_COMMAND"),
-    buildCommand: plain("CC_BUILD_COMMAND"),
-    healthCheckPath: plain("CC_HEALTH_CHECK_PATH") || "/",
-    mounts: [],
-  });
+  return applicationModelFromParts<V>(
+    componentName,
+    { ...args, port },
+    {
+      profile: "cleverCloud",
+      hooks,
+      variables: vars,
+      config: args.docker ? { runtime: "docker" } : {},
+      start: plain("CC_RUN_COMMAND"),
+      buildCommand: plain("CC_BUILD_COMMAND"),
+      healthCheckPath: plain("CC_HEALTH_CHECK_PATH") || "/",
+      mounts: [],
+    },
+  );
 }
 
 function applicationModelFromParts<V>(
   componentName: string,
-  args: { appName?: string; source?: string; redeployToken?: string; artifactDir?: string; hosts?: HostArgs[]; port?: number },
+  args: {
+    appName?: string;
+    source?: string;
+    redeployToken?: string;
+    artifactDir?: string;
+    hosts?: HostArgs[];
+    port?: number;
+  },
   parts: {
     profile: AppSpec["profile"];
     hooks: AppSpecInput["hooks"];
@@ -444,13 +592,24 @@ function applicationModelFromParts<V>(
   const config = { ...parts.config };
   // The start command and the health check are runtime settings; the build command is build.
   if (parts.profile === "upsun") {
-    config.web = { ...((config.web as object) ?? {}), deployhooks: { port: args.port, healthCheckPath: parts.healthCheckPath } };
+    config.web = {
+      ...((config.web as object) ?? {}),
+      deployhooks: { port: args.port, healthCheckPath: parts.healthCheckPath },
+    };
     config["deployhooksBuild"] = { buildCommand: parts.buildCommand };
   }
-  const healthCheckPath = parts.healthCheckPath ?? (args.port !== undefined || c.hosts.some((h) => h.url) ? "/" : undefined);
+  const healthCheckPath =
+    parts.healthCheckPath ??
+    (args.port !== undefined || c.hosts.some((h) => h.url) ? "/" : undefined);
   return {
     componentName,
-    app: { name: c.appName, profile: parts.profile, hooks: parts.hooks, config, redeployToken: c.redeployToken },
+    app: {
+      name: c.appName,
+      profile: parts.profile,
+      hooks: parts.hooks,
+      config,
+      redeployToken: c.redeployToken,
+    },
     variables: parts.variables,
     hosts: c.hosts,
     source: c.source,
@@ -470,16 +629,16 @@ function applicationModelFromParts<V>(
 /** The validated AppSpec of a resolved model (secret values included: use only in memory). */
 export function appSpecOf(model: DeploymentModel<string>): AppSpec {
   return parseAppSpec({
-      ...model.app,
-      variables: model.variables.map((v) => ({
-        name: v.name,
-        value: v.value,
-        visibility: v.visibility,
-        ...(v.secret ? { secret: true } : {}),
-        ...(v.buildAffecting !== undefined ? { buildAffecting: v.buildAffecting } : {}),
-        origin: { key: v.key },
-      })),
-    });
+    ...model.app,
+    variables: model.variables.map((v) => ({
+      name: v.name,
+      value: v.value,
+      visibility: v.visibility,
+      ...(v.secret ? { secret: true } : {}),
+      ...(v.buildAffecting !== undefined ? { buildAffecting: v.buildAffecting } : {}),
+      origin: { key: v.key },
+    })),
+  });
 }
 
 /** `code-<hex16>.tar`: the remote name of the tarball of one code fingerprint. */
@@ -493,7 +652,10 @@ export function resourceName(component: string, host: string, stepId: string): s
 }
 
 /** Non-secret values and secret names visible to a process of `phase`. */
-export function variablesFor(model: DeploymentModel<string>, phase: "build" | "runtime"): { variables: Record<string, string>; secretNames: string[] } {
+export function variablesFor(
+  model: DeploymentModel<string>,
+  phase: "build" | "runtime",
+): { variables: Record<string, string>; secretNames: string[] } {
   const visible = model.variables.filter((v) => v.visibility === "both" || v.visibility === phase);
   const variables: Record<string, string> = {};
   const secretNames: string[] = [];
@@ -505,7 +667,10 @@ export function variablesFor(model: DeploymentModel<string>, phase: "build" | "r
 }
 
 /** Secret values by name (for the stdin of a step). */
-export function secretValues(model: DeploymentModel<string>, names: readonly string[]): Record<string, string> {
+export function secretValues(
+  model: DeploymentModel<string>,
+  names: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const n of names) {
     const v = model.variables.find((x) => x.secret && x.name === n);
@@ -531,17 +696,27 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   const steps = withoutEmptyOutcomes(
     deploymentSteps(snapshot, stepHosts, {
       transfer: (h) => byName.get(h.name)?.remote ?? false,
-      healthCheck: model.hosts.some((h) => h.url !== undefined) && model.healthCheckPath !== undefined,
+      healthCheck:
+        model.hosts.some((h) => h.url !== undefined) && model.healthCheckPath !== undefined,
     }),
     (host) => byName.get(host)?.url !== undefined && model.healthCheckPath !== undefined,
   );
   const build = variablesFor(model, "build");
   const runtime = variablesFor(model, "runtime");
-  if (model.port !== undefined && !("PORT" in runtime.variables) && !runtime.secretNames.includes("PORT")) runtime.variables.PORT = String(model.port);
+  if (
+    model.port !== undefined &&
+    !("PORT" in runtime.variables) &&
+    !runtime.secretNames.includes("PORT")
+  )
+    runtime.variables.PORT = String(model.port);
   const seal = profile.readOnlyRelease ? { mounts: model.mounts } : undefined;
-  const names = new Map(steps.map((s) => [stepRef(s.host, s.id), resourceName(model.componentName, s.host, s.id)]));
+  const names = new Map(
+    steps.map((s) => [stepRef(s.host, s.id), resourceName(model.componentName, s.host, s.id)]),
+  );
   const lastAfterBuild = new Map<string, string>();
-  for (const s of steps) if (s.kind === "build" || (s.kind === "hook" && s.hook?.stage === "afterBuild")) lastAfterBuild.set(s.host, s.id);
+  for (const s of steps)
+    if (s.kind === "build" || (s.kind === "hook" && s.hook?.stage === "afterBuild"))
+      lastAfterBuild.set(s.host, s.id);
 
   const specs = steps.map((s): StepResourceSpec => {
     const host = byName.get(s.host) as PlanHost;
@@ -571,7 +746,15 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       tarball: host.remote ? uploadPath(target, tarballName(code.fingerprint)) : artifact.path,
     });
     if (rendered === "copy") {
-      return { ...base, type: COPY_TO_REMOTE, secretNames: [], copy: { localPath: artifact.path, remotePath: uploadPath(target, tarballName(code.fingerprint)) } };
+      return {
+        ...base,
+        type: COPY_TO_REMOTE,
+        secretNames: [],
+        copy: {
+          localPath: artifact.path,
+          remotePath: uploadPath(target, tarballName(code.fingerprint)),
+        },
+      };
     }
     return {
       ...base,
@@ -582,7 +765,14 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       secretNames: rendered.secretNames,
     };
   });
-  const urls = Object.fromEntries(model.hosts.map((h) => [h.name, h.url && model.healthCheckPath !== undefined ? new URL(model.healthCheckPath, h.url).toString() : ""]));
+  const urls = Object.fromEntries(
+    model.hosts.map((h) => [
+      h.name,
+      h.url && model.healthCheckPath !== undefined
+        ? new URL(model.healthCheckPath, h.url).toString()
+        : "",
+    ]),
+  );
   return { app, snapshot, releaseId, steps: specs, urls };
 }
 
@@ -590,14 +780,25 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
  * The engine's `healthCheck` option is per app; a host without a URL (a worker) and without outcome
  * hooks gets no outcome step: it is dropped and its dependents wait for what it waited for.
  */
-export function withoutEmptyOutcomes(steps: StepPlan[], hasUrl: (host: string) => boolean): StepPlan[] {
+export function withoutEmptyOutcomes(
+  steps: StepPlan[],
+  hasUrl: (host: string) => boolean,
+): StepPlan[] {
   const dropped = new Map<string, string[]>();
   for (const s of steps) {
-    if (s.kind === "outcome" && !hasUrl(s.host) && !s.triggers.some((t) => /^[a-zA-Z0-9]+\.script=/.test(t))) dropped.set(stepRef(s.host, s.id), s.dependsOn);
+    if (
+      s.kind === "outcome" &&
+      !hasUrl(s.host) &&
+      !s.triggers.some((t) => /^[a-zA-Z0-9]+\.script=/.test(t))
+    )
+      dropped.set(stepRef(s.host, s.id), s.dependsOn);
   }
   if (dropped.size === 0) return steps;
-  const expand = (refs: string[]): string[] => refs.flatMap((r) => (dropped.has(r) ? expand(dropped.get(r) as string[]) : [r]));
-  return steps.filter((s) => !dropped.has(stepRef(s.host, s.id))).map((s) => ({ ...s, dependsOn: [...new Set(expand(s.dependsOn))] }));
+  const expand = (refs: string[]): string[] =>
+    refs.flatMap((r) => (dropped.has(r) ? expand(dropped.get(r) as string[]) : [r]));
+  return steps
+    .filter((s) => !dropped.has(stepRef(s.host, s.id)))
+    .map((s) => ({ ...s, dependsOn: [...new Set(expand(s.dependsOn))] }));
 }
 
 /** Port probed on the host itself (127.0.0.1): the host URL's port, else the app's port. */
@@ -610,7 +811,12 @@ export function healthPort(host: PlanHost, port: number | undefined): number | u
 interface RenderContext {
   model: DeploymentModel<string>;
   snapshot: AppSnapshot;
-  common: { target: AppTarget; profile: AppSpec["profile"]; releaseId: string; instanceNumber: number };
+  common: {
+    target: AppTarget;
+    profile: AppSpec["profile"];
+    releaseId: string;
+    instanceNumber: number;
+  };
   fingerprint: string;
   stepSeal?: { mounts: string[] };
   build: { variables: Record<string, string>; secretNames: string[] };
@@ -620,33 +826,68 @@ interface RenderContext {
   tarball: string;
 }
 
-function renderStep(s: StepPlan, ctx: RenderContext): { command: string; secretNames: string[] } | "copy" {
+function renderStep(
+  s: StepPlan,
+  ctx: RenderContext,
+): { command: string; secretNames: string[] } | "copy" {
   const { common, fingerprint } = ctx;
   switch (s.kind) {
     case "upload":
       if (s.id === "transfer") return "copy";
-      return renderUploadStep({ target: common.target, releaseId: common.releaseId, tarball: ctx.tarball, sha256: ctx.artifact.sha256 });
+      return renderUploadStep({
+        target: common.target,
+        releaseId: common.releaseId,
+        tarball: ctx.tarball,
+        sha256: ctx.artifact.sha256,
+      });
     case "build":
-      return renderBuildStep({ ...common, ...ctx.build, command: ctx.model.buildCommand, fingerprint, ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}) });
+      return renderBuildStep({
+        ...common,
+        ...ctx.build,
+        command: ctx.model.buildCommand,
+        fingerprint,
+        ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}),
+      });
     case "hook": {
       const hook = s.hook!;
       const vars = hook.variables === "build" ? ctx.build : ctx.runtime;
-      return renderHookStep({ ...common, ...vars, hook, fingerprint, ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}) });
+      return renderHookStep({
+        ...common,
+        ...vars,
+        hook,
+        fingerprint,
+        ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}),
+      });
     }
     case "activate":
       return renderActivateStep({
         ...common,
         ...ctx.runtime,
-        ...(ctx.model.start ? { start: { command: ctx.model.start, ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}) } } : {}),
+        ...(ctx.model.start
+          ? {
+              start: {
+                command: ctx.model.start,
+                ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}),
+              },
+            }
+          : {}),
       });
     case "outcome": {
-      const mine = ctx.snapshot.hooks.filter((h) => h.outcome && s.triggers.some((t) => t.startsWith(`${h.name}.script=`)));
+      const mine = ctx.snapshot.hooks.filter(
+        (h) => h.outcome && s.triggers.some((t) => t.startsWith(`${h.name}.script=`)),
+      );
       const port = healthPort(ctx.host, ctx.model.port);
       return renderOutcomeStep({
         ...common,
         ...ctx.runtime,
         ...(port !== undefined && ctx.model.healthCheckPath !== undefined
-          ? { health: { port, path: ctx.model.healthCheckPath, timeoutSeconds: ctx.model.healthCheckTimeoutSeconds } }
+          ? {
+              health: {
+                port,
+                path: ctx.model.healthCheckPath,
+                timeoutSeconds: ctx.model.healthCheckTimeoutSeconds,
+              },
+            }
           : {}),
         fingerprint,
         succeeded: mine.find((h) => h.outcome === "succeeded"),

@@ -30,6 +30,12 @@ export class UpsunApp extends pulumi.ComponentResource {
     this.urls = out.urls;
     this.health = out.health;
     this.steps = out.steps;
-    this.registerOutputs({ releaseId: this.releaseId, fingerprints: this.fingerprints, urls: this.urls, health: this.health, steps: this.steps });
+    this.registerOutputs({
+      releaseId: this.releaseId,
+      fingerprints: this.fingerprints,
+      urls: this.urls,
+      health: this.health,
+      steps: this.steps,
+    });
   }
 }

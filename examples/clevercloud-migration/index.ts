@@ -11,7 +11,18 @@ const app = new CleverCloudApp(
     source: path.join(__dirname, "app"),
     port: 8782,
     secretNames: ["DB_PASSWORD"], // on stdin only; never in command text, triggers or logs
-    hosts: host ? [{ name: "vm1", connection: { host, user: config.get("user") ?? "deploy", privateKey: config.requireSecret("privateKey") } }] : undefined,
+    hosts: host
+      ? [
+          {
+            name: "vm1",
+            connection: {
+              host,
+              user: config.get("user") ?? "deploy",
+              privateKey: config.requireSecret("privateKey"),
+            },
+          },
+        ]
+      : undefined,
   }),
 );
 export const releaseId = app.releaseId;

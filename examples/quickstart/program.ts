@@ -30,9 +30,12 @@ export function quickstart(config: QuickstartConfig = {}) {
     source: config.source ?? path.join(__dirname, "app"),
     type: "nodejs:20",
     hooks: {
-      build: 'set -e\nmkdir -p public\necho "built at $(date -u +%FT%TZ) for $PLATFORM_APPLICATION_NAME" > public/build.txt\n',
-      deploy: 'echo "deploy hook: release $APP_RELEASE_ID (migrations would run here)" | tee -a data/deploy.log\n',
-      postDeploy: 'echo "post-deploy hook: greeting is now \'$GREETING\'" | tee -a data/post-deploy.log\n',
+      build:
+        'set -e\nmkdir -p public\necho "built at $(date -u +%FT%TZ) for $PLATFORM_APPLICATION_NAME" > public/build.txt\n',
+      deploy:
+        'echo "deploy hook: release $APP_RELEASE_ID (migrations would run here)" | tee -a data/deploy.log\n',
+      postDeploy:
+        "echo \"post-deploy hook: greeting is now '$GREETING'\" | tee -a data/post-deploy.log\n",
     },
     variables: { NODE_ENV: "production" },
     runtimeVariables: { GREETING: config.greeting ?? "hello" },
@@ -43,5 +46,11 @@ export function quickstart(config: QuickstartConfig = {}) {
     ...(config.artifactDir !== undefined ? { artifactDir: config.artifactDir } : {}),
     hosts: [{ name: "local", ...(config.root !== undefined ? { root: config.root } : {}) }],
   });
-  return { releaseId: app.releaseId, fingerprints: app.fingerprints, urls: app.urls, health: app.health, steps: app.steps };
+  return {
+    releaseId: app.releaseId,
+    fingerprints: app.fingerprints,
+    urls: app.urls,
+    health: app.health,
+    steps: app.steps,
+  };
 }

@@ -11,7 +11,18 @@ const app = new UpsunApp(
     app: "api",
     port: 8781,
     // No host configured: deploy to this machine. Otherwise over SSH.
-    hosts: host ? [{ name: "vm1", connection: { host, user: config.get("user") ?? "deploy", privateKey: config.requireSecret("privateKey") } }] : undefined,
+    hosts: host
+      ? [
+          {
+            name: "vm1",
+            connection: {
+              host,
+              user: config.get("user") ?? "deploy",
+              privateKey: config.requireSecret("privateKey"),
+            },
+          },
+        ]
+      : undefined,
   }),
 );
 export const releaseId = app.releaseId;

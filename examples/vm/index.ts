@@ -26,7 +26,15 @@ const app = new UpsunApp("web", {
         user: config.get("user") ?? "deploy",
         privateKey: config.requireSecret("privateKey"),
         hostKey: config.get("hostKey"),
-        ...(bastion ? { proxy: { host: bastion, user: config.get("bastionUser") ?? "deploy", privateKey: config.requireSecret("privateKey") } } : {}),
+        ...(bastion
+          ? {
+              proxy: {
+                host: bastion,
+                user: config.get("bastionUser") ?? "deploy",
+                privateKey: config.requireSecret("privateKey"),
+              },
+            }
+          : {}),
       },
     },
   ],

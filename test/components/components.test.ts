@@ -2,8 +2,24 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { artifactDir, deploy, Deployment, promiseOf, recorded, rerun, setupMocks, tempTree, unwrapSecret } from "./harness";
-import type { Application as ApplicationT, CleverCloudApp as CleverT, UpsunApp as UpsunT, UpsunAppArgs, CleverCloudAppArgs } from "../../components";
+import {
+  artifactDir,
+  deploy,
+  Deployment,
+  promiseOf,
+  recorded,
+  rerun,
+  setupMocks,
+  tempTree,
+  unwrapSecret,
+} from "./harness";
+import type {
+  Application as ApplicationT,
+  CleverCloudApp as CleverT,
+  UpsunApp as UpsunT,
+  UpsunAppArgs,
+  CleverCloudAppArgs,
+} from "../../components";
 
 let mod: typeof import("../../components");
 const SECRET = "s3cr3t-Value-42";
@@ -11,7 +27,11 @@ const SECRET = "s3cr3t-Value-42";
 const upsunBase = (src: string, extra: Partial<UpsunAppArgs> = {}): UpsunAppArgs => ({
   source: src,
   artifactDir,
-  hooks: { build: "npm run build\n", deploy: "node migrate.js\n", postDeploy: "curl -s localhost/warm\n" },
+  hooks: {
+    build: "npm run build\n",
+    deploy: "node migrate.js\n",
+    postDeploy: "curl -s localhost/warm\n",
+  },
   variables: { NODE_ENV: "production" },
   runtimeVariables: { FEATURE: "on" },
   port: 8080,
@@ -29,7 +49,10 @@ describe("components (Pulumi mocks)", function () {
     let src: string;
     let first: Deployment<UpsunT>;
     before(async () => {
-      src = tempTree({ "index.js": "require('http').createServer().listen(process.env.PORT)\n", "migrate.js": "\n" });
+      src = tempTree({
+        "index.js": "require('http').createServer().listen(process.env.PORT)\n",
+        "migrate.js": "\n",
+      });
       first = await deploy(() => new mod.UpsunApp("app", upsunBase(src)));
     });
 
@@ -43,15 +66,23 @@ describe("components (Pulumi mocks)", function () {
         "app-local-outcome",
         "app-local-hook-postDeploy",
       ]);
-      for (const r of first.resources.values()) assert.equal(r.type, "command:local:Command", r.name);
+      for (const r of first.resources.values())
+        assert.equal(r.type, "command:local:Command", r.name);
     });
 
     it("parents every child to the component", async () => {
       const comp = recorded.find((r) => !r.custom);
       assert.equal(comp?.type, "deployhooks:index:UpsunApp");
       // Child URNs are `…::deployhooks:index:UpsunApp$command:local:Command::<name>`.
-      const res = new (await import("@pulumi/command")).local.Command("probe", { create: "true" }, { parent: first.component });
-      assert.match(await promiseOf(res.urn), /deployhooks:index:UpsunApp\$command:local:Command::probe$/);
+      const res = new (await import("@pulumi/command")).local.Command(
+        "probe",
+        { create: "true" },
+        { parent: first.component },
+      );
+      assert.match(
+        await promiseOf(res.urn),
+        /deployhooks:index:UpsunApp\$command:local:Command::probe$/,
+      );
     });
 
     it("uses a no-op update, no environment, no previous output in env", () => {
@@ -72,7 +103,12 @@ describe("components (Pulumi mocks)", function () {
         ["code", "build", "runtime", "redeploy", "script", "host"],
       );
       assert.ok(hook.includes("host=local"));
-      assert.deepEqual(first.resources.get("app-local-hook-build")!.inputs.triggers.map((t: string) => t.split("=")[0]), ["code", "build", "script", "host"]);
+      assert.deepEqual(
+        first.resources
+          .get("app-local-hook-build")!
+          .inputs.triggers.map((t: string) => t.split("=")[0]),
+        ["code", "build", "script", "host"],
+      );
       // Same as the engine's StepPlan for the same app.
       void snapshotApp;
       void deploymentSteps;
@@ -84,23 +120,71 @@ describe("components (Pulumi mocks)", function () {
       ["nothing", () => deploy(() => new mod.UpsunApp("app", upsunBase(src))), []],
       [
         "build variable",
-        () => deploy(() => new mod.UpsunApp("app", upsunBase(src, { variables: { NODE_ENV: "staging" } }))),
-        ["app-local-activate", "app-local-build", "app-local-hook-build", "app-local-hook-deploy", "app-local-hook-postDeploy", "app-local-outcome", "app-local-upload"],
+        () =>
+          deploy(
+            () => new mod.UpsunApp("app", upsunBase(src, { variables: { NODE_ENV: "staging" } })),
+          ),
+        [
+          "app-local-activate",
+          "app-local-build",
+          "app-local-hook-build",
+          "app-local-hook-deploy",
+          "app-local-hook-postDeploy",
+          "app-local-outcome",
+          "app-local-upload",
+        ],
       ],
       [
         "runtime variable",
-        () => deploy(() => new mod.UpsunApp("app", upsunBase(src, { runtimeVariables: { FEATURE: "off" } }))),
+        () =>
+          deploy(
+            () => new mod.UpsunApp("app", upsunBase(src, { runtimeVariables: { FEATURE: "off" } })),
+          ),
         ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
       ],
       [
         "postDeploy script",
-        () => deploy(() => new mod.UpsunApp("app", upsunBase(src, { hooks: { build: "npm run build\n", deploy: "node migrate.js\n", postDeploy: "echo other\n" } }))),
+        () =>
+          deploy(
+            () =>
+              new mod.UpsunApp(
+                "app",
+                upsunBase(src, {
+                  hooks: {
+                    build: "npm run build\n",
+                    deploy: "node migrate.js\n",
+                    postDeploy: "echo other\n",
+                  },
+                }),
+              ),
+          ),
         ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
       ],
       [
         "build hook script",
-        () => deploy(() => new mod.UpsunApp("app", upsunBase(src, { hooks: { build: "npm ci\n", deploy: "node migrate.js\n", postDeploy: "curl -s localhost/warm\n" } }))),
-        ["app-local-activate", "app-local-build", "app-local-hook-build", "app-local-hook-deploy", "app-local-hook-postDeploy", "app-local-outcome", "app-local-upload"],
+        () =>
+          deploy(
+            () =>
+              new mod.UpsunApp(
+                "app",
+                upsunBase(src, {
+                  hooks: {
+                    build: "npm ci\n",
+                    deploy: "node migrate.js\n",
+                    postDeploy: "curl -s localhost/warm\n",
+                  },
+                }),
+              ),
+          ),
+        [
+          "app-local-activate",
+          "app-local-build",
+          "app-local-hook-build",
+          "app-local-hook-deploy",
+          "app-local-hook-postDeploy",
+          "app-local-outcome",
+          "app-local-upload",
+        ],
       ],
       [
         "redeploy token",
@@ -112,7 +196,8 @@ describe("components (Pulumi mocks)", function () {
       it(`reruns exactly the steps the engine says after a change of: ${what}`, async () => {
         const next = await make();
         assert.deepEqual(rerun(first, next), expected);
-        for (const n of Object.keys(next.steps)) assert.deepEqual(next.resources.get(n)!.inputs.triggers, next.steps[n]);
+        for (const n of Object.keys(next.steps))
+          assert.deepEqual(next.resources.get(n)!.inputs.triggers, next.steps[n]);
       });
     }
 
@@ -120,45 +205,91 @@ describe("components (Pulumi mocks)", function () {
       const src2 = tempTree({ "index.js": "// v2\n", "migrate.js": "\n" });
       const next = await deploy(() => new mod.UpsunApp("app", upsunBase(src2)));
       assert.deepEqual(rerun(first, next), [...first.names].sort());
-      assert.notEqual(await promiseOf(next.component.releaseId), await promiseOf(first.component.releaseId));
+      assert.notEqual(
+        await promiseOf(next.component.releaseId),
+        await promiseOf(first.component.releaseId),
+      );
     });
   });
 
   describe("UpsunApp over SSH (web leader, web, worker)", () => {
     let d: Deployment<UpsunT>;
     const hosts = [
-      { name: "web1", connection: { host: "10.0.0.1", user: "deploy", privateKey: pulumi.secret("KEY-MATERIAL"), hostKey: "ssh-ed25519 AAAA" } },
+      {
+        name: "web1",
+        connection: {
+          host: "10.0.0.1",
+          user: "deploy",
+          privateKey: pulumi.secret("KEY-MATERIAL"),
+          hostKey: "ssh-ed25519 AAAA",
+        },
+      },
       { name: "web2", connection: { host: "10.0.0.2", proxy: { host: "bastion.example" } } },
       { name: "w1", roles: ["worker"], connection: { host: "10.0.0.3" } },
     ];
     before(async () => {
       const src = tempTree({ "a.txt": "a\n" });
-      d = await deploy(() => new mod.UpsunApp("shop", upsunBase(src, { hosts, secrets: { DB_PASSWORD: pulumi.secret(SECRET) } })));
+      d = await deploy(
+        () =>
+          new mod.UpsunApp(
+            "shop",
+            upsunBase(src, { hosts, secrets: { DB_PASSWORD: pulumi.secret(SECRET) } }),
+          ),
+      );
     });
 
     it("types and names: a CopyToRemote transfer per host, remote commands otherwise", () => {
-      for (const h of ["web1", "web2", "w1"]) assert.equal(d.resources.get(`shop-${h}-transfer`)?.type, "command:remote:CopyToRemote");
-      for (const r of d.resources.values()) if (!r.name.endsWith("-transfer")) assert.equal(r.type, "command:remote:Command", r.name);
+      for (const h of ["web1", "web2", "w1"])
+        assert.equal(d.resources.get(`shop-${h}-transfer`)?.type, "command:remote:CopyToRemote");
+      for (const r of d.resources.values())
+        if (!r.name.endsWith("-transfer")) assert.equal(r.type, "command:remote:Command", r.name);
     });
 
     it("runs leader-only hooks once, on the leader; workers get the build hook only", () => {
-      assert.deepEqual(d.names.filter((n) => n.endsWith("hook-deploy")), ["shop-web1-hook-deploy"]);
-      assert.deepEqual(d.names.filter((n) => n.endsWith("hook-postDeploy")), ["shop-web1-hook-postDeploy"]);
-      assert.deepEqual(d.names.filter((n) => n.startsWith("shop-w1-")), ["shop-w1-transfer", "shop-w1-upload", "shop-w1-build", "shop-w1-hook-build", "shop-w1-activate"]);
+      assert.deepEqual(
+        d.names.filter((n) => n.endsWith("hook-deploy")),
+        ["shop-web1-hook-deploy"],
+      );
+      assert.deepEqual(
+        d.names.filter((n) => n.endsWith("hook-postDeploy")),
+        ["shop-web1-hook-postDeploy"],
+      );
+      assert.deepEqual(
+        d.names.filter((n) => n.startsWith("shop-w1-")),
+        [
+          "shop-w1-transfer",
+          "shop-w1-upload",
+          "shop-w1-build",
+          "shop-w1-hook-build",
+          "shop-w1-activate",
+        ],
+      );
     });
 
     it("puts the host identity into every trigger, including the CopyToRemote's", () => {
-      assert.deepEqual(d.resources.get("shop-web1-transfer")!.inputs.triggers.at(-1), "host=deploy@10.0.0.1:22");
-      assert.deepEqual(d.resources.get("shop-web2-build")!.inputs.triggers.at(-1), "host=root@10.0.0.2:22");
+      assert.deepEqual(
+        d.resources.get("shop-web1-transfer")!.inputs.triggers.at(-1),
+        "host=deploy@10.0.0.1:22",
+      );
+      assert.deepEqual(
+        d.resources.get("shop-web2-build")!.inputs.triggers.at(-1),
+        "host=root@10.0.0.2:22",
+      );
       const remotePath = d.resources.get("shop-web1-transfer")!.inputs.remotePath as string;
-      assert.match(remotePath, /^\/srv\/deployhooks\/shop\/\.deployhooks\/uploads\/code-[0-9a-f]{16}\.tar$/);
+      assert.match(
+        remotePath,
+        /^\/srv\/deployhooks\/shop\/\.deployhooks\/uploads\/code-[0-9a-f]{16}\.tar$/,
+      );
     });
 
     it("passes the connection (secret, with proxy and host key) and never `environment`", () => {
       const c = unwrapSecret(d.resources.get("shop-web1-build")!.inputs.connection);
       assert.equal(c.secret, true);
       assert.equal(c.value.hostKey, "ssh-ed25519 AAAA");
-      assert.equal(unwrapSecret(d.resources.get("shop-web2-build")!.inputs.connection).value.proxy.host, "bastion.example");
+      assert.equal(
+        unwrapSecret(d.resources.get("shop-web2-build")!.inputs.connection).value.proxy.host,
+        "bastion.example",
+      );
       for (const r of d.resources.values()) assert.equal(r.inputs.environment, undefined);
     });
 
@@ -180,30 +311,71 @@ describe("components (Pulumi mocks)", function () {
         }
       }
       // Runtime-visible secret: the deploy-phase hooks, the restart and the outcome step.
-      assert.deepEqual(withStdin.sort(), ["shop-web1-activate", "shop-web1-hook-deploy", "shop-web1-hook-postDeploy", "shop-web1-outcome", "shop-web2-activate", "shop-web2-outcome", "shop-w1-activate"].sort());
+      assert.deepEqual(
+        withStdin.sort(),
+        [
+          "shop-web1-activate",
+          "shop-web1-hook-deploy",
+          "shop-web1-hook-postDeploy",
+          "shop-web1-outcome",
+          "shop-web2-activate",
+          "shop-web2-outcome",
+          "shop-w1-activate",
+        ].sort(),
+      );
     });
 
     it("marks stdout/stderr secret for steps that receive secrets (resource options)", async () => {
       const { stepResourceOptions } = await import("../../components/deployment");
       const { planDeployment, upsunModel } = await import("../../components/plan");
       const { structureInputs } = await import("../../components/deployment");
-      const plan = planDeployment(structureInputs(upsunModel("shop", upsunBase("/tmp", { hosts, secrets: { DB_PASSWORD: "x" } }))));
+      const plan = planDeployment(
+        structureInputs(
+          upsunModel("shop", upsunBase("/tmp", { hosts, secrets: { DB_PASSWORD: "x" } })),
+        ),
+      );
       const parent = d.component;
       for (const s of plan.steps) {
         const o = stepResourceOptions(s, parent, []);
         assert.equal(o.parent, parent);
-        assert.deepEqual(o.additionalSecretOutputs, s.secretNames.length > 0 ? ["stdout", "stderr"] : undefined, s.name);
+        assert.deepEqual(
+          o.additionalSecretOutputs,
+          s.secretNames.length > 0 ? ["stdout", "stderr"] : undefined,
+          s.name,
+        );
       }
       const deploy1 = plan.steps.find((s) => s.name === "shop-web1-hook-deploy")!;
-      assert.deepEqual(deploy1.dependsOn.sort(), ["shop-w1-hook-build", "shop-web1-hook-build", "shop-web2-hook-build"]);
+      assert.deepEqual(deploy1.dependsOn.sort(), [
+        "shop-w1-hook-build",
+        "shop-web1-hook-build",
+        "shop-web2-hook-build",
+      ]);
     });
 
     it("a new host only adds steps: the existing hosts' triggers do not change", async () => {
       const src = tempTree({ "a.txt": "a\n" });
       const a = await deploy(() => new mod.UpsunApp("shop", upsunBase(src, { hosts })));
-      const b = await deploy(() => new mod.UpsunApp("shop", upsunBase(src, { hosts: [...hosts, { name: "web3", connection: { host: "10.0.0.4" } }] })));
+      const b = await deploy(
+        () =>
+          new mod.UpsunApp(
+            "shop",
+            upsunBase(src, {
+              hosts: [...hosts, { name: "web3", connection: { host: "10.0.0.4" } }],
+            }),
+          ),
+      );
       assert.deepEqual(rerun(a, b), []);
-      assert.deepEqual(b.names.filter((n) => !a.resources.has(n)), ["shop-web3-transfer", "shop-web3-upload", "shop-web3-build", "shop-web3-hook-build", "shop-web3-activate", "shop-web3-outcome"]);
+      assert.deepEqual(
+        b.names.filter((n) => !a.resources.has(n)),
+        [
+          "shop-web3-transfer",
+          "shop-web3-upload",
+          "shop-web3-build",
+          "shop-web3-hook-build",
+          "shop-web3-activate",
+          "shop-web3-outcome",
+        ],
+      );
     });
   });
 
@@ -213,7 +385,14 @@ describe("components (Pulumi mocks)", function () {
       artifactDir,
       CC_PRE_BUILD_HOOK: "echo pre",
       CC_POST_BUILD_HOOK: "echo post",
-      environment: { CC_PRE_RUN_HOOK: "echo prerun", CC_RUN_SUCCEEDED_HOOK: "echo ok", CC_RUN_FAILED_HOOK: "echo ko", CC_RUN_COMMAND: "node index.js", CC_NODE_VERSION: "20", API_URL: "https://x" },
+      environment: {
+        CC_PRE_RUN_HOOK: "echo prerun",
+        CC_RUN_SUCCEEDED_HOOK: "echo ok",
+        CC_RUN_FAILED_HOOK: "echo ko",
+        CC_RUN_COMMAND: "node index.js",
+        CC_NODE_VERSION: "20",
+        API_URL: "https://x",
+      },
       ...extra,
     });
     let src: string;
@@ -224,27 +403,55 @@ describe("components (Pulumi mocks)", function () {
     });
 
     it("creates the Clever Cloud lifecycle on every host, outcome hooks inside the outcome step", () => {
-      assert.deepEqual(first.names, ["cc-local-upload", "cc-local-hook-preBuild", "cc-local-build", "cc-local-hook-postBuild", "cc-local-hook-preRun", "cc-local-activate", "cc-local-outcome"]);
+      assert.deepEqual(first.names, [
+        "cc-local-upload",
+        "cc-local-hook-preBuild",
+        "cc-local-build",
+        "cc-local-hook-postBuild",
+        "cc-local-hook-preRun",
+        "cc-local-activate",
+        "cc-local-outcome",
+      ]);
       const outcome = first.resources.get("cc-local-outcome")!;
       assert.ok(outcome.inputs.triggers.some((t: string) => t.startsWith("runSucceeded.script=")));
       assert.match(outcome.inputs.create, /8080/);
     });
 
     it("a runtime variable reruns preRun, activate and outcome; a build variable (CC_NODE_VERSION) also the build", async () => {
-      const rt = await deploy(() => new mod.CleverCloudApp("cc", cc(src, { environment: { ...cc(src).environment, API_URL: "https://y" } })));
-      assert.deepEqual(rerun(first, rt), ["cc-local-activate", "cc-local-hook-preBuild", "cc-local-hook-preRun", "cc-local-outcome"]);
-      const bd = await deploy(() => new mod.CleverCloudApp("cc", cc(src, { environment: { ...cc(src).environment, CC_NODE_VERSION: "22" } })));
+      const rt = await deploy(
+        () =>
+          new mod.CleverCloudApp(
+            "cc",
+            cc(src, { environment: { ...cc(src).environment, API_URL: "https://y" } }),
+          ),
+      );
+      assert.deepEqual(rerun(first, rt), [
+        "cc-local-activate",
+        "cc-local-hook-preBuild",
+        "cc-local-hook-preRun",
+        "cc-local-outcome",
+      ]);
+      const bd = await deploy(
+        () =>
+          new mod.CleverCloudApp(
+            "cc",
+            cc(src, { environment: { ...cc(src).environment, CC_NODE_VERSION: "22" } }),
+          ),
+      );
       assert.deepEqual(rerun(first, bd), [...first.names].sort());
     });
 
     it("rejects hooks other than CC_RUN_SUCCEEDED_HOOK on a Docker app, naming the hook", () => {
-      assert.throws(() => new mod.CleverCloudApp("cc", { ...cc(src), docker: true }), /CC_PRE_RUN_HOOK \(preRun\) is not allowed/);
+      assert.throws(
+        () => new mod.CleverCloudApp("cc", { ...cc(src), docker: true }),
+        /CC_PRE_RUN_HOOK \(preRun\) is not allowed/,
+      );
     });
   });
 
   describe("Application (custom lifecycle)", () => {
     it("deploys a user-defined lifecycle", async () => {
-      const src = tempTree({ "x": "1\n" });
+      const src = tempTree({ x: "1\n" });
       const d = await deploy(
         (): ApplicationT =>
           new mod.Application("gen", {
@@ -252,8 +459,19 @@ describe("components (Pulumi mocks)", function () {
             source: src,
             artifactDir,
             lifecycle: [
-              { name: "migrate", rerunOn: ["code"], stage: "beforeActivate", scope: "once", roles: ["web"] },
-              { name: "notify", rerunOn: ["code", "build", "runtime", "redeploy"], stage: "afterActivate", failure: "warn" },
+              {
+                name: "migrate",
+                rerunOn: ["code"],
+                stage: "beforeActivate",
+                scope: "once",
+                roles: ["web"],
+              },
+              {
+                name: "notify",
+                rerunOn: ["code", "build", "runtime", "redeploy"],
+                stage: "afterActivate",
+                failure: "warn",
+              },
             ],
             hooks: [
               { name: "migrate", script: "echo m", watch: ["migrations/**"] },
@@ -261,18 +479,64 @@ describe("components (Pulumi mocks)", function () {
             ],
           }),
       );
-      assert.deepEqual(d.names, ["gen-local-upload", "gen-local-build", "gen-local-hook-migrate", "gen-local-activate", "gen-local-hook-notify"]);
+      assert.deepEqual(d.names, [
+        "gen-local-upload",
+        "gen-local-build",
+        "gen-local-hook-migrate",
+        "gen-local-activate",
+        "gen-local-hook-notify",
+      ]);
     });
   });
 
   describe("bad args throw at construction, naming the field", () => {
     const table: [string, () => unknown, RegExp][] = [
-      ["missing host", () => new mod.UpsunApp("a", { hosts: [{ name: "h0", connection: { host: "x" } }, { name: "h1", connection: { host: "" } }] }), /hosts\[1\]\.connection\.host/],
-      ["bad role", () => new mod.UpsunApp("a", { hosts: [{ name: "h0", roles: ["db"] }] }), /hosts\[0\]\.roles\[0\]/],
-      ["two leaders", () => new mod.UpsunApp("a", { hosts: [{ name: "a", leader: true }, { name: "b", leader: true }] }), /hosts\[1\]\.leader/],
-      ["duplicate host", () => new mod.UpsunApp("a", { hosts: [{ name: "a" }, { name: "a" }] }), /hosts\[1\]\.name/],
-      ["bad host name", () => new mod.UpsunApp("a", { hosts: [{ name: "a b" }] }), /hosts\[0\]\.name/],
-      ["unknown hook", () => new mod.Application("a", { profile: "upsun", hooks: [{ name: "postdeploy", script: "x" }] }), /did you mean postDeploy/],
+      [
+        "missing host",
+        () =>
+          new mod.UpsunApp("a", {
+            hosts: [
+              { name: "h0", connection: { host: "x" } },
+              { name: "h1", connection: { host: "" } },
+            ],
+          }),
+        /hosts\[1\]\.connection\.host/,
+      ],
+      [
+        "bad role",
+        () => new mod.UpsunApp("a", { hosts: [{ name: "h0", roles: ["db"] }] }),
+        /hosts\[0\]\.roles\[0\]/,
+      ],
+      [
+        "two leaders",
+        () =>
+          new mod.UpsunApp("a", {
+            hosts: [
+              { name: "a", leader: true },
+              { name: "b", leader: true },
+            ],
+          }),
+        /hosts\[1\]\.leader/,
+      ],
+      [
+        "duplicate host",
+        () => new mod.UpsunApp("a", { hosts: [{ name: "a" }, { name: "a" }] }),
+        /hosts\[1\]\.name/,
+      ],
+      [
+        "bad host name",
+        () => new mod.UpsunApp("a", { hosts: [{ name: "a b" }] }),
+        /hosts\[0\]\.name/,
+      ],
+      [
+        "unknown hook",
+        () =>
+          new mod.Application("a", {
+            profile: "upsun",
+            hooks: [{ name: "postdeploy", script: "x" }],
+          }),
+        /did you mean postDeploy/,
+      ],
       ["bad profile", () => new mod.Application("a", { profile: "heroku" }), /profile/],
       ["bad variable name", () => new mod.UpsunApp("a", { variables: { "1X": "v" } }), /variables/],
       ["unknown field", () => new mod.UpsunApp("a", { hoks: {} } as never), /hoks/],
@@ -283,10 +547,13 @@ describe("components (Pulumi mocks)", function () {
   describe("migration helpers", () => {
     it("upsunAppArgsFromConfig loads a .upsun/config.yaml", () => {
       const root = tempTree({
-        ".upsun/config.yaml": "applications:\n  api:\n    type: nodejs:20\n    source:\n      root: api\n    hooks:\n      build: |\n        npm ci\n      post_deploy: echo hi\n    variables:\n      env:\n        A: 1\n    web:\n      commands:\n        start: node server.js\n    mounts:\n      uploads:\n        source: storage\n        source_path: up\n",
+        ".upsun/config.yaml":
+          "applications:\n  api:\n    type: nodejs:20\n    source:\n      root: api\n    hooks:\n      build: |\n        npm ci\n      post_deploy: echo hi\n    variables:\n      env:\n        A: 1\n    web:\n      commands:\n        start: node server.js\n    mounts:\n      uploads:\n        source: storage\n        source_path: up\n",
         "api/server.js": "1\n",
       });
-      const args = mod.upsunAppArgsFromConfig(path.join(root, ".upsun/config.yaml"), { port: 3000 });
+      const args = mod.upsunAppArgsFromConfig(path.join(root, ".upsun/config.yaml"), {
+        port: 3000,
+      });
       assert.equal(args.appName, "api");
       assert.equal(args.source, path.join(root, "api"));
       assert.deepEqual(args.hooks, { build: "npm ci\n", postDeploy: "echo hi" });
@@ -298,12 +565,27 @@ describe("components (Pulumi mocks)", function () {
     });
 
     it("cleverCloudAppArgsFromEnvFile loads an env file, secrets by name", async () => {
-      const root = tempTree({ "clever.env": "CC_PRE_RUN_HOOK=\"echo pre\"\nCC_RUN_COMMAND=node index.js\nDB_PASSWORD=pw\nA=1\n" });
-      const args = mod.cleverCloudAppArgsFromEnvFile(path.join(root, "clever.env"), { secretNames: ["DB_PASSWORD"] });
+      const root = tempTree({
+        "clever.env":
+          'CC_PRE_RUN_HOOK="echo pre"\nCC_RUN_COMMAND=node index.js\nDB_PASSWORD=pw\nA=1\n',
+      });
+      const args = mod.cleverCloudAppArgsFromEnvFile(path.join(root, "clever.env"), {
+        secretNames: ["DB_PASSWORD"],
+      });
       assert.equal(args.source, root);
-      assert.deepEqual(args.environment, { CC_PRE_RUN_HOOK: "echo pre", CC_RUN_COMMAND: "node index.js", A: "1" });
+      assert.deepEqual(args.environment, {
+        CC_PRE_RUN_HOOK: "echo pre",
+        CC_RUN_COMMAND: "node index.js",
+        A: "1",
+      });
       assert.equal(await pulumi.isSecret(args.secrets!.DB_PASSWORD as pulumi.Output<string>), true);
-      assert.throws(() => mod.cleverCloudAppArgsFromEnvFile(path.join(root, "clever.env"), { secretNames: ["NOPE"] }), /secretNames/);
+      assert.throws(
+        () =>
+          mod.cleverCloudAppArgsFromEnvFile(path.join(root, "clever.env"), {
+            secretNames: ["NOPE"],
+          }),
+        /secretNames/,
+      );
       fs.rmSync(root, { recursive: true });
     });
   });

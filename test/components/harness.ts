@@ -1,3 +1,4 @@
+/* eslint-disable @typescript-eslint/no-explicit-any -- mock inputs are untyped JSON */
 /** Pulumi mocks harness for component tests: records every resource and waits for all steps. */
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -18,8 +19,16 @@ export async function setupMocks(): Promise<void> {
   await pulumi.runtime.setMocks(
     {
       newResource(args) {
-        recorded.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false });
-        return { id: args.custom ? `${args.name}-id` : undefined, state: { ...args.inputs, stdout: "", stderr: "" } } as any;
+        recorded.push({
+          type: args.type,
+          name: args.name,
+          inputs: args.inputs,
+          custom: args.custom ?? false,
+        });
+        return {
+          id: args.custom ? `${args.name}-id` : undefined,
+          state: { ...args.inputs, stdout: "", stderr: "" },
+        } as any;
       },
       call(args) {
         return args.inputs;
@@ -57,14 +66,21 @@ export async function deploy<C extends Deployed>(make: () => C): Promise<Deploym
   const component = make();
   const steps = await promiseOf(component.steps);
   const expected = Object.keys(steps).length;
-  for (let i = 0; i < 400 && recorded.filter((r) => r.custom).length < expected; i++) await new Promise((r) => setTimeout(r, 10));
+  for (let i = 0; i < 400 && recorded.filter((r) => r.custom).length < expected; i++)
+    await new Promise((r) => setTimeout(r, 10));
   const custom = recorded.filter((r) => r.custom);
-  return { component, resources: new Map(custom.map((r) => [r.name, r])), names: custom.map((r) => r.name), steps };
+  return {
+    component,
+    resources: new Map(custom.map((r) => [r.name, r])),
+    names: custom.map((r) => r.name),
+    steps,
+  };
 }
 
 /** Unwraps a mock secret envelope. */
 export function unwrapSecret(v: any): { secret: boolean; value: any } {
-  if (v && typeof v === "object" && Object.values(v).includes(SECRET_SIG)) return { secret: true, value: v.value };
+  if (v && typeof v === "object" && Object.values(v).includes(SECRET_SIG))
+    return { secret: true, value: v.value };
   return { secret: false, value: v };
 }
 

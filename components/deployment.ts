@@ -130,10 +130,11 @@ export function wireDeployment(
       };
       const plan = planDeployment(inputs);
       plan.steps.forEach((s, i) => {
-        if (s.name !== structure.steps[i]?.name)
+        if (s.name !== structure.steps[i]?.name) {
           throw new Error(
             `deployhooks: internal error: step ${s.name} differs from the planned ${structure.steps[i]?.name}`,
           );
+        }
       });
       return { plan, inputs };
     });
@@ -198,11 +199,12 @@ export function wireDeployment(
       stdouts[spec.name] = cmd.stdout;
       if (spec.kind === "hook" || spec.kind === "outcome") {
         cmd.stdout.apply((out) => {
-          for (const w of hookWarnings(out))
+          for (const w of hookWarnings(out)) {
             pulumi.log.warn(
               `${w} on host ${spec.host}; the deployment continued (failure policy: warn)`,
               self,
             );
+          }
         });
       }
     }

@@ -48,18 +48,20 @@ function configRoot(configPath: string): string {
 function pickApp(apps: AppSpec[], name: string | undefined, file: string): AppSpec {
   if (name !== undefined) {
     const app = apps.find((a) => a.name === name);
-    if (!app)
+    if (!app) {
       throw new ConfigError(
         `no app named '${name}' (apps: ${apps.map((a) => a.name).join(", ") || "none"})`,
         { file, path: "app" },
       );
+    }
     return app;
   }
-  if (apps.length !== 1)
+  if (apps.length !== 1) {
     throw new ConfigError(
       `the configuration defines ${apps.length} apps (${apps.map((a) => a.name).join(", ")}); say which one with { app }`,
       { file, path: "app" },
     );
+  }
   return apps[0];
 }
 
@@ -88,8 +90,9 @@ export function upsunAppArgsFromConfig(
     };
   }
   const hooks: UpsunAppArgs["hooks"] = {};
-  for (const k of ["build", "deploy", "postDeploy"] as const)
+  for (const k of ["build", "deploy", "postDeploy"] as const) {
     if (script(k) !== undefined) hooks[k] = script(k);
+  }
   const args: UpsunAppArgs = {
     appName: app.name,
     source: options.source ?? path.resolve(configRoot(configPath), app.sourceRoot),
@@ -145,8 +148,9 @@ export function cleverCloudAppArgsFromEnvFile(
     else environment[v.name] = v.value;
   }
   for (const n of secretNames) {
-    if (!app.variables.some((v) => v.name === n))
+    if (!app.variables.some((v) => v.name === n)) {
       throw new ConfigError(`${n} is not a variable of ${envPath}`, { path: "secretNames" });
+    }
   }
   const dir = path.dirname(path.resolve(envPath));
   const appFolder = app.variables.find((v) => v.name === "APP_FOLDER")?.value;

@@ -313,22 +313,25 @@ export function normalizeHosts(
     );
   }
   return list.map((h, index) => {
-    if (seen.has(h.name))
+    if (seen.has(h.name)) {
       throw new ConfigError(`host name '${h.name}' is used twice`, {
         path: `hosts[${index}].name`,
       });
+    }
     seen.add(h.name);
     const roles = [...new Set(h.roles ?? ["web"])] as ("web" | "worker")[];
-    if (h.leader && !roles.includes("web"))
+    if (h.leader && !roles.includes("web")) {
       throw new ConfigError("the leader must have the web role", {
         path: `hosts[${index}].leader`,
       });
+    }
     const remote = h.connection !== undefined;
     const root = h.root ?? (remote ? DEFAULT_REMOTE_ROOT : defaultLocalRoot());
-    if (!path.posix.isAbsolute(root))
+    if (!path.posix.isAbsolute(root)) {
       throw new ConfigError(`${JSON.stringify(root)} must be an absolute path`, {
         path: `hosts[${index}].root`,
       });
+    }
     const url =
       h.url ??
       (port !== undefined && roles.includes("web") ? `http://127.0.0.1:${port}` : undefined);
@@ -486,13 +489,14 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
   const config: Record<string, unknown> = { ...(args.config ?? {}) };
   if (args.type !== undefined) config.type = args.type;
   if (args.web) config.web = { ...((config.web as object) ?? {}), ...args.web };
-  if (args.mounts)
+  if (args.mounts) {
     config.mounts = Object.fromEntries(
       Object.entries(args.mounts).map(([p, m]) => [
         p,
         { source: m.source ?? "storage", source_path: m.sourcePath ?? p },
       ]),
     );
+  }
   const hooks = (["build", "deploy", "postDeploy"] as const)
     .filter((k) => args.hooks?.[k] !== undefined)
     .map((k) => ({
@@ -525,24 +529,26 @@ export function cleverCloudModel<V>(
   const vars: ModelVariable<V>[] = [];
   for (const [name, value] of Object.entries(env)) {
     if (name in CLEVER_HOOK_FIELDS) {
-      if (typeof value !== "string")
+      if (typeof value !== "string") {
         throw new ConfigError("a hook script must be a plain string", {
           path: `environment.${name}`,
         });
+      }
       hooks.push({ name: CLEVER_HOOK_FIELDS[name], script: value, origin: { key: name } });
     } else {
       vars.push({ name, value: value as V, secret: false, visibility: "both", key: name });
     }
   }
   for (const [name, value] of Object.entries(args.secrets ?? {})) {
-    if (name in env)
+    if (name in env) {
       throw new ConfigError(`${name} is given both in environment and in secrets`, {
         path: `secrets.${name}`,
       });
+    }
     vars.push({ name, value: value as unknown as V, secret: true, visibility: "both", key: name });
   }
   const port = args.port ?? 8080;
-  if (!vars.some((v) => v.name === "PORT"))
+  if (!vars.some((v) => v.name === "PORT")) {
     vars.push({
       name: "PORT",
       value: String(port) as unknown as V,
@@ -550,6 +556,7 @@ export function cleverCloudModel<V>(
       visibility: "runtime",
       key: "PORT",
     });
+  }
   const plain = (k: string) => (typeof env[k] === "string" ? (env[k] as string) : "");
   return applicationModelFromParts<V>(
     componentName,
@@ -707,16 +714,19 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     model.port !== undefined &&
     !("PORT" in runtime.variables) &&
     !runtime.secretNames.includes("PORT")
-  )
+  ) {
     runtime.variables.PORT = String(model.port);
+  }
   const seal = profile.readOnlyRelease ? { mounts: model.mounts } : undefined;
   const names = new Map(
     steps.map((s) => [stepRef(s.host, s.id), resourceName(model.componentName, s.host, s.id)]),
   );
   const lastAfterBuild = new Map<string, string>();
-  for (const s of steps)
-    if (s.kind === "build" || (s.kind === "hook" && s.hook?.stage === "afterBuild"))
+  for (const s of steps) {
+    if (s.kind === "build" || (s.kind === "hook" && s.hook?.stage === "afterBuild")) {
       lastAfterBuild.set(s.host, s.id);
+    }
+  }
 
   const specs = steps.map((s): StepResourceSpec => {
     const host = byName.get(s.host) as PlanHost;
@@ -790,8 +800,9 @@ export function withoutEmptyOutcomes(
       s.kind === "outcome" &&
       !hasUrl(s.host) &&
       !s.triggers.some((t) => /^[a-zA-Z0-9]+\.script=/.test(t))
-    )
+    ) {
       dropped.set(stepRef(s.host, s.id), s.dependsOn);
+    }
   }
   if (dropped.size === 0) return steps;
   const expand = (refs: string[]): string[] =>

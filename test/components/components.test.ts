@@ -66,8 +66,9 @@ describe("components (Pulumi mocks)", function () {
         "app-local-outcome",
         "app-local-hook-postDeploy",
       ]);
-      for (const r of first.resources.values())
+      for (const r of first.resources.values()) {
         assert.equal(r.type, "command:local:Command", r.name);
+      }
     });
 
     it("parents every child to the component", async () => {
@@ -196,8 +197,9 @@ describe("components (Pulumi mocks)", function () {
       it(`reruns exactly the steps the engine says after a change of: ${what}`, async () => {
         const next = await make();
         assert.deepEqual(rerun(first, next), expected);
-        for (const n of Object.keys(next.steps))
+        for (const n of Object.keys(next.steps)) {
           assert.deepEqual(next.resources.get(n)!.inputs.triggers, next.steps[n]);
+        }
       });
     }
 
@@ -239,10 +241,12 @@ describe("components (Pulumi mocks)", function () {
     });
 
     it("types and names: a CopyToRemote transfer per host, remote commands otherwise", () => {
-      for (const h of ["web1", "web2", "w1"])
+      for (const h of ["web1", "web2", "w1"]) {
         assert.equal(d.resources.get(`shop-${h}-transfer`)?.type, "command:remote:CopyToRemote");
-      for (const r of d.resources.values())
+      }
+      for (const r of d.resources.values()) {
         if (!r.name.endsWith("-transfer")) assert.equal(r.type, "command:remote:Command", r.name);
+      }
     });
 
     it("runs leader-only hooks once, on the leader; workers get the build hook only", () => {

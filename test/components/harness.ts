@@ -66,8 +66,9 @@ export async function deploy<C extends Deployed>(make: () => C): Promise<Deploym
   const component = make();
   const steps = await promiseOf(component.steps);
   const expected = Object.keys(steps).length;
-  for (let i = 0; i < 400 && recorded.filter((r) => r.custom).length < expected; i++)
+  for (let i = 0; i < 400 && recorded.filter((r) => r.custom).length < expected; i++) {
     await new Promise((r) => setTimeout(r, 10));
+  }
   const custom = recorded.filter((r) => r.custom);
   return {
     component,
@@ -79,8 +80,9 @@ export async function deploy<C extends Deployed>(make: () => C): Promise<Deploym
 
 /** Unwraps a mock secret envelope. */
 export function unwrapSecret(v: any): { secret: boolean; value: any } {
-  if (v && typeof v === "object" && Object.values(v).includes(SECRET_SIG))
+  if (v && typeof v === "object" && Object.values(v).includes(SECRET_SIG)) {
     return { secret: true, value: v.value };
+  }
   return { secret: false, value: v };
 }
 

@@ -14,13 +14,13 @@ export class Application extends pulumi.ComponentResource {
   /** Release id on the hosts (`releases/<id>`): derived from the code and build fingerprints. */
   public readonly releaseId: pulumi.Output<string>;
   /** Current fingerprint per change class: `code`, `build`, `runtime`, `redeploy`. */
-  public readonly fingerprints: pulumi.Output<Record<string, string>>;
+  public readonly fingerprints: pulumi.Output<{ [key: string]: string }>;
   /** Per host: the URL probed by the health check ("" when none). */
-  public readonly urls: pulumi.Output<Record<string, string>>;
+  public readonly urls: pulumi.Output<{ [key: string]: string }>;
   /** Per host: health check result of the last run of the outcome step (`ok`, `failed`, `skipped`, `unknown`). */
-  public readonly health: pulumi.Output<Record<string, string>>;
+  public readonly health: pulumi.Output<{ [key: string]: string }>;
   /** Per step resource name (`${name}-${host}-${step}`): its trigger strings (`code=…`, `script=…`, `host=…`). */
-  public readonly steps: pulumi.Output<Record<string, string[]>>;
+  public readonly steps: pulumi.Output<{ [key: string]: string[] }>;
 
   constructor(name: string, args: ApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
     super("deployhooks:index:Application", name, args, opts);

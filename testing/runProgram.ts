@@ -159,7 +159,9 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
       const abandoned = failed.then(async () => {
         for (let quiet = 0; quiet < 2;) {
           const before = ctx.steps.length;
-          await sdkSettings.waitForRPCs();
+          // Bounded: a registration two dependsOn levels below the failed step never settles, so
+          // the RPC queue may never drain (seen with the components' step chains).
+          await Promise.race([sdkSettings.waitForRPCs(), new Promise((r) => setTimeout(r, 250))]);
           await new Promise((r) => setTimeout(r, 25));
           quiet = ctx.steps.length === before ? quiet + 1 : 0;
         }
@@ -182,7 +184,7 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
       const outcome = await Promise.race([finished, abandoned]);
       if ("result" in outcome) outputs = unwrapSecrets(outcome.result) as Record<string, unknown>;
       else if ("error" in outcome) fail(errorText(outcome.error));
-      await sdkSettings.waitForRPCs();
+      await Promise.race([sdkSettings.waitForRPCs(), abandoned]);
       if (sdkState.getStore().logErrorCount > 0 && !ctx.failed) {
         fail("one or more errors were logged");
       }

@@ -209,7 +209,8 @@ export interface ApplicationArgs {
    */
   variables?: VariableArgs[];
   /**
-   * Other platform configuration keys, classified into `build`/`runtime` by the profile.
+   * Other platform configuration keys, classified into `build`/`runtime` by the profile (custom
+   * profile: keys under `runtime` are runtime, every other key is build).
    * @default {}
    */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- free-form platform configuration; the component analyzer maps `any` to a JSON value

@@ -384,12 +384,6 @@ export function applicationModel<V>(
     args.healthCheckPath ??
     (args.port !== undefined || c.hosts.some((h) => h.url) ? "/" : undefined);
   // Runtime settings go where the profile classifies them as runtime (SPEC §3).
-  const settings: Record<string, string | number | undefined> = {
-    start,
-    port: args.port,
-    healthCheckPath,
-    buildCommand,
-  };
   if (args.profile === "upsun") {
     const web = { ...((config.web as Record<string, unknown>) ?? {}) };
     web["deployhooks"] = { start, port: args.port, healthCheckPath };
@@ -416,7 +410,9 @@ export function applicationModel<V>(
     add("CC_HEALTH_CHECK_PATH", healthCheckPath);
     add("PORT", args.port);
   } else {
-    config["deployhooks"] = settings;
+    // The custom profile classifies `runtime.*` as runtime and every other key as build.
+    config["runtime"] = { ...((config["runtime"] as Record<string, unknown>) ?? {}), start, port: args.port, healthCheckPath };
+    config["deployhooksBuild"] = { buildCommand };
   }
   const lifecycle = args.lifecycle?.map((l) => ({
     name: l.name,

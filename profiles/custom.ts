@@ -1,7 +1,8 @@
 /**
  * The custom profile: users who define their own lifecycle give the rule rows themselves
- * (`AppSpec.lifecycle`). Configuration keys are `build`; variables are `build` unless visible at
- * run time only — the same rule as Upsun's, which is the least surprising for a user-defined table.
+ * (`AppSpec.lifecycle`). Configuration keys under `runtime` (e.g. `runtime.start`) are `runtime`;
+ * every other key is `build`. Variables are `build` unless visible at run time only — the same rule
+ * as Upsun's, which is the least surprising for a user-defined table.
  */
 import type { LifecycleHook, Variable } from "../model/app";
 import { orderClasses } from "../model/changeClass";
@@ -28,7 +29,7 @@ export function customProfile(lifecycle: readonly LifecycleHook[]): Profile {
     hooks,
     buildStep: { rerunOn: ["code", "build"] },
     readOnlyRelease: false,
-    classifyKey: () => "build",
+    classifyKey: (path) => (path[0] === "runtime" ? "runtime" : "build"),
     classifyVariable: (v: Variable) => (v.visibility === "runtime" ? "runtime" : "build"),
     allowedHooks: () => undefined,
   };

@@ -339,16 +339,19 @@ export function normalizeHosts(
   });
 }
 
+/** The args every component shares (where the code comes from, hosts, redeploy). */
+interface CommonDeploymentArgs {
+  appName?: string;
+  source?: string;
+  redeployToken?: string;
+  artifactDir?: string;
+  hosts?: HostArgs[];
+  port?: number;
+}
+
 function commonModel(
   componentName: string,
-  args: {
-    appName?: string;
-    source?: string;
-    redeployToken?: string;
-    artifactDir?: string;
-    hosts?: HostArgs[];
-    port?: number;
-  },
+  args: CommonDeploymentArgs,
 ) {
   const appName = args.appName ?? componentName;
   return {
@@ -572,14 +575,7 @@ export function cleverCloudModel<V>(
 
 function applicationModelFromParts<V>(
   componentName: string,
-  args: {
-    appName?: string;
-    source?: string;
-    redeployToken?: string;
-    artifactDir?: string;
-    hosts?: HostArgs[];
-    port?: number;
-  },
+  args: CommonDeploymentArgs,
   parts: {
     profile: AppSpec["profile"];
     hooks: AppSpecInput["hooks"];

@@ -1,0 +1,374 @@
+/**
+ * End-to-end harness: deploys a tiny HTTP app (test/fixtures/e2e/app/server.js) with the real
+ * components (`UpsunApp`, `CleverCloudApp`, or `Application` when a hook needs per-hook options)
+ * through `deployhooks/testing`'s `runProgram` to "hosts" that are this machine reached over SSH
+ * (a loopback OpenSSH server from `startSshd()`), each with its deployment root in a temp dir.
+ *
+ * A scenario owns one temp dir (source tree, artifacts, state file, host roots). `cleanup()` kills
+ * every process whose working directory is inside it (the deployed apps, orphaned hooks) and
+ * removes it (sealed releases are made writable first).
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Application, CleverCloudApp, UpsunApp } from "../../components";
+import type { HookArgs, HostArgs } from "../../components";
+import { runProgram, startSshd, SshdUnavailable } from "../../testing";
+import type { RunReport, SshdHandle } from "../../testing";
+
+export const PROFILES = ["upsun", "cleverCloud"] as const;
+export type Profile = (typeof PROFILES)[number];
+
+export const APP_SOURCE = path.resolve(__dirname, "..", "fixtures", "e2e", "app");
+
+/** Hook scripts of the default app, by camelCase hook name (plus `buildCommand`). */
+export const DEFAULT_SCRIPTS: Record<Profile, Record<string, string>> = {
+  upsun: {
+    build: 'set -e\nmkdir -p public\nprintf \'%s/%s\' "$(cat version.txt)" "$BUILD_FLAVOR" > public/build.txt\necho "built $(cat public/build.txt)"\n',
+    deploy: 'echo "deploy release=$APP_RELEASE_ID"\n',
+    postDeploy: 'echo "postDeploy greeting=$GREETING"\n',
+  },
+  cleverCloud: {
+    preBuild: 'echo "preBuild instance=$INSTANCE_TYPE"\n',
+    buildCommand: 'set -e\nmkdir -p public\nprintf \'%s/%s\' "$(cat version.txt)" "$CC_NODE_VERSION" > public/build.txt\n',
+    postBuild: "echo postBuild > public/post.txt\n",
+    preRun: 'echo "preRun greeting=$GREETING"\n',
+    runSucceeded: "echo runSucceeded\n",
+    runFailed: "echo runFailed\n",
+  },
+};
+
+/** The build-class variable of each profile (Upsun `variables.env`, a Clever Cloud build setting). */
+export const BUILD_VARIABLE: Record<Profile, string> = { upsun: "BUILD_FLAVOR", cleverCloud: "CC_NODE_VERSION" };
+
+/** Hooks (history labels) that run on a full deployment and on a runtime-only one. */
+export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
+  upsun: { full: ["build", "deploy", "postDeploy"], runtime: ["postDeploy"] },
+  cleverCloud: {
+    full: ["preBuild", "step:build", "postBuild", "preRun", "runSucceeded"],
+    runtime: ["preBuild", "preRun", "runSucceeded"],
+  },
+};
+
+/** Steps (resource name suffixes) that execute on each kind of deployment. */
+export const STEPS: Record<Profile, { first: string[]; build: string[]; runtime: string[] }> = {
+  upsun: {
+    first: ["transfer", "upload", "build", "hook-build", "hook-deploy", "activate", "outcome", "hook-postDeploy"],
+    build: ["upload", "build", "hook-build", "hook-deploy", "activate", "outcome", "hook-postDeploy"],
+    runtime: ["activate", "outcome", "hook-postDeploy"],
+  },
+  cleverCloud: {
+    first: ["transfer", "upload", "hook-preBuild", "build", "hook-postBuild", "hook-preRun", "activate", "outcome"],
+    build: ["upload", "hook-preBuild", "build", "hook-postBuild", "hook-preRun", "activate", "outcome"],
+    runtime: ["hook-preBuild", "hook-preRun", "activate", "outcome"],
+  },
+};
+
+/** Starts the loopback sshd, or skips the suite with its reason (the fixture fails loudly under CI). */
+export async function sshdOrSkip(ctx: Mocha.Context): Promise<SshdHandle> {
+  try {
+    return await startSshd();
+  } catch (e) {
+    if (e instanceof SshdUnavailable) {
+      console.log(`    skipped: sshd fixture unavailable: ${e.message}`);
+      ctx.skip();
+    }
+    throw e;
+  }
+}
+
+/** A free TCP port on 127.0.0.1 (closed again: for the app, or as a port nobody answers on). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.on("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const a = server.address();
+      const port = typeof a === "object" && a ? a.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** One host: an SSH endpoint plus a deployment root and the port its copy of the app listens on. */
+export interface TestHost {
+  name: string;
+  root: string;
+  httpPort: number;
+  /** SSH endpoint; a `connection` override (e.g. a closed port) wins. */
+  sshd?: SshdHandle;
+  connection?: HostArgs["connection"];
+  leader?: boolean;
+}
+
+/** Per-hook options beyond the platform's (switches the program to the generic `Application`). */
+export type HookOptions = Partial<Pick<HookArgs, "failure" | "timeoutSeconds" | "rerunOn" | "watch" | "scope">>;
+
+/** What a deployment is made of; tests mutate it between runs. */
+export interface AppConfig {
+  name: string;
+  buildVar: string;
+  greeting: string;
+  redeployToken: string;
+  /** Hook scripts by camelCase name (and `buildCommand` for Clever Cloud); `undefined` removes one. */
+  scripts: Record<string, string | undefined>;
+  /** Start command. */
+  start: string;
+  /** Secret runtime variables (stdin only). */
+  secrets: Record<string, string>;
+  hookOptions: Record<string, HookOptions>;
+  /** Seconds the health check retries (switches to the generic `Application`, which exposes it). */
+  healthCheckTimeoutSeconds?: number;
+}
+
+export interface HistoryEntry {
+  hook: string;
+  release: string;
+  fingerprint: string;
+  start: string;
+  end: string;
+  exitCode: number;
+  outcome: string;
+}
+
+export class Scenario {
+  readonly dir: string;
+  readonly src: string;
+  readonly artifactDir: string;
+  readonly stateFile: string;
+  hosts: TestHost[] = [];
+  config: AppConfig;
+  private seen = new Map<string, number>();
+
+  constructor(
+    readonly profile: Profile,
+    name = "app",
+  ) {
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), `dh-e2e-${profile}-`));
+    this.src = path.join(this.dir, "src");
+    this.artifactDir = path.join(this.dir, "artifacts");
+    this.stateFile = path.join(this.dir, "state.json");
+    fs.cpSync(APP_SOURCE, this.src, { recursive: true });
+    this.write("version.txt", "v1\n");
+    this.config = {
+      name,
+      buildVar: "b1",
+      greeting: "hello",
+      redeployToken: "",
+      scripts: { ...DEFAULT_SCRIPTS[profile] },
+      start: "exec node server.js",
+      secrets: {},
+      hookOptions: {},
+    };
+  }
+
+  /** Adds a host with its own root (and port file) under the scenario dir. */
+  async addHost(name: string, sshd: SshdHandle | undefined, extra: Partial<TestHost> = {}): Promise<TestHost> {
+    const root = path.join(this.dir, `root-${name}`);
+    fs.mkdirSync(root, { recursive: true });
+    const httpPort = await freePort();
+    fs.writeFileSync(path.join(root, "port.txt"), `${httpPort}\n`);
+    const host: TestHost = { name, root, httpPort, sshd, ...extra };
+    this.hosts.push(host);
+    return host;
+  }
+
+  host(name?: string): TestHost {
+    const h = name ? this.hosts.find((x) => x.name === name) : this.hosts[0];
+    if (!h) throw new Error(`no host ${name}`);
+    return h;
+  }
+
+  /** Writes a file of the app's source tree (a code change). */
+  write(rel: string, text: string): void {
+    const file = path.join(this.src, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  }
+
+  /** The app's directory on a host. */
+  appDir(host = this.host()): string {
+    return path.join(host.root, this.config.name);
+  }
+
+  private hostArgs(): HostArgs[] {
+    return this.hosts.map((h) => ({
+      name: h.name,
+      root: h.root,
+      url: `http://127.0.0.1:${h.httpPort}`,
+      ...(h.leader ? { leader: true } : {}),
+      connection: h.connection ?? {
+        host: "127.0.0.1",
+        port: h.sshd!.port,
+        user: h.sshd!.user,
+        privateKey: h.sshd!.privateKey,
+        hostKey: h.sshd!.hostKey,
+      },
+    }));
+  }
+
+  /** The Pulumi program of the current configuration. */
+  program(): () => Record<string, unknown> {
+    const c = { ...this.config, scripts: { ...this.config.scripts }, secrets: { ...this.config.secrets } };
+    const hosts = this.hostArgs();
+    const common = { appName: c.name, source: this.src, artifactDir: this.artifactDir, redeployToken: c.redeployToken, hosts };
+    const script = (k: string) => c.scripts[k];
+    const portAny = 8080; // PORT for the app; server.js prefers <root>/port.txt
+    return () => {
+      let app: UpsunApp | CleverCloudApp | Application;
+      if (Object.keys(c.hookOptions).length > 0 || c.healthCheckTimeoutSeconds !== undefined) {
+        // Generic Application with the profile: the only way to give per-hook options.
+        const hooks: HookArgs[] = Object.entries(c.scripts)
+          .filter(([k, v]) => k !== "buildCommand" && v !== undefined)
+          .map(([k, v]) => ({ name: k, script: v as string, ...(c.hookOptions[k] ?? {}) }));
+        const isUpsun = this.profile === "upsun";
+        app = new Application(c.name, {
+          ...common,
+          profile: this.profile,
+          hooks,
+          variables: [
+            { name: BUILD_VARIABLE[this.profile], value: c.buildVar, ...(isUpsun ? {} : { buildAffecting: true }) },
+            { name: "GREETING", value: c.greeting, visibility: isUpsun ? "runtime" : "both" },
+            ...Object.entries(c.secrets).map(([name, value]) => ({ name, value, secret: true, visibility: "runtime" })),
+          ],
+          start: c.start,
+          port: portAny,
+          ...(c.healthCheckTimeoutSeconds !== undefined ? { healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds } : {}),
+          ...(script("buildCommand") !== undefined ? { buildCommand: script("buildCommand") } : {}),
+        });
+      } else if (this.profile === "upsun") {
+        app = new UpsunApp(c.name, {
+          ...common,
+          type: "nodejs:20",
+          hooks: { build: script("build"), deploy: script("deploy"), postDeploy: script("postDeploy") },
+          variables: { BUILD_FLAVOR: c.buildVar },
+          runtimeVariables: { GREETING: c.greeting },
+          secrets: c.secrets,
+          web: { commands: { start: c.start } },
+          port: portAny,
+        });
+      } else {
+        app = new CleverCloudApp(c.name, {
+          ...common,
+          CC_PRE_BUILD_HOOK: script("preBuild"),
+          CC_BUILD_COMMAND: script("buildCommand"),
+          CC_POST_BUILD_HOOK: script("postBuild"),
+          CC_PRE_RUN_HOOK: script("preRun"),
+          CC_RUN_SUCCEEDED_HOOK: script("runSucceeded"),
+          CC_RUN_FAILED_HOOK: script("runFailed"),
+          CC_RUN_COMMAND: c.start,
+          environment: { CC_NODE_VERSION: c.buildVar, GREETING: c.greeting },
+          secrets: c.secrets,
+          port: portAny,
+        });
+      }
+      return { releaseId: app.releaseId, health: app.health };
+    };
+  }
+
+  /** One `pulumi up` of the current configuration. */
+  async deploy(): Promise<RunReport> {
+    for (const h of this.hosts) this.seen.set(h.name, this.history(h).length);
+    return runProgram(this.program(), { stateFile: this.stateFile, project: "e2e", stack: this.profile });
+  }
+
+  /** Every history line of a host. */
+  history(host = this.host()): HistoryEntry[] {
+    const file = path.join(this.appDir(host), ".deployhooks", "history.jsonl");
+    if (!fs.existsSync(file)) return [];
+    return fs
+      .readFileSync(file, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as HistoryEntry);
+  }
+
+  /** History lines written by the last `deploy()`. */
+  newHistory(host = this.host()): HistoryEntry[] {
+    return this.history(host).slice(this.seen.get(host.name) ?? 0);
+  }
+
+  /** The release `current` points to on a host ("" when none). */
+  current(host = this.host()): string {
+    try {
+      return fs.readlinkSync(path.join(this.appDir(host), "current")).replace(/^releases\//, "");
+    } catch {
+      return "";
+    }
+  }
+
+  /** GET / of the app on a host. */
+  async http(host = this.host()): Promise<string> {
+    const res = await fetch(`http://127.0.0.1:${host.httpPort}/`, { signal: AbortSignal.timeout(5000) });
+    return (await res.text()).trim();
+  }
+
+  /** Kills what runs from this scenario's dirs, removes them. */
+  cleanup(): void {
+    killProcessesUnder(this.dir);
+    try {
+      execFileSync("chmod", ["-R", "u+w", this.dir], { stdio: "ignore" });
+    } catch {
+      // nothing to do
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** Executed steps (create/replace) by suffix after `<name>-<host>-`, in report order. */
+export function executed(report: RunReport, component: string, host: string): string[] {
+  const prefix = `${component}-${host}-`;
+  return report.steps
+    .filter((s) => s.executed && (s.op === "create" || s.op === "replace") && s.name.startsWith(prefix))
+    .map((s) => s.name.slice(prefix.length));
+}
+
+/** Hook labels of history entries. */
+export const hooksOf = (entries: HistoryEntry[]): string[] => entries.map((e) => e.hook);
+
+/** Pids of processes whose cwd is inside `dir`. */
+export function processesUnder(dir: string): number[] {
+  const out: number[] = [];
+  for (const e of fs.readdirSync("/proc")) {
+    if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
+    try {
+      const cwd = fs.readlinkSync(`/proc/${e}/cwd`);
+      if (cwd === dir || cwd.startsWith(dir + "/")) out.push(Number(e));
+    } catch {
+      // gone, or not ours
+    }
+  }
+  return out;
+}
+
+/** SIGKILL every process whose cwd is inside `dir`. */
+export function killProcessesUnder(dir: string): void {
+  for (const pid of processesUnder(dir)) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** True while a pid exists (and is not a zombie). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** A one-line summary of a report for assertion messages. */
+export function summary(r: RunReport): string {
+  return `${r.failed ? `FAILED: ${(r.error ?? "").slice(-800)}` : "ok"}; steps: ${r.steps.map((s) => `${s.name}:${s.op}${s.executed ? "*" : ""}`).join(" ")}`;
+}

@@ -251,6 +251,13 @@ export interface ApplicationArgs {
    */
   hosts?: HostArgs[];
   /**
+   * Command that (re)starts the app on activation instead of the built-in supervisor, e.g.
+   * `sudo systemctl restart shop` (systemd then restarts a crashed app). Runs in `current` with the
+   * runtime variables; a change is a runtime change.
+   * @default "" (the built-in supervisor runs the start command)
+   */
+  restartCommand?: string;
+  /**
    * Opaque token: change it to redeploy with nothing else changed.
    * @default ""
    */
@@ -389,6 +396,13 @@ export interface UpsunAppArgs {
    */
   hosts?: HostArgs[];
   /**
+   * Command that (re)starts the app on activation instead of the built-in supervisor, e.g.
+   * `sudo systemctl restart shop` (systemd then restarts a crashed app). Runs in `current` with the
+   * runtime variables; a change is a runtime change.
+   * @default "" (the built-in supervisor runs the start command)
+   */
+  restartCommand?: string;
+  /**
    * Change to redeploy (runs postDeploy and the restart only).
    * @default ""
    */
@@ -479,6 +493,13 @@ export interface CleverCloudAppArgs {
    * @default [{ name: "local" }]
    */
   hosts?: HostArgs[];
+  /**
+   * Command that (re)starts the app on activation instead of the built-in supervisor, e.g.
+   * `sudo systemctl restart shop` (systemd then restarts a crashed app). Runs in `current` with the
+   * runtime variables; a change is a runtime change.
+   * @default "" (the built-in supervisor runs the start command)
+   */
+  restartCommand?: string;
   /**
    * Change to redeploy.
    * @default ""

@@ -29,6 +29,7 @@ import { AppTarget, uploadPath } from "../render/layout";
 import { renderUploadStep } from "../render/upload";
 import { renderHookStep } from "../render/wrapper";
 import type { ApplicationArgs, CleverCloudAppArgs, HostArgs, UpsunAppArgs } from "./args";
+import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
 import { renderOutcomeStep } from "../render/outcome";
 
 /** Resource types the components create. */
@@ -85,6 +86,8 @@ export interface DeploymentModel<V> {
   artifactDir: string;
   buildCommand: string;
   start: string;
+  /** Your own restart command (systemd, …) instead of the built-in supervisor. */
+  restartCommand?: string;
   port?: number;
   healthCheckPath?: string;
   healthCheckTimeoutSeconds: number;
@@ -212,6 +215,7 @@ const deploymentFields = {
   redeployToken: z.string().optional(),
   artifactDir: z.string().min(1).optional(),
   port: z.number().int().min(1).max(65535).optional(),
+  restartCommand: z.string().min(1).optional(),
 };
 const envMap = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a shell variable name"),
@@ -347,6 +351,7 @@ interface CommonDeploymentArgs {
   artifactDir?: string;
   hosts?: HostArgs[];
   port?: number;
+  restartCommand?: string;
 }
 
 function commonModel(
@@ -361,7 +366,15 @@ function commonModel(
     source: path.resolve(args.source ?? "."),
     artifactDir: path.resolve(args.artifactDir ?? defaultArtifactDir()),
     redeployToken: args.redeployToken ?? "",
+    restartCommand: args.restartCommand,
   };
+}
+
+/** Puts deployhooks' own runtime settings (restartCommand) where every profile classifies them runtime. */
+function withSettings(config: Record<string, unknown>, c: ReturnType<typeof commonModel>): Record<string, unknown> {
+  if (!c.restartCommand) return config;
+  const own = (config[DEPLOYHOOKS_SETTINGS_KEY] as Record<string, unknown> | undefined) ?? {};
+  return { ...config, [DEPLOYHOOKS_SETTINGS_KEY]: { ...own, restartCommand: c.restartCommand } };
 }
 
 /** Generic Application args → model. */
@@ -437,7 +450,7 @@ export function applicationModel<V>(
       hooks: (args.hooks ?? []).map(
         (h) => ({ ...h }) as AppSpecInput["hooks"] extends (infer H)[] | undefined ? H : never,
       ),
-      config,
+      config: withSettings(config, c),
       redeployToken: c.redeployToken,
       ...(lifecycle ? { lifecycle } : {}),
     },
@@ -447,6 +460,7 @@ export function applicationModel<V>(
     artifactDir: c.artifactDir,
     buildCommand,
     start,
+    restartCommand: c.restartCommand,
     port: args.port,
     healthCheckPath,
     healthCheckTimeoutSeconds: args.healthCheckTimeoutSeconds ?? 30,
@@ -606,7 +620,7 @@ function applicationModelFromParts<V>(
       name: c.appName,
       profile: parts.profile,
       hooks: parts.hooks,
-      config,
+      config: withSettings(config, c),
       redeployToken: c.redeployToken,
     },
     variables: parts.variables,
@@ -615,6 +629,7 @@ function applicationModelFromParts<V>(
     artifactDir: c.artifactDir,
     buildCommand: parts.buildCommand,
     start: parts.start,
+    restartCommand: c.restartCommand,
     port: args.port,
     healthCheckPath,
     healthCheckTimeoutSeconds: 30,
@@ -866,7 +881,9 @@ function renderStep(
       return renderActivateStep({
         ...common,
         ...ctx.runtime,
-        ...(ctx.model.start
+        ...(ctx.model.restartCommand
+          ? { restartCommand: ctx.model.restartCommand }
+          : ctx.model.start
           ? {
               start: {
                 command: ctx.model.start,

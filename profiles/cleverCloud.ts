@@ -7,7 +7,7 @@
  * deployments, variables).
  */
 import type { AppSpec, Variable } from "../model/app";
-import type { HookRule, Profile } from "./profile";
+import { DEPLOYHOOKS_SETTINGS_KEY, type HookRule, type Profile } from "./profile";
 
 const EVERY = ["code", "build", "runtime", "redeploy"] as const;
 
@@ -170,9 +170,9 @@ export const cleverCloud: Profile = {
   hooks: CLEVER_CLOUD_HOOKS,
   buildStep: { rerunOn: ["code", "build"] },
   readOnlyRelease: false,
-  // The only configuration keys of a Clever Cloud app (runtime type, from clevercloud/<runtime>.json)
-  // decide what is built: `build`.
-  classifyKey: () => "build",
+  // The configuration keys of a Clever Cloud app (runtime type and the other keys of a legacy
+  // clevercloud/<runtime>.json) decide what is built: `build`; deployhooks' own settings: runtime.
+  classifyKey: (path) => (path[0] === DEPLOYHOOKS_SETTINGS_KEY ? "runtime" : "build"),
   classifyVariable: classifyCleverVariable,
   allowedHooks: cleverAllowedHooks,
 };

@@ -6,7 +6,7 @@
  */
 import type { LifecycleHook, Variable } from "../model/app";
 import { orderClasses } from "../model/changeClass";
-import type { HookRule, Profile } from "./profile";
+import { DEPLOYHOOKS_SETTINGS_KEY, type HookRule, type Profile } from "./profile";
 
 /** Builds a profile from user-defined lifecycle rows (in lifecycle order). */
 export function customProfile(lifecycle: readonly LifecycleHook[]): Profile {
@@ -29,7 +29,7 @@ export function customProfile(lifecycle: readonly LifecycleHook[]): Profile {
     hooks,
     buildStep: { rerunOn: ["code", "build"] },
     readOnlyRelease: false,
-    classifyKey: (path) => (path[0] === "runtime" ? "runtime" : "build"),
+    classifyKey: (path) => (path[0] === "runtime" || path[0] === DEPLOYHOOKS_SETTINGS_KEY ? "runtime" : "build"),
     classifyVariable: (v: Variable) => (v.visibility === "runtime" ? "runtime" : "build"),
     allowedHooks: () => undefined,
   };

@@ -45,6 +45,13 @@ export interface HookRule {
   source: string;
 }
 
+/**
+ * Top-level configuration key under which deployhooks keeps settings of its own that no platform
+ * has (e.g. `deployhooks.restartCommand`). They change how the app is run, never how it is built,
+ * so every profile classifies them `runtime`.
+ */
+export const DEPLOYHOOKS_SETTINGS_KEY = "deployhooks";
+
 /** A profile: the rule table plus classification. */
 export interface Profile {
   name: ProfileName;

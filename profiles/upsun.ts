@@ -7,7 +7,7 @@
  * reference/platform-hooks.md §2.1 (keys that do not trigger a rebuild; deploy runs on one node).
  */
 import type { Variable } from "../model/app";
-import type { HookRule, Profile } from "./profile";
+import { DEPLOYHOOKS_SETTINGS_KEY, type HookRule, type Profile } from "./profile";
 
 /** Upsun's hook rule table. */
 export const UPSUN_HOOKS: readonly HookRule[] = [
@@ -69,6 +69,7 @@ export const UPSUN_RUNTIME_KEYS: readonly string[] = ["access", "relationships",
 
 function classifyUpsunKey(path: readonly string[]): "build" | "runtime" {
   const [top, second, third] = path;
+  if (top === DEPLOYHOOKS_SETTINGS_KEY) return "runtime";
   if (top === "web") return second === "mounts" ? "build" : "runtime";
   if (top === "workers") return third === "mounts" ? "build" : "runtime";
   if (top === "hooks") return second === "deploy" || second === "post_deploy" ? "runtime" : "build";

@@ -94,8 +94,7 @@ describe("components (Pulumi mocks)", function () {
       }
     });
 
-    it("gives each step the engine's triggers (first deployment)", async () => {
-      const { snapshotApp, deploymentSteps } = await import("../../engine");
+    it("gives each step readable per-class triggers, published in the steps output", async () => {
       const fp = await promiseOf(first.component.fingerprints);
       assert.match(fp.code, /^sha256:[0-9a-f]{64}$/);
       const hook = first.resources.get("app-local-hook-postDeploy")!.inputs.triggers as string[];
@@ -110,9 +109,7 @@ describe("components (Pulumi mocks)", function () {
           .inputs.triggers.map((t: string) => t.split("=")[0]),
         ["code", "build", "script", "host"],
       );
-      // Same as the engine's StepPlan for the same app.
-      void snapshotApp;
-      void deploymentSteps;
+      // The `steps` output carries exactly each resource's triggers.
       for (const [n, r] of first.resources) assert.deepEqual(r.inputs.triggers, first.steps[n], n);
       assert.match(await promiseOf(first.component.releaseId), /^[0-9a-f]{16}$/);
     });
@@ -140,6 +137,14 @@ describe("components (Pulumi mocks)", function () {
         () =>
           deploy(
             () => new mod.UpsunApp("app", upsunBase(src, { runtimeVariables: { FEATURE: "off" } })),
+          ),
+        ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
+      ],
+      [
+        "restart command (a runtime setting)",
+        () =>
+          deploy(
+            () => new mod.UpsunApp("app", upsunBase(src, { restartCommand: "systemctl restart app" })),
           ),
         ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
       ],
@@ -592,5 +597,20 @@ describe("components (Pulumi mocks)", function () {
       );
       fs.rmSync(root, { recursive: true });
     });
+  });
+});
+
+describe("components: restartCommand replaces the built-in supervisor", function () {
+  this.timeout(60000);
+  before(async () => {
+    await setupMocks();
+    mod = await import("../../components");
+  });
+  it("the activate step runs the user's restart command, not the supervisor", async () => {
+    const src = tempTree({ "server.js": "\n" });
+    const d = await deploy(() => new mod.UpsunApp("svc", upsunBase(src, { restartCommand: "sudo systemctl restart svc" })));
+    const create = d.resources.get("svc-local-activate")!.inputs.create as string;
+    assert.match(create, /\nsudo systemctl restart svc\n/);
+    assert.match(create, /dh_run '\\''step:restart'\\''/);
   });
 });

@@ -180,6 +180,7 @@ export function wireDeployment(
       const inputs = {
         create: plain((p) => p.steps[i].create as string),
         update: spec.update as string,
+        ...(spec.delete !== undefined ? { delete: plain((p) => p.steps[i].delete as string) } : {}),
         triggers,
         ...(stdin ? { stdin } : {}),
         ...stepCommandInputs(spec),

@@ -23,7 +23,8 @@ import { sha256 } from "../fingerprint/digest";
 import { deploymentSteps, snapshotApp, stepRef } from "../engine";
 import type { AppSnapshot, CodeState, StepHost, StepKind, StepPlan } from "../engine/types";
 import { profileFor } from "../profiles/resolve";
-import { renderActivateStep } from "../render/activate";
+import { renderActivateStep, renderStopStep } from "../render/activate";
+import { digestValue } from "../fingerprint/digest";
 import { renderBuildStep } from "../render/build";
 import { AppTarget, uploadPath } from "../render/layout";
 import { renderUploadStep } from "../render/upload";
@@ -110,6 +111,8 @@ export interface StepResourceSpec {
   create?: string;
   /** The no-op update (absent for CopyToRemote). */
   update?: string;
+  /** Teardown: the activate step's delete stops the app it started (only that activation's). */
+  delete?: string;
   triggers: string[];
   /** Secrets the step expects on stdin (values never in `create`). */
   secretNames: string[];
@@ -773,12 +776,19 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
         },
       };
     }
+    // The supervisor's app is stopped by the delete of the activation that started it: a replaced
+    // activate resource's delete (which runs after its replacement) then leaves the new app alone.
+    const stop =
+      s.kind === "activate" && model.start && !model.restartCommand
+        ? renderStopStep({ target, activationId: activationIdOf(s) }).command
+        : undefined;
     return {
       ...base,
       type: command,
       ...(s.hook ? { hook: s.hook.name, failure: s.hook.failure } : {}),
       create: rendered.command,
       update: NOOP_UPDATE,
+      ...(stop ? { delete: stop } : {}),
       secretNames: rendered.secretNames,
     };
   });
@@ -791,6 +801,11 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     ]),
   );
   return { app, snapshot, releaseId, steps: specs, urls };
+}
+
+/** Identity of one activation: the digest of the activate step's triggers. */
+function activationIdOf(step: StepPlan): string {
+  return digestValue(step.triggers);
 }
 
 /**
@@ -880,6 +895,7 @@ function renderStep(
     case "activate":
       return renderActivateStep({
         ...common,
+        activationId: activationIdOf(s),
         ...ctx.runtime,
         ...(ctx.model.restartCommand
           ? { restartCommand: ctx.model.restartCommand }

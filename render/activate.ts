@@ -20,7 +20,7 @@ import { RenderedStep, toCommand } from "./invoke";
 import { appLayout, AppTarget } from "./layout";
 import { MARKER_PREFIX as M } from "./messages";
 import { CommonStepOptions, renderProgram } from "./program";
-import { assertInteger, shellQuote } from "./quote";
+import { assertFingerprint, assertInteger, shellQuote } from "./quote";
 import { renderRun, RUN_BASH } from "./run";
 import { normalizeSecretNames } from "./secrets";
 import type { InstanceInfo, ProcessVariables } from "./wrapper";
@@ -51,6 +51,11 @@ export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, Proc
   restartTimeoutSeconds?: number;
   /** Releases kept on the host, including the new one; 0 = never prune. Default 5. */
   keepReleases?: number;
+  /**
+   * Identity of this activation (e.g. a digest of the step's triggers), recorded in the pid file so
+   * that only the matching stop program (the resource's `delete`) stops the app. Default "".
+   */
+  activationId?: string;
 }
 
 /** Bash: group liveness, switch, stop, start, prune. */
@@ -81,7 +86,7 @@ dh_switch() {
 dh_stop_app() {
   local pid= start= i
   [ -f "$DH_PIDFILE" ] || return 0
-  read -r pid start <"$DH_PIDFILE"
+  read -r pid start _ <"$DH_PIDFILE"
   rm -f -- "$DH_PIDFILE"
   [[ $pid =~ ^[0-9]+$ ]] || return 0
   if dh_stat "$pid" && [ "@{dh_statf[19]:-}" != "$start" ]; then
@@ -110,7 +115,7 @@ dh_start_app() {
   pid=$!
   disown "$pid" 2>/dev/null
   dh_stat "$pid" || dh_statf=()
-  printf '%s %s\n' "$pid" "@{dh_statf[19]:-}" >"$DH_PIDFILE" || dh_fail 73 "cannot write $DH_PIDFILE"
+  printf '%s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$DH_ACTIVATION" >"$DH_PIDFILE" || dh_fail 73 "cannot write $DH_PIDFILE"
   sleep "$DH_START_CHECK"
   if ! dh_group_alive "$pid"; then
     tail -n "$DH_TAIL_LINES" -- "$DH_APP/logs/app.log" 2>/dev/null | cut -c "1-$DH_TAIL_WIDTH" | sed 's/^/| /'
@@ -144,6 +149,8 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   }
   const layout = appLayout(input.target);
   const secretNames = normalizeSecretNames(input.secretNames);
+  const activationId = input.activationId ?? "";
+  assertFingerprint(activationId, "activationId");
   const keep = input.keepReleases ?? 5;
   assertInteger(keep, 0, 1000, "keepReleases");
   const variables = { ...(input.variables ?? {}) };
@@ -187,6 +194,7 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   const main = [
     env,
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
+    `DH_ACTIVATION=${shellQuote(activationId)}`,
     `DH_GRACE=${grace}`,
     `DH_START_CHECK=${check}`,
     "dh_require_release",
@@ -203,4 +211,50 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     main,
   });
   return { command: toCommand(program), program, secretNames };
+}
+
+/** Input of the stop program. */
+export interface StopStepInput extends CommonStepOptions {
+  target: AppTarget;
+  /** The activation whose app this program may stop (see ActivateStepInput.activationId). */
+  activationId: string;
+  /** Seconds between TERM and KILL. Default 10. */
+  stopGraceSeconds?: number;
+}
+
+/**
+ * The stop program: the `delete` of the activate step. It stops the app started by the built-in
+ * supervisor only when the pid file still names the same activation, so the delete of a replaced
+ * activate resource (which runs after its replacement was created) leaves the new app running,
+ * while `pulumi destroy` (or removing the host) stops it. Missing app directory: nothing to do.
+ */
+export function renderStopStep(input: StopStepInput): RenderedStep {
+  assertFingerprint(input.activationId, "activationId");
+  const grace = input.stopGraceSeconds ?? 10;
+  assertInteger(grace, 0, 3600, "stopGraceSeconds");
+  const layout = appLayout(input.target);
+  const main = [
+    `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
+    `DH_GRACE=${grace}`,
+    `dh_want=${shellQuote(input.activationId)}`,
+    'dh_pid= dh_start= dh_got=',
+    '[ -f "$DH_PIDFILE" ] && read -r dh_pid dh_start dh_got <"$DH_PIDFILE"',
+    'if [ -f "$DH_PIDFILE" ] && [ "$dh_got" = "$dh_want" ]; then',
+    "  dh_stop_app",
+    "else",
+    `  printf '${M}stop skipped: the running app belongs to another activation\\n'`,
+    "fi",
+    "exit 0",
+  ].join("\n");
+  const program = renderProgram({
+    ...input,
+    releaseId: "stop",
+    step: "stop",
+    secretNames: [],
+    libraries: [SUPERVISOR_BASH],
+    main,
+  });
+  // A host whose app directory is gone has nothing to stop (and must not get a fresh layout).
+  const guarded = `[ -d ${shellQuote(layout.appDir)} ] || exit 0\n${program}`;
+  return { command: toCommand(guarded), program: guarded, secretNames: [] };
 }

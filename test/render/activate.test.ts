@@ -6,6 +6,7 @@ import {
   parseStepOutput,
   renderActivateStep,
   renderOutcomeStep,
+  renderStopStep,
 } from "../../render";
 import type { AppTarget, StartOptions } from "../../render";
 import {
@@ -65,6 +66,32 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
     }
   });
   after(cleanupRoots);
+
+  it("the stop program (the activate step's delete) stops only the app of its own activation", async () => {
+    const act = (release: string, activationId: string) =>
+      runStep(renderActivateStep({ target, profile: "upsun", releaseId: release, start, activationId }));
+    assert.equal((await act("r1", "sha256:aaa")).status, 0);
+    const pid1 = pidOf();
+    // Replace: the new activation starts first, then the old resource's delete runs.
+    assert.equal((await act("r2", "sha256:bbb")).status, 0);
+    const pid2 = pidOf();
+    assert.ok(!groupAlive(pid1) && groupAlive(pid2));
+    const stale = await runStep(renderStopStep({ target, activationId: "sha256:aaa", stopGraceSeconds: 2 }));
+    assert.equal(stale.status, 0, stale.stdout);
+    assert.match(stale.stdout, /stop skipped: the running app belongs to another activation/);
+    assert.ok(groupAlive(pid2), "a stale delete must not stop the new app");
+    // Destroy: the current activation's delete stops the app.
+    const destroy = await runStep(renderStopStep({ target, activationId: "sha256:bbb", stopGraceSeconds: 2 }));
+    assert.equal(destroy.status, 0, destroy.stdout);
+    await sleep(200);
+    assert.ok(!groupAlive(pid2), "destroy stops the app");
+    assert.equal(fs.existsSync(path.join(app, ".deployhooks/app.pid")), false);
+    // A host whose app directory is gone: nothing to do, and no layout is created.
+    const gone = { root: path.join(target.root, "nowhere"), app: "site" };
+    const none = await runStep(renderStopStep({ target: gone, activationId: "sha256:bbb" }));
+    assert.equal(none.status, 0);
+    assert.equal(fs.existsSync(gone.root), false);
+  });
 
   it("switches current atomically, starts the app detached, restarts it on the next release; health sees it", async () => {
     const a1 = renderActivateStep({

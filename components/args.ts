@@ -6,6 +6,95 @@
  */
 import type * as pulumi from "@pulumi/pulumi";
 
+// Closed sets as named `as const` objects: TypeScript users write the plain strings ("web"),
+// and Pulumi's component analyzer turns each into an enum of the package schema, so other
+// languages get typed constants instead of free strings.
+
+/** Role of a host. */
+export const HostRole = {
+  /** Serves requests; runs every hook of its profile. */
+  Web: "web",
+  /** Background processes; Upsun workers run only the build hook. */
+  Worker: "worker",
+} as const;
+export type HostRole = (typeof HostRole)[keyof typeof HostRole];
+
+/** What a failing hook does to the deployment. */
+export const FailurePolicy = {
+  /** The deployment stops; the current release keeps serving. */
+  Abort: "abort",
+  /** A Pulumi warning names the hook and its exit code; the deployment continues. */
+  Warn: "warn",
+} as const;
+export type FailurePolicy = (typeof FailurePolicy)[keyof typeof FailurePolicy];
+
+/** Where a hook runs among the hosts. */
+export const HookRunScope = {
+  /** On the leader host only. */
+  Once: "once",
+  /** On every host whose role the hook serves. */
+  EveryHost: "everyHost",
+} as const;
+export type HookRunScope = (typeof HookRunScope)[keyof typeof HookRunScope];
+
+/** A change class (SPEC §3). */
+export const ChangeClassName = {
+  /** The source tree. */
+  Code: "code",
+  /** Everything that shapes the build. */
+  Build: "build",
+  /** Runtime-only configuration, variables and secrets. */
+  Runtime: "runtime",
+  /** The redeploy token. */
+  Redeploy: "redeploy",
+} as const;
+export type ChangeClassName = (typeof ChangeClassName)[keyof typeof ChangeClassName];
+
+/** The lifecycle an `Application` follows. */
+export const LifecycleProfile = {
+  /** Upsun / Platform.sh: build, deploy, postDeploy. */
+  Upsun: "upsun",
+  /** Clever Cloud: preBuild, postBuild, preRun, runSucceeded, runFailed. */
+  CleverCloud: "cleverCloud",
+  /** Your own rule rows (`lifecycle`). */
+  Custom: "custom",
+} as const;
+export type LifecycleProfile = (typeof LifecycleProfile)[keyof typeof LifecycleProfile];
+
+/** When a variable is visible. */
+export const VariableVisibility = {
+  /** At build time only. */
+  Build: "build",
+  /** At run time only (a change is a runtime change). */
+  Runtime: "runtime",
+  /** Both. */
+  Both: "both",
+} as const;
+export type VariableVisibility = (typeof VariableVisibility)[keyof typeof VariableVisibility];
+
+/** Where a custom hook runs in a host's deployment. */
+export const LifecycleStage = {
+  /** Before dependencies and the build command. */
+  BeforeBuild: "beforeBuild",
+  /** Right after the build step, in the new release. */
+  AfterBuild: "afterBuild",
+  /** Release built, not serving yet. */
+  BeforeActivate: "beforeActivate",
+  /** After the `current` switch and the restart. */
+  AfterActivate: "afterActivate",
+} as const;
+export type LifecycleStage = (typeof LifecycleStage)[keyof typeof LifecycleStage];
+
+/** Class of a custom hook's own script. */
+export const ScriptPhase = {
+  /** A script change is a build change. */
+  Build: "build",
+  /** A script change is a runtime change. */
+  Runtime: "runtime",
+} as const;
+export type ScriptPhase = (typeof ScriptPhase)[keyof typeof ScriptPhase];
+
+
 /** One SSH hop (the target itself, or its bastion). Mirrors `@pulumi/command`'s connection. */
 export interface SshProxyArgs {
   /** Address of the machine (name or IP). */
@@ -60,7 +149,7 @@ export interface HostArgs {
    * only on hosts whose role they serve (Upsun workers get only the build hook).
    * @default ["web"]
    */
-  roles?: string[];
+  roles?: HostRole[];
   /**
    * Runs the `once` hooks (Upsun `deploy`, `postDeploy`). At most one host; must be a web host.
    * @default false (the first web host leads)
@@ -93,7 +182,7 @@ export interface HookArgs {
    * `abort` (stop the deployment) or `warn` (log a warning and continue).
    * @default the profile's rule
    */
-  failure?: string;
+  failure?: FailurePolicy;
   /**
    * Timeout in seconds, enforced on the host.
    * @default the profile's rule (Upsun build: 3600; others: none)
@@ -103,17 +192,17 @@ export interface HookArgs {
    * `once` (leader host only) or `everyHost`.
    * @default the profile's rule
    */
-  scope?: string;
+  scope?: HookRunScope;
   /**
    * Roles of the hosts the hook runs on (`web`, `worker`).
    * @default the profile's rule
    */
-  roles?: string[];
+  roles?: HostRole[];
   /**
    * Change classes that rerun the hook: any of `code`, `build`, `runtime`, `redeploy`.
    * @default the profile's rule
    */
-  rerunOn?: string[];
+  rerunOn?: ChangeClassName[];
   /**
    * Globs (relative to the source root) restricting the hook's `code` class, e.g. `["migrations/**"]`.
    * @default [] (the whole tree)
@@ -126,22 +215,22 @@ export interface LifecycleHookArgs {
   /** camelCase hook name. */
   name: string;
   /** Change classes that rerun the hook (`code`, `build`, `runtime`, `redeploy`). */
-  rerunOn: string[];
+  rerunOn: ChangeClassName[];
   /**
    * `abort` or `warn`.
    * @default "abort"
    */
-  failure?: string;
+  failure?: FailurePolicy;
   /**
    * `once` or `everyHost`.
    * @default "everyHost"
    */
-  scope?: string;
+  scope?: HookRunScope;
   /**
    * Roles served.
    * @default ["web", "worker"]
    */
-  roles?: string[];
+  roles?: HostRole[];
   /**
    * Timeout in seconds.
    * @default undefined (none)
@@ -151,9 +240,9 @@ export interface LifecycleHookArgs {
    * Class of the hook's own script: `build` or `runtime`.
    * @default "build" for the stages beforeBuild/afterBuild, else "runtime"
    */
-  phase?: string;
+  phase?: ScriptPhase;
   /** Where it runs: `beforeBuild`, `afterBuild`, `beforeActivate` or `afterActivate`. */
-  stage: string;
+  stage: LifecycleStage;
 }
 
 /** One environment variable. */
@@ -171,7 +260,7 @@ export interface VariableArgs {
    * `build`, `runtime` or `both`.
    * @default "both"
    */
-  visibility?: string;
+  visibility?: VariableVisibility;
   /**
    * Declares that the variable shapes the build (a change is a `build` change).
    * @default the profile's rule
@@ -182,7 +271,7 @@ export interface VariableArgs {
 /** Arguments of `Application`: a profile plus hooks, deployed to hosts. */
 export interface ApplicationArgs {
   /** `upsun`, `cleverCloud` or `custom` (give `lifecycle`). */
-  profile: string;
+  profile: LifecycleProfile;
   /**
    * App name on the hosts (`<root>/<appName>`).
    * @default the component's name

@@ -19,6 +19,7 @@ import type {
   UpsunApp as UpsunT,
   UpsunAppArgs,
   CleverCloudAppArgs,
+  HostArgs,
 } from "../../components";
 
 let mod: typeof import("../../components");
@@ -221,7 +222,7 @@ describe("components (Pulumi mocks)", function () {
 
   describe("UpsunApp over SSH (web leader, web, worker)", () => {
     let d: Deployment<UpsunT>;
-    const hosts = [
+    const hosts: HostArgs[] = [
       {
         name: "web1",
         connection: {
@@ -513,7 +514,8 @@ describe("components (Pulumi mocks)", function () {
       ],
       [
         "bad role",
-        () => new mod.UpsunApp("a", { hosts: [{ name: "h0", roles: ["db"] }] }),
+        // A role outside the enum, as another Pulumi language could send it.
+        () => new mod.UpsunApp("a", { hosts: [{ name: "h0", roles: ["db" as never] }] }),
         /hosts\[0\]\.roles\[0\]/,
       ],
       [
@@ -546,7 +548,7 @@ describe("components (Pulumi mocks)", function () {
           }),
         /did you mean postDeploy/,
       ],
-      ["bad profile", () => new mod.Application("a", { profile: "heroku" }), /profile/],
+      ["bad profile", () => new mod.Application("a", { profile: "heroku" as never }), /profile/],
       ["bad variable name", () => new mod.UpsunApp("a", { variables: { "1X": "v" } }), /variables/],
       ["unknown field", () => new mod.UpsunApp("a", { hoks: {} } as never), /hoks/],
     ];

@@ -26,13 +26,15 @@ export const APP_SOURCE = path.resolve(__dirname, "..", "fixtures", "e2e", "app"
 /** Hook scripts of the default app, by camelCase hook name (plus `buildCommand`). */
 export const DEFAULT_SCRIPTS: Record<Profile, Record<string, string>> = {
   upsun: {
-    build: 'set -e\nmkdir -p public\nprintf \'%s/%s\' "$(cat version.txt)" "$BUILD_FLAVOR" > public/build.txt\necho "built $(cat public/build.txt)"\n',
+    build:
+      'set -e\nmkdir -p public\nprintf \'%s/%s\' "$(cat version.txt)" "$BUILD_FLAVOR" > public/build.txt\necho "built $(cat public/build.txt)"\n',
     deploy: 'echo "deploy release=$APP_RELEASE_ID"\n',
     postDeploy: 'echo "postDeploy greeting=$GREETING"\n',
   },
   cleverCloud: {
     preBuild: 'echo "preBuild instance=$INSTANCE_TYPE"\n',
-    buildCommand: 'set -e\nmkdir -p public\nprintf \'%s/%s\' "$(cat version.txt)" "$CC_NODE_VERSION" > public/build.txt\n',
+    buildCommand:
+      'set -e\nmkdir -p public\nprintf \'%s/%s\' "$(cat version.txt)" "$CC_NODE_VERSION" > public/build.txt\n',
     postBuild: "echo postBuild > public/post.txt\n",
     preRun: 'echo "preRun greeting=$GREETING"\n',
     runSucceeded: "echo runSucceeded\n",
@@ -41,7 +43,10 @@ export const DEFAULT_SCRIPTS: Record<Profile, Record<string, string>> = {
 };
 
 /** The build-class variable of each profile (Upsun `variables.env`, a Clever Cloud build setting). */
-export const BUILD_VARIABLE: Record<Profile, string> = { upsun: "BUILD_FLAVOR", cleverCloud: "CC_NODE_VERSION" };
+export const BUILD_VARIABLE: Record<Profile, string> = {
+  upsun: "BUILD_FLAVOR",
+  cleverCloud: "CC_NODE_VERSION",
+};
 
 /** Hooks (history labels) that run on a full deployment and on a runtime-only one. */
 export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
@@ -55,13 +60,47 @@ export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
 /** Steps (resource name suffixes) that execute on each kind of deployment. */
 export const STEPS: Record<Profile, { first: string[]; build: string[]; runtime: string[] }> = {
   upsun: {
-    first: ["transfer", "upload", "build", "hook-build", "hook-deploy", "activate", "outcome", "hook-postDeploy"],
-    build: ["upload", "build", "hook-build", "hook-deploy", "activate", "outcome", "hook-postDeploy"],
+    first: [
+      "transfer",
+      "upload",
+      "build",
+      "hook-build",
+      "hook-deploy",
+      "activate",
+      "outcome",
+      "hook-postDeploy",
+    ],
+    build: [
+      "upload",
+      "build",
+      "hook-build",
+      "hook-deploy",
+      "activate",
+      "outcome",
+      "hook-postDeploy",
+    ],
     runtime: ["activate", "outcome", "hook-postDeploy"],
   },
   cleverCloud: {
-    first: ["transfer", "upload", "hook-preBuild", "build", "hook-postBuild", "hook-preRun", "activate", "outcome"],
-    build: ["upload", "hook-preBuild", "build", "hook-postBuild", "hook-preRun", "activate", "outcome"],
+    first: [
+      "transfer",
+      "upload",
+      "hook-preBuild",
+      "build",
+      "hook-postBuild",
+      "hook-preRun",
+      "activate",
+      "outcome",
+    ],
+    build: [
+      "upload",
+      "hook-preBuild",
+      "build",
+      "hook-postBuild",
+      "hook-preRun",
+      "activate",
+      "outcome",
+    ],
     runtime: ["hook-preBuild", "hook-preRun", "activate", "outcome"],
   },
 };
@@ -104,7 +143,9 @@ export interface TestHost {
 }
 
 /** Per-hook options beyond the platform's (switches the program to the generic `Application`). */
-export type HookOptions = Partial<Pick<HookArgs, "failure" | "timeoutSeconds" | "rerunOn" | "watch" | "scope">>;
+export type HookOptions = Partial<
+  Pick<HookArgs, "failure" | "timeoutSeconds" | "rerunOn" | "watch" | "scope">
+>;
 
 /** What a deployment is made of; tests mutate it between runs. */
 export interface AppConfig {
@@ -131,6 +172,96 @@ export interface HistoryEntry {
   end: string;
   exitCode: number;
   outcome: string;
+}
+
+/** Plain-data description of one deployment program. */
+export interface ProgramSpec {
+  profile: Profile;
+  src: string;
+  artifactDir: string;
+  hosts: HostArgs[];
+  config: AppConfig;
+}
+
+/** The Pulumi program of a spec: `UpsunApp` / `CleverCloudApp`, or `Application` for per-hook options. */
+export function appProgram(spec: ProgramSpec): () => Record<string, unknown> {
+  const c = spec.config;
+  const profile = spec.profile;
+  const hosts = spec.hosts;
+  const common = {
+    appName: c.name,
+    source: spec.src,
+    artifactDir: spec.artifactDir,
+    redeployToken: c.redeployToken,
+    hosts,
+  };
+  const script = (k: string) => c.scripts[k];
+  const portAny = 8080; // PORT for the app; server.js prefers <root>/port.txt
+  return () => {
+    let app: UpsunApp | CleverCloudApp | Application;
+    if (Object.keys(c.hookOptions).length > 0 || c.healthCheckTimeoutSeconds !== undefined) {
+      // Generic Application with the profile: the only way to give per-hook options.
+      const hooks: HookArgs[] = Object.entries(c.scripts)
+        .filter(([k, v]) => k !== "buildCommand" && v !== undefined)
+        .map(([k, v]) => ({ name: k, script: v as string, ...(c.hookOptions[k] ?? {}) }));
+      const isUpsun = profile === "upsun";
+      app = new Application(c.name, {
+        ...common,
+        profile: profile,
+        hooks,
+        variables: [
+          {
+            name: BUILD_VARIABLE[profile],
+            value: c.buildVar,
+            ...(isUpsun ? {} : { buildAffecting: true }),
+          },
+          { name: "GREETING", value: c.greeting, visibility: isUpsun ? "runtime" : "both" },
+          ...Object.entries(c.secrets).map(([name, value]) => ({
+            name,
+            value,
+            secret: true,
+            visibility: "runtime" as const,
+          })),
+        ],
+        start: c.start,
+        port: portAny,
+        ...(c.healthCheckTimeoutSeconds !== undefined
+          ? { healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds }
+          : {}),
+        ...(script("buildCommand") !== undefined ? { buildCommand: script("buildCommand") } : {}),
+      });
+    } else if (profile === "upsun") {
+      app = new UpsunApp(c.name, {
+        ...common,
+        type: "nodejs:20",
+        hooks: {
+          build: script("build"),
+          deploy: script("deploy"),
+          postDeploy: script("postDeploy"),
+        },
+        variables: { BUILD_FLAVOR: c.buildVar },
+        runtimeVariables: { GREETING: c.greeting },
+        secrets: c.secrets,
+        web: { commands: { start: c.start } },
+        port: portAny,
+      });
+    } else {
+      app = new CleverCloudApp(c.name, {
+        ...common,
+        CC_PRE_BUILD_HOOK: script("preBuild"),
+        CC_BUILD_COMMAND: script("buildCommand"),
+        CC_POST_BUILD_HOOK: script("postBuild"),
+        CC_PRE_RUN_HOOK: script("preRun"),
+        CC_RUN_SUCCEEDED_HOOK: script("runSucceeded"),
+        CC_RUN_FAILED_HOOK: script("runFailed"),
+        CC_RUN_COMMAND: c.start,
+        environment: { CC_NODE_VERSION: c.buildVar, GREETING: c.greeting },
+        secrets: c.secrets,
+        port: portAny,
+      });
+    }
+    return { releaseId: app.releaseId, health: app.health };
+  };
 }
 
 export class Scenario {
@@ -165,7 +296,11 @@ export class Scenario {
   }
 
   /** Adds a host with its own root (and port file) under the scenario dir. */
-  async addHost(name: string, sshd: SshdHandle | undefined, extra: Partial<TestHost> = {}): Promise<TestHost> {
+  async addHost(
+    name: string,
+    sshd: SshdHandle | undefined,
+    extra: Partial<TestHost> = {},
+  ): Promise<TestHost> {
     const root = path.join(this.dir, `root-${name}`);
     fs.mkdirSync(root, { recursive: true });
     const httpPort = await freePort();
@@ -209,69 +344,30 @@ export class Scenario {
     }));
   }
 
+  /** Everything the program needs, as plain data (also handed to a child process). */
+  spec(): ProgramSpec {
+    return {
+      profile: this.profile,
+      src: this.src,
+      artifactDir: this.artifactDir,
+      hosts: this.hostArgs(),
+      config: JSON.parse(JSON.stringify(this.config)) as AppConfig,
+    };
+  }
+
   /** The Pulumi program of the current configuration. */
   program(): () => Record<string, unknown> {
-    const c = { ...this.config, scripts: { ...this.config.scripts }, secrets: { ...this.config.secrets } };
-    const hosts = this.hostArgs();
-    const common = { appName: c.name, source: this.src, artifactDir: this.artifactDir, redeployToken: c.redeployToken, hosts };
-    const script = (k: string) => c.scripts[k];
-    const portAny = 8080; // PORT for the app; server.js prefers <root>/port.txt
-    return () => {
-      let app: UpsunApp | CleverCloudApp | Application;
-      if (Object.keys(c.hookOptions).length > 0 || c.healthCheckTimeoutSeconds !== undefined) {
-        // Generic Application with the profile: the only way to give per-hook options.
-        const hooks: HookArgs[] = Object.entries(c.scripts)
-          .filter(([k, v]) => k !== "buildCommand" && v !== undefined)
-          .map(([k, v]) => ({ name: k, script: v as string, ...(c.hookOptions[k] ?? {}) }));
-        const isUpsun = this.profile === "upsun";
-        app = new Application(c.name, {
-          ...common,
-          profile: this.profile,
-          hooks,
-          variables: [
-            { name: BUILD_VARIABLE[this.profile], value: c.buildVar, ...(isUpsun ? {} : { buildAffecting: true }) },
-            { name: "GREETING", value: c.greeting, visibility: isUpsun ? "runtime" : "both" },
-            ...Object.entries(c.secrets).map(([name, value]) => ({ name, value, secret: true, visibility: "runtime" })),
-          ],
-          start: c.start,
-          port: portAny,
-          ...(c.healthCheckTimeoutSeconds !== undefined ? { healthCheckTimeoutSeconds: c.healthCheckTimeoutSeconds } : {}),
-          ...(script("buildCommand") !== undefined ? { buildCommand: script("buildCommand") } : {}),
-        });
-      } else if (this.profile === "upsun") {
-        app = new UpsunApp(c.name, {
-          ...common,
-          type: "nodejs:20",
-          hooks: { build: script("build"), deploy: script("deploy"), postDeploy: script("postDeploy") },
-          variables: { BUILD_FLAVOR: c.buildVar },
-          runtimeVariables: { GREETING: c.greeting },
-          secrets: c.secrets,
-          web: { commands: { start: c.start } },
-          port: portAny,
-        });
-      } else {
-        app = new CleverCloudApp(c.name, {
-          ...common,
-          CC_PRE_BUILD_HOOK: script("preBuild"),
-          CC_BUILD_COMMAND: script("buildCommand"),
-          CC_POST_BUILD_HOOK: script("postBuild"),
-          CC_PRE_RUN_HOOK: script("preRun"),
-          CC_RUN_SUCCEEDED_HOOK: script("runSucceeded"),
-          CC_RUN_FAILED_HOOK: script("runFailed"),
-          CC_RUN_COMMAND: c.start,
-          environment: { CC_NODE_VERSION: c.buildVar, GREETING: c.greeting },
-          secrets: c.secrets,
-          port: portAny,
-        });
-      }
-      return { releaseId: app.releaseId, health: app.health };
-    };
+    return appProgram(this.spec());
   }
 
   /** One `pulumi up` of the current configuration. */
   async deploy(): Promise<RunReport> {
     for (const h of this.hosts) this.seen.set(h.name, this.history(h).length);
-    return runProgram(this.program(), { stateFile: this.stateFile, project: "e2e", stack: this.profile });
+    return runProgram(this.program(), {
+      stateFile: this.stateFile,
+      project: "e2e",
+      stack: this.profile,
+    });
   }
 
   /** Every history line of a host. */
@@ -301,7 +397,9 @@ export class Scenario {
 
   /** GET / of the app on a host. */
   async http(host = this.host()): Promise<string> {
-    const res = await fetch(`http://127.0.0.1:${host.httpPort}/`, { signal: AbortSignal.timeout(5000) });
+    const res = await fetch(`http://127.0.0.1:${host.httpPort}/`, {
+      signal: AbortSignal.timeout(5000),
+    });
     return (await res.text()).trim();
   }
 
@@ -321,7 +419,9 @@ export class Scenario {
 export function executed(report: RunReport, component: string, host: string): string[] {
   const prefix = `${component}-${host}-`;
   return report.steps
-    .filter((s) => s.executed && (s.op === "create" || s.op === "replace") && s.name.startsWith(prefix))
+    .filter(
+      (s) => s.executed && (s.op === "create" || s.op === "replace") && s.name.startsWith(prefix),
+    )
     .map((s) => s.name.slice(prefix.length));
 }
 
@@ -371,4 +471,11 @@ export function sleep(ms: number): Promise<void> {
 /** A one-line summary of a report for assertion messages. */
 export function summary(r: RunReport): string {
   return `${r.failed ? `FAILED: ${(r.error ?? "").slice(-800)}` : "ok"}; steps: ${r.steps.map((s) => `${s.name}:${s.op}${s.executed ? "*" : ""}`).join(" ")}`;
+}
+
+/** Asserts that the run failed with an error matching `re` (the message shows only the error's tail). */
+export function assertFailedWith(r: RunReport, re: RegExp): void {
+  if (!r.failed) throw new Error(`expected a failed run, got ${summary(r)}`);
+  if (!re.test(r.error ?? ""))
+    throw new Error(`error does not match ${re}: …${(r.error ?? "").slice(-1200)}`);
 }

@@ -10,6 +10,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { runDeployBench } from "./deploy";
 import { runFingerprintBench } from "./fingerprint";
 import { ensureBenchTree, type BenchTree } from "./tree";
 
@@ -30,6 +31,7 @@ export type BenchSection = (ctx: BenchContext) => Promise<Record<string, unknown
 /** The registry of sections, in run order. */
 export const SECTIONS: Record<string, BenchSection> = {
   fingerprint: runFingerprintBench,
+  deploy: runDeployBench,
 };
 
 export interface BenchArgs {

@@ -16,7 +16,8 @@
  *   hooks: `seconds` = the run's wall time minus its build and activate steps, i.e. fingerprint +
  *   tarball creation + CopyToRemote (scp) + unpack (sha256 check, tar -x) + runner overhead, with a
  *   fresh artifact dir, host root and state each time; `baselineSeconds` = `tar -C TREE -cf - . | ssh
- *   HOST 'tar -C DIR -xf -'` (fresh DIR); ratio = seconds / baselineSeconds (target ≤ 1.5).
+ *   HOST 'tar -C DIR -xf -'` (fresh DIR); ratio = seconds / baselineSeconds (target ≤ 1.5). `sync`
+ *   runs before each of them, so neither pays for the other's writeback.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -177,6 +178,8 @@ export async function runDeployBench(
       const dir = path.join(work, `upload-${i}`);
       const root = path.join(dir, "root");
       fs.mkdirSync(root, { recursive: true });
+      // Flush dirty pages of the previous run first: both measurements start from the same state.
+      spawnSync("sync");
       const r = check(
         await runProgram(
           () => {
@@ -209,6 +212,7 @@ export async function runDeployBench(
       rmrf(dir);
 
       const target = path.join(work, `baseline-${i}`);
+      spawnSync("sync");
       const t = process.hrtime.bigint();
       const b = spawnSync(
         "bash",
@@ -226,7 +230,6 @@ export async function runDeployBench(
       if (b.status !== 0) throw new Error(`bench deploy: baseline failed: ${b.stderr}`);
       baseline.push(Number(process.hrtime.bigint() - t) / 1e9);
       ctx.log(`deploy: baseline run ${i + 1}/${ctx.runs}: ${baseline.at(-1)!.toFixed(2)} s`);
-      rmrf(target);
     }
 
     const fullSeconds = median(full);

@@ -87,8 +87,9 @@ function printReport(r: RunReport): void {
   );
   say("    replace: a trigger changed, the step reruns; delete*: the replaced resource's delete)");
   for (const s of r.steps) {
-    if (!s.executed || !s.name.includes("-hook-") || s.op === "update" || s.op === "delete")
+    if (!s.executed || !s.name.includes("-hook-") || s.op === "update" || s.op === "delete") {
       continue;
+    }
     // The tail of the hook's log: keep this run only (the log file is appended to per release).
     const lines = (s.stdout ?? "").split("\n").filter((l) => l.startsWith("| "));
     let from = 0;
@@ -257,8 +258,9 @@ async function main(argv: string[]): Promise<number> {
     : `1) first deployment (greeting "${settings.greeting}"): every step runs`;
   if (
     !(await deploy(settings, pulumiPath, first, previous ? [] : ["build", "deploy", "postDeploy"]))
-  )
+  ) {
     return 1;
+  }
   fs.writeFileSync(SETTINGS, JSON.stringify(settings, null, 2) + "\n");
 
   const next = settings.greeting === GREETINGS[0] ? GREETINGS[1] : GREETINGS[0];

@@ -67,8 +67,9 @@ export function stopApp(appDir: string): number {
     return 0;
   }
   const deadline = Date.now() + 5000;
-  while (groupAlive(pid) && Date.now() < deadline)
+  while (groupAlive(pid) && Date.now() < deadline) {
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 100);
+  }
   if (groupAlive(pid)) {
     try {
       process.kill(-pid, "SIGKILL");

@@ -476,6 +476,7 @@ export function summary(r: RunReport): string {
 /** Asserts that the run failed with an error matching `re` (the message shows only the error's tail). */
 export function assertFailedWith(r: RunReport, re: RegExp): void {
   if (!r.failed) throw new Error(`expected a failed run, got ${summary(r)}`);
-  if (!re.test(r.error ?? ""))
+  if (!re.test(r.error ?? "")) {
     throw new Error(`error does not match ${re}: …${(r.error ?? "").slice(-1200)}`);
+  }
 }

@@ -46,9 +46,9 @@ function deployInChild(s: Scenario, stack: string): Promise<RunReport> {
     child.on("error", reject);
     child.on("close", (code) => {
       const line = out.trim().split("\n").pop() ?? "";
-      if (code !== 0 || !line.startsWith("{"))
+      if (code !== 0 || !line.startsWith("{")) {
         reject(new Error(`child ${stack} exited ${code}: ${err.slice(-2000)}`));
-      else resolve(JSON.parse(line) as RunReport);
+      } else resolve(JSON.parse(line) as RunReport);
     });
   });
 }
@@ -123,8 +123,9 @@ for (const profile of PROFILES) {
       const spans = h
         .map((e) => [Date.parse(e.start), Date.parse(e.end)] as const)
         .sort((x, y) => x[0] - y[0]);
-      for (let i = 1; i < spans.length; i++)
+      for (let i = 1; i < spans.length; i++) {
         assert.ok(spans[i]![0] >= spans[i - 1]![1], `hook runs overlap: ${JSON.stringify(h)}`);
+      }
       const release = s.current();
       assert.equal(release, ra.outputs.releaseId);
       assert.ok(fs.existsSync(path.join(s.appDir(), ".deployhooks", "releases", `${release}.ok`)));

@@ -126,6 +126,17 @@ export interface SshProxyArgs {
    * @default undefined (not verified)
    */
   hostKey?: pulumi.Input<string>;
+  /**
+   * Seconds one dial attempt may take before it is abandoned (`0`: no limit).
+   * @default 15 (the provider's)
+   */
+  perDialTimeout?: pulumi.Input<number>;
+  /**
+   * Failed dial attempts tolerated before the step fails (`-1`: unlimited). With the defaults an
+   * unreachable host fails after ~3 minutes; `perDialTimeout: 5, dialErrorLimit: 2` after ~15 s.
+   * @default 10 (the provider's)
+   */
+  dialErrorLimit?: pulumi.Input<number>;
 }
 
 /** How to reach a host over SSH. */

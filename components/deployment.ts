@@ -81,6 +81,8 @@ function connectionOf(c: SshConnectionArgs): command.types.input.remote.Connecti
     ...(h.privateKey !== undefined ? { privateKey: pulumi.secret(h.privateKey) } : {}),
     ...(h.password !== undefined ? { password: pulumi.secret(h.password) } : {}),
     ...(h.hostKey !== undefined ? { hostKey: h.hostKey } : {}),
+    ...(h.perDialTimeout !== undefined ? { perDialTimeout: h.perDialTimeout } : {}),
+    ...(h.dialErrorLimit !== undefined ? { dialErrorLimit: h.dialErrorLimit } : {}),
   });
   return { ...hop(c), ...(c.proxy ? { proxy: hop(c.proxy) } : {}) };
 }

@@ -162,6 +162,14 @@ const proxySchema = z
     privateKey: anyInput.optional(),
     password: anyInput.optional(),
     hostKey: anyInput.optional(),
+    perDialTimeout: z
+      .any()
+      .refine((v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v >= 0), "must be a whole number of seconds (0: no limit)")
+      .optional(),
+    dialErrorLimit: z
+      .any()
+      .refine((v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v >= -1), "must be a whole number (-1: unlimited)")
+      .optional(),
   })
   .strict();
 const hostSchema = z

@@ -230,6 +230,8 @@ describe("components (Pulumi mocks)", function () {
           user: "deploy",
           privateKey: pulumi.secret("KEY-MATERIAL"),
           hostKey: "ssh-ed25519 AAAA",
+          perDialTimeout: 5,
+          dialErrorLimit: 2,
         },
       },
       { name: "web2", connection: { host: "10.0.0.2", proxy: { host: "bastion.example" } } },
@@ -296,6 +298,9 @@ describe("components (Pulumi mocks)", function () {
       const c = unwrapSecret(d.resources.get("shop-web1-build")!.inputs.connection);
       assert.equal(c.secret, true);
       assert.equal(c.value.hostKey, "ssh-ed25519 AAAA");
+      // Bounded dialing: an unreachable host fails in seconds, not minutes.
+      assert.equal(c.value.perDialTimeout, 5);
+      assert.equal(c.value.dialErrorLimit, 2);
       assert.equal(
         unwrapSecret(d.resources.get("shop-web2-build")!.inputs.connection).value.proxy.host,
         "bastion.example",

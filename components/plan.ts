@@ -479,37 +479,29 @@ export function applicationModel<V>(
   };
 }
 
+/** A `{NAME: value}` map of args → model variables keyed `<prefix>.<NAME>`. */
+function variablesOf<V>(
+  map: { [name: string]: unknown } | undefined,
+  how: { secret: boolean; visibility: ModelVariable<V>["visibility"]; prefix: string },
+): ModelVariable<V>[] {
+  return Object.entries(map ?? {}).map(([name, value]) => ({
+    name,
+    value: value as V,
+    secret: how.secret,
+    visibility: how.visibility,
+    key: `${how.prefix}.${name}`,
+  }));
+}
+
 /** UpsunApp args → model. */
 export function upsunModel<V>(componentName: string, args: UpsunAppArgs): DeploymentModel<V> {
   parseOrThrow(upsunAppArgsSchema, args);
-  const vars: ModelVariable<V>[] = [];
-  for (const [name, value] of Object.entries(args.variables ?? {})) {
-    vars.push({
-      name,
-      value: value as unknown as V,
-      secret: false,
-      visibility: "both",
-      key: `variables.env.${name}`,
-    });
-  }
-  for (const [name, value] of Object.entries(args.runtimeVariables ?? {})) {
-    vars.push({
-      name,
-      value: value as unknown as V,
-      secret: false,
-      visibility: "runtime",
-      key: `runtimeVariables.${name}`,
-    });
-  }
-  for (const [name, value] of Object.entries(args.secrets ?? {})) {
-    vars.push({
-      name,
-      value: value as unknown as V,
-      secret: true,
-      visibility: "runtime",
-      key: `secrets.${name}`,
-    });
-  }
+  // variables.env (build-visible), runtime-only variables, secrets: one map each, one key prefix each.
+  const vars: ModelVariable<V>[] = [
+    ...variablesOf<V>(args.variables, { secret: false, visibility: "both", prefix: "variables.env" }),
+    ...variablesOf<V>(args.runtimeVariables, { secret: false, visibility: "runtime", prefix: "runtimeVariables" }),
+    ...variablesOf<V>(args.secrets, { secret: true, visibility: "runtime", prefix: "secrets" }),
+  ];
   const config: Record<string, unknown> = { ...(args.config ?? {}) };
   if (args.type !== undefined) config.type = args.type;
   if (args.web) config.web = { ...((config.web as object) ?? {}), ...args.web };

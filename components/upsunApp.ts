@@ -10,6 +10,10 @@ import { upsunModel } from "./plan";
  * Deploys an Upsun / Platform.sh application (its `hooks`, `variables`, `web.commands.start`,
  * `mounts`) to your own hosts, with Upsun's hook semantics.
  */
+// The three component classes repeat the same outputs on purpose: Pulumi's component analyzer (used
+// by `pulumi package add` for other languages) needs classes that directly extend
+// ComponentResource and declare their outputs as properties, so a shared base class or getters
+// would hide them from the schema. The shared work lives in deployment.ts (wireDeployment).
 export class UpsunApp extends pulumi.ComponentResource {
   /** Release id on the hosts (`releases/<id>`): derived from the code and build fingerprints. */
   public readonly releaseId: pulumi.Output<string>;

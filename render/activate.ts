@@ -62,7 +62,7 @@ export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, Proc
 export const SUPERVISOR_BASH = bash`
 dh_stat() {
   local s
-  IFS= read -r s <"/proc/$1/stat" 2>/dev/null || return 1
+  { IFS= read -r s <"/proc/$1/stat"; } 2>/dev/null || return 1
   s=@{s##*) }
   read -r -a dh_statf <<<"$s"
 }

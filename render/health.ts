@@ -27,7 +27,7 @@ dh_http_status() {
     curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$1$2" 2>/dev/null
     return 0
   fi
-  timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
+  timeout 5 bash --norc -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" || exit 1
     printf "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\nConnection: close\r\n\r\n" "$2" "$1" >&3
     IFS=" " read -r proto code rest <&3
     printf "%s" "@{code//[!0-9]/}"' deployhooks-health "$1" "$2" 2>/dev/null || printf '000'

@@ -1,9 +1,12 @@
 /**
  * How a rendered bash program becomes the `create` text of a command resource.
  *
- * The command text is `exec bash -c '<program>' deployhooks`: one single-quoted word, so any POSIX
- * login shell (sh, dash, bash, ksh, zsh) passes the program to bash untouched, and `exec` leaves no
- * login shell in between. The same text works for `local.Command` (interpreter `/bin/sh -c`).
+ * The command text is `exec bash --norc -c '<program>' deployhooks`: one single-quoted word, so any
+ * POSIX login shell (sh, dash, bash, ksh, zsh) passes the program to bash untouched, and `exec` leaves
+ * no login shell in between. The same text works for `local.Command` (interpreter `/bin/sh -c`).
+ * `--norc`: bash started by sshd (it sees SSH_CLIENT / SSH2_CLIENT with SHLVL < 2) reads
+ * `~/.bashrc` even when non-interactive; steps must not depend on (nor pay for) the user's
+ * interactive rc. Every bash that deployhooks starts on a host gets `--norc`.
  */
 import { ConfigError } from "../model/configError";
 import { shellQuote } from "./quote";
@@ -23,7 +26,7 @@ export function toCommand(program: string): string {
       { path: "script" },
     );
   }
-  return `exec bash -c ${shellQuote(program, "program")} ${PROGRAM_NAME}`;
+  return `exec bash --norc -c ${shellQuote(program, "program")} ${PROGRAM_NAME}`;
 }
 
 /** What every render function returns. */

@@ -1,7 +1,8 @@
 /**
  * THE HOOK WRAPPER CONTRACT (SPEC §6), the part that runs one script:
- * - the body is written to `.deployhooks/hooks/<release>-<label>.sh` and run as `bash <file>`,
- *   so it fails only if its last command fails unless the body says `set -e` itself;
+ * - the body is written to `.deployhooks/hooks/<release>-<label>.sh` and run as
+ *   `bash --norc <file>` (no `~/.bashrc`), so it fails only if its last command fails unless the body
+ *   says `set -e` itself;
  * - cwd, environment (an env function) and a fresh TMPDIR are set in a subshell;
  * - stdin is /dev/null, stdout+stderr go to `logs/<release>-<label>.log`, fd 9 (the lock) is
  *   closed: a background child left by the body holds neither the SSH channel nor the lock;
@@ -50,8 +51,8 @@ dh_run() {
     cd -- "$cwd" || exit 1
     "$envfn"
     export TMPDIR="$tmp"
-    if [ -n "$tmo" ]; then exec timeout --kill-after=10s "$tmo" bash -- "$file"; fi
-    exec bash -- "$file"
+    if [ -n "$tmo" ]; then exec timeout --kill-after=10s "$tmo" bash --norc -- "$file"; fi
+    exec bash --norc -- "$file"
   ) </dev/null >>"$log" 2>&1 9>&-
   rc=$?
   end=$(dh_now)

@@ -21,7 +21,7 @@ import { appLayout, AppTarget } from "./layout";
 import { MARKER_PREFIX as M } from "./messages";
 import { CommonStepOptions, renderProgram } from "./program";
 import { assertFingerprint, assertInteger, shellQuote } from "./quote";
-import { renderRun, RUN_BASH } from "./run";
+import { heredocDelimiter, renderRun, RUN_BASH } from "./run";
 import { normalizeSecretNames } from "./secrets";
 import type { InstanceInfo, ProcessVariables } from "./wrapper";
 
@@ -38,6 +38,9 @@ export interface StartOptions {
   /** Seconds after the start at which the app must still be running. Default 1. */
   startCheckSeconds?: number;
 }
+
+/** What a rollback restart needs to know about an activation (no secret values). */
+const RECORD_PENDING = "app.pending.sh";
 
 export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, ProcessVariables {
   target: AppTarget;
@@ -56,6 +59,15 @@ export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, Proc
    * that only the matching stop program (the resource's `delete`) stops the app. Default "".
    */
   activationId?: string;
+  /**
+   * An outcome step follows and judges the start (give it whenever the app has an outcome step).
+   * Then an app that dies within `startCheckSeconds` does not fail this step: it prints
+   * `::deployhooks::startFailed pid=<pid>` and the tail of `app.log`, skips pruning and exits 0,
+   * so the outcome step runs `runFailed`, rolls back and fails the deployment. And this activation
+   * becomes the rollback target of later deployments only once the outcome step found it healthy.
+   * Default false: the start check failing rolls back and fails this step.
+   */
+  deferFailure?: boolean;
 }
 
 /** Bash: group liveness, switch, stop, start, prune. */
@@ -75,16 +87,21 @@ dh_group_alive() {
   done
   return 1
 }
-dh_switch() {
-  local prev tmp="$DH_APP/.current.tmp-$$"
-  prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
+dh_link() {
+  local tmp="$DH_APP/.current.tmp-$$"
   rm -f -- "$tmp"
-  ln -s -- "releases/$DH_RELEASE" "$tmp" || dh_fail 73 "cannot create a symlink in $DH_APP"
+  ln -s -- "releases/$1" "$tmp" || dh_fail 73 "cannot create a symlink in $DH_APP"
   mv -T -- "$tmp" "$DH_APP/current" || dh_fail 73 "cannot switch $DH_APP/current"
+}
+dh_switch() {
+  local prev
+  prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
+  dh_link "$DH_RELEASE"
+  rm -f -- "$DH_STATE/rolled-back"
   printf '${M}activate release=%s previous=%s\n' "$DH_RELEASE" "@{prev#releases/}"
 }
 dh_stop_app() {
-  local pid= start= i
+  local pid= start= i grace=@{DH_GRACE:-10}
   [ -f "$DH_PIDFILE" ] || return 0
   read -r pid start _ <"$DH_PIDFILE"
   rm -f -- "$DH_PIDFILE"
@@ -95,33 +112,109 @@ dh_stop_app() {
   fi
   dh_group_alive "$pid" || return 0
   kill -TERM -- "-$pid" 2>/dev/null
-  for ((i = 0; i < DH_GRACE * 5; i++)); do
+  for ((i = 0; i < grace * 5; i++)); do
     dh_group_alive "$pid" || break
     sleep 0.2
   done
   if dh_group_alive "$pid"; then
-    dh_say "the previous app (process group $pid) was still running $DH_GRACE s after TERM; sending KILL"
+    dh_say "the previous app (process group $pid) was still running $grace s after TERM; sending KILL"
     kill -KILL -- "-$pid" 2>/dev/null
   fi
   printf '${M}stopped pid=%s\n' "$pid"
 }
+# A pid file whose process group is gone only misleads the outcome step.
+dh_forget_dead_app() {
+  local pid=
+  [ -f "$DH_PIDFILE" ] || return 0
+  read -r pid _ <"$DH_PIDFILE"
+  [[ $pid =~ ^[0-9]+$ ]] && dh_group_alive "$pid" && return 0
+  rm -f -- "$DH_PIDFILE"
+}
+dh_app_tail() {
+  tail -n "$DH_TAIL_LINES" -- "$DH_APP/logs/app.log" 2>/dev/null | cut -c "1-$DH_TAIL_WIDTH" | sed 's/^/| /'
+}
+# dh_start_app ENVFN COMMAND CHECK_SECONDS ACTIVATION: starts COMMAND in current as its own
+# session; returns 1 (after printing the tail of app.log) when it died within CHECK_SECONDS.
 dh_start_app() {
-  local pid
+  local envfn=$1 cmd=$2 check=$3 act=$4 pid
   (
     cd -- "$DH_APP/current" || exit 1
-    dh_env
-    exec setsid nohup bash -c "$DH_START_CMD" deployhooks-app
+    "$envfn"
+    exec setsid nohup bash --norc -c "$cmd" deployhooks-app
   ) </dev/null >>"$DH_APP/logs/app.log" 2>&1 9>&- &
   pid=$!
+  DH_STARTED_PID=$pid
   disown "$pid" 2>/dev/null
   dh_stat "$pid" || dh_statf=()
-  printf '%s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$DH_ACTIVATION" >"$DH_PIDFILE" || dh_fail 73 "cannot write $DH_PIDFILE"
-  sleep "$DH_START_CHECK"
+  printf '%s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$act" >"$DH_PIDFILE" || dh_fail 73 "cannot write $DH_PIDFILE"
+  sleep "$check"
   if ! dh_group_alive "$pid"; then
-    tail -n "$DH_TAIL_LINES" -- "$DH_APP/logs/app.log" 2>/dev/null | cut -c "1-$DH_TAIL_WIDTH" | sed 's/^/| /'
-    dh_fail 1 "the app exited within $DH_START_CHECK s of its start; see $DH_APP/logs/app.log"
+    dh_app_tail
+    return 1
   fi
   printf '${M}started pid=%s\n' "$pid"
+}
+# The last confirmed activation (app.good.sh) becomes the one the pending record describes.
+dh_promote() {
+  local first=
+  [ -f "$DH_STATE/app.pending.sh" ] || return 0
+  IFS= read -r first <"$DH_STATE/app.pending.sh"
+  [ "$first" = "DH_RB_RELEASE=$DH_RELEASE" ] || return 0
+  mv -f -- "$DH_STATE/app.pending.sh" "$DH_STATE/app.good.sh" || dh_say "warning: cannot update $DH_STATE/app.good.sh"
+  return 0
+}
+dh_rb_state() {
+  printf '${M}rollback status=%s release=%s from=%s restarted=%s pid=%s\n' "$1" "$2" "$DH_RELEASE" "$3" "$4"
+  dh_say "host state: $5"
+}
+dh_app_state() {
+  local pid=
+  [ -f "$DH_PIDFILE" ] && read -r pid _ <"$DH_PIDFILE"
+  if [[ $pid =~ ^[0-9]+$ ]] && dh_group_alive "$pid"; then
+    printf 'its app is still running (pid %s)' "$pid"
+  else
+    printf 'no app started by deployhooks is running'
+  fi
+}
+# After a failed start (or health check) of $DH_RELEASE: back to the last confirmed activation.
+dh_rollback() {
+  local good="$DH_STATE/app.good.sh" n missing= here="current still points to releases/$DH_RELEASE"
+  local DH_RB_RELEASE= DH_RB_ACTIVATION= DH_RB_KIND= DH_RB_START_CMD= DH_RB_CHECK=1 DH_RB_GRACE=10
+  local -a DH_RB_SECRETS=()
+  if [ ! -f "$good" ] || ! . "$good" || [ -z "$DH_RB_RELEASE" ]; then
+    dh_rb_state none "" 0 "" "no earlier successful activation is recorded on this host, so nothing was rolled back; $here and $(dh_app_state)"
+    return 0
+  fi
+  if [ "$DH_RB_RELEASE" = "$DH_RELEASE" ]; then
+    dh_rb_state none "" 0 "" "release $DH_RELEASE is itself the last successful activation, so nothing was rolled back; $here and $(dh_app_state)"
+    return 0
+  fi
+  if [ ! -f "$DH_STATE/releases/$DH_RB_RELEASE.ok" ] || [ ! -d "$DH_APP/releases/$DH_RB_RELEASE" ]; then
+    dh_rb_state none "$DH_RB_RELEASE" 0 "" "the previous release $DH_RB_RELEASE is no longer on this host (pruned), so nothing was rolled back; $here and $(dh_app_state)"
+    return 0
+  fi
+  dh_stop_app
+  dh_link "$DH_RB_RELEASE"
+  printf '%s %s\n' "$DH_RELEASE" "$DH_RB_RELEASE" >"$DH_STATE/rolled-back" || dh_say "warning: cannot write $DH_STATE/rolled-back"
+  here="current points back to releases/$DH_RB_RELEASE (rolled back from $DH_RELEASE)"
+  if [ "$DH_RB_KIND" != start ]; then
+    dh_rb_state switched "$DH_RB_RELEASE" 0 "" "$here; that release was not started by the built-in supervisor, so deployhooks did not restart anything: restart it yourself or redeploy"
+    return 0
+  fi
+  for n in "@{DH_RB_SECRETS[@]}"; do
+    [[ -v dh_secrets[$n] ]] || missing+=" $n"
+  done
+  if [ -n "$missing" ]; then
+    dh_rb_state switched "$DH_RB_RELEASE" 0 "" "$here; its app was NOT restarted because its secrets$missing are not on this step's stdin; the app is not running"
+    return 0
+  fi
+  DH_GRACE=$DH_RB_GRACE
+  if dh_start_app dh_rb_env "$DH_RB_START_CMD" "$DH_RB_CHECK" "$DH_RB_ACTIVATION"; then
+    dh_rb_state restarted "$DH_RB_RELEASE" 1 "$DH_STARTED_PID" "$here; its app is running again (pid $DH_STARTED_PID)"
+  else
+    dh_rb_state switched "$DH_RB_RELEASE" 0 "" "$here; its app was restarted but exited within $DH_RB_CHECK s too; the app is not running (see $DH_APP/logs/app.log)"
+  fi
+  return 0
 }
 dh_prune() {
   local keep=$1 n=0 f id older=0
@@ -169,15 +262,28 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     secretNames,
     platformVariables({ ...input, appDir: layout.current, buildPhase: false }),
   );
+  const defer = input.deferFailure ?? false;
+  const promote = defer ? [] : ["dh_promote"];
   let restart: string[] = [];
   if (start) {
+    const failed = "the app exited within $DH_START_CHECK s of its start; see $DH_APP/logs/app.log";
     restart = [
       `DH_START_CMD=${shellQuote(start.command, "start.command")}`,
       "dh_stop_app",
-      "dh_start_app",
+      'if ! dh_start_app dh_env "$DH_START_CMD" "$DH_START_CHECK" "$DH_ACTIVATION"; then',
+      ...(defer
+        ? [
+            `  printf '${M}startFailed pid=%s\\n' "$DH_STARTED_PID"`,
+            `  dh_say "${failed}; the outcome step reports the failure, runs runFailed and rolls back"`,
+            "  exit 0",
+          ]
+        : ["  dh_rollback", `  dh_fail 1 "${failed}"`]),
+      "fi",
+      ...promote,
     ];
   } else if (input.restartCommand !== undefined) {
     restart = [
+      "dh_forget_dead_app",
       renderRun({
         label: RESTART_LABEL,
         script: input.restartCommand,
@@ -188,9 +294,25 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
         envFunction: "dh_env",
         abortNote: "",
       }),
-      'dh_status=$?; [ "$dh_status" -eq 0 ] || exit "$dh_status"',
+      'dh_status=$?; if [ "$dh_status" -ne 0 ]; then dh_rollback; exit "$dh_status"; fi',
+      ...promote,
     ];
+  } else {
+    restart = ["dh_forget_dead_app", ...promote];
   }
+  const record = [
+    `DH_RB_RELEASE=${input.releaseId}`,
+    `DH_RB_ACTIVATION=${shellQuote(activationId)}`,
+    `DH_RB_KIND=${start ? "start" : input.restartCommand !== undefined ? "restart" : "none"}`,
+    `DH_RB_START_CMD=${shellQuote(start?.command ?? "")}`,
+    `DH_RB_CHECK=${check}`,
+    `DH_RB_GRACE=${grace}`,
+    `DH_RB_SECRETS=(${secretNames.join(" ")})`,
+    env.replace(/^dh_env\(\) \{/, "dh_rb_env() {"),
+    "",
+  ].join("\n");
+  const delimiter = heredocDelimiter(record);
+  const pending = `$DH_STATE/${RECORD_PENDING}`;
   const main = [
     env,
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
@@ -198,6 +320,9 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     `DH_GRACE=${grace}`,
     `DH_START_CHECK=${check}`,
     "dh_require_release",
+    `(umask 077 && cat >"${pending}.tmp" <<'${delimiter}'`,
+    `${record}${delimiter}`,
+    `) && mv -f -- "${pending}.tmp" "${pending}" || dh_fail 73 "cannot write ${pending}"`,
     "dh_switch",
     ...restart,
     `dh_prune ${keep}`,
@@ -237,7 +362,7 @@ export function renderStopStep(input: StopStepInput): RenderedStep {
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
     `DH_GRACE=${grace}`,
     `dh_want=${shellQuote(input.activationId)}`,
-    'dh_pid= dh_start= dh_got=',
+    "dh_pid= dh_start= dh_got=",
     '[ -f "$DH_PIDFILE" ] && read -r dh_pid dh_start dh_got <"$DH_PIDFILE"',
     'if [ -f "$DH_PIDFILE" ] && [ "$dh_got" = "$dh_want" ]; then',
     "  dh_stop_app",

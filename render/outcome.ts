@@ -35,7 +35,7 @@ export interface OutcomeStepInput extends CommonStepOptions, InstanceInfo, Proce
   fingerprint?: string;
 }
 
-const LIVENESS_BASH = bash`
+const OUTCOME_BASH = bash`
 dh_alive() {
   local pid= start=
   if [ ! -f "$DH_PIDFILE" ]; then
@@ -50,6 +50,27 @@ dh_alive() {
   printf '${M}health status=failed check=process pid=%s\n' "$pid"
   dh_say "the app started by deployhooks (pid $pid) is not running; see $DH_APP/logs/app.log"
   return 1
+}
+# The supervised app (pid file) is dead: no need to wait for a health check.
+dh_app_dead() {
+  local pid=
+  [ -f "$DH_PIDFILE" ] || return 1
+  read -r pid _ <"$DH_PIDFILE"
+  [[ $pid =~ ^[0-9]+$ ]] || return 1
+  dh_group_alive "$pid" && return 1
+  DH_DEAD_PID=$pid
+  dh_app_tail
+  printf '${M}health status=failed check=process pid=%s\n' "$pid"
+  return 0
+}
+# A rerun of the outcome step after this release was rolled back must not judge the old app.
+dh_check_rolled_back() {
+  local from= to=
+  [ -f "$DH_STATE/rolled-back" ] || return 0
+  read -r from to <"$DH_STATE/rolled-back"
+  [ "$from" = "$DH_RELEASE" ] || return 0
+  [ "$(readlink -- "$DH_APP/current")" = "releases/$DH_RELEASE" ] && return 0
+  dh_fail 1 "release $DH_RELEASE failed to start and was rolled back: current points to releases/$to; activate $DH_RELEASE again (a new deployment) to retry"
 }
 `;
 
@@ -76,25 +97,36 @@ export function renderOutcomeStep(input: OutcomeStepInput): RenderedStep {
     });
   const check = input.health ? renderHealthCall(input.health) : "dh_alive";
   const failOnUnhealthy = input.failOnUnhealthy ?? true;
-  const unhealthy = input.failed
-    ? `the app failed its start or health check; ${input.failed.name} ran; the deployment fails`
-    : "the app failed its start or health check; the deployment fails";
+  const ran = input.failed ? ` ${input.failed.name} ran;` : "";
   const main = [
     env,
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
     "dh_require_current",
-    `if ${check}; then`,
-    ...(input.succeeded ? [run(input.succeeded), "exit $?"] : ["exit 0"]),
+    "dh_check_rolled_back",
+    "DH_DEAD_PID=",
+    "dh_healthy=0",
+    "if dh_app_dead; then :",
+    `elif ${check}; then dh_healthy=1`,
+    "fi",
+    'if [ "$dh_healthy" = 1 ]; then',
+    "  dh_promote",
+    ...(input.succeeded ? [run(input.succeeded), "  exit $?"] : ["  exit 0"]),
     "fi",
     ...(input.failed ? [run(input.failed)] : []),
-    failOnUnhealthy ? `dh_fail 1 ${shellQuote(unhealthy)}` : "exit 0",
+    ...(failOnUnhealthy
+      ? [
+          "dh_rollback",
+          `[ -n "$DH_DEAD_PID" ] && dh_fail 1 "the app failed to start: its process group $DH_DEAD_PID is not running (see $DH_APP/logs/app.log);${ran} the deployment fails"`,
+          `dh_fail 1 ${shellQuote(`the app failed its start or health check;${ran} the deployment fails`)}`,
+        ]
+      : ["dh_promote", "exit 0"]),
   ].join("\n");
   const hookLibs = input.succeeded || input.failed ? [RUN_BASH] : [];
   const program = renderProgram({
     ...input,
     step: "outcome",
     secretNames,
-    libraries: [SUPERVISOR_BASH, ...(input.health ? [HEALTH_BASH] : [LIVENESS_BASH]), ...hookLibs],
+    libraries: [SUPERVISOR_BASH, OUTCOME_BASH, ...(input.health ? [HEALTH_BASH] : []), ...hookLibs],
     main,
   });
   return { command: toCommand(program), program, secretNames };

@@ -39,6 +39,22 @@ export interface StepOutput {
   health?: { healthy: boolean; code?: string; url?: string; check?: string };
   upload?: "present" | "unpacked";
   activated?: { release: string; previous: string };
+  /**
+   * The activate step (with `deferFailure`) saw the app die within its start check; the outcome
+   * step reports the failure.
+   */
+  startFailed?: boolean;
+  /**
+   * A failed start / health check went back to the last confirmed activation. `status`: `none`
+   * (nothing rolled back), `switched` (current points back, app not restarted), `restarted`.
+   */
+  rollback?: {
+    status: "none" | "switched" | "restarted";
+    release: string;
+    from: string;
+    restarted: boolean;
+    pid?: number;
+  };
   /** Log tail lines, without their prefix. */
   tail: string[];
   /** Every marker, in order, as parsed. */
@@ -116,6 +132,18 @@ export function parseStepOutput(stdout: string): StepOutput {
         break;
       case "upload":
         out.upload = fields.status as "present" | "unpacked";
+        break;
+      case "startFailed":
+        out.startFailed = true;
+        break;
+      case "rollback":
+        out.rollback = {
+          status: fields.status as "none" | "switched" | "restarted",
+          release: fields.release ?? "",
+          from: fields.from ?? "",
+          restarted: fields.restarted === "1",
+          ...(fields.pid ? { pid: Number(fields.pid) } : {}),
+        };
         break;
       case "activate":
         out.activated = { release: fields.release, previous: fields.previous ?? "" };

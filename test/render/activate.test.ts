@@ -69,19 +69,25 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
 
   it("the stop program (the activate step's delete) stops only the app of its own activation", async () => {
     const act = (release: string, activationId: string) =>
-      runStep(renderActivateStep({ target, profile: "upsun", releaseId: release, start, activationId }));
+      runStep(
+        renderActivateStep({ target, profile: "upsun", releaseId: release, start, activationId }),
+      );
     assert.equal((await act("r1", "sha256:aaa")).status, 0);
     const pid1 = pidOf();
     // Replace: the new activation starts first, then the old resource's delete runs.
     assert.equal((await act("r2", "sha256:bbb")).status, 0);
     const pid2 = pidOf();
     assert.ok(!groupAlive(pid1) && groupAlive(pid2));
-    const stale = await runStep(renderStopStep({ target, activationId: "sha256:aaa", stopGraceSeconds: 2 }));
+    const stale = await runStep(
+      renderStopStep({ target, activationId: "sha256:aaa", stopGraceSeconds: 2 }),
+    );
     assert.equal(stale.status, 0, stale.stdout);
     assert.match(stale.stdout, /stop skipped: the running app belongs to another activation/);
     assert.ok(groupAlive(pid2), "a stale delete must not stop the new app");
     // Destroy: the current activation's delete stops the app.
-    const destroy = await runStep(renderStopStep({ target, activationId: "sha256:bbb", stopGraceSeconds: 2 }));
+    const destroy = await runStep(
+      renderStopStep({ target, activationId: "sha256:bbb", stopGraceSeconds: 2 }),
+    );
     assert.equal(destroy.status, 0, destroy.stdout);
     await sleep(200);
     assert.ok(!groupAlive(pid2), "destroy stops the app");

@@ -15,7 +15,7 @@ import { hook } from "./helpers";
 describe("render: command text, layout and parseStepOutput", () => {
   it("toCommand is one single-quoted word for any POSIX login shell", () => {
     const cmd = toCommand('echo "it\'s" $0 "$1"');
-    assert.equal(cmd, `exec bash -c 'echo "it'\\''s" $0 "$1"' deployhooks`);
+    assert.equal(cmd, `exec bash --norc -c 'echo "it'\\''s" $0 "$1"' deployhooks`);
     for (const sh of ["/bin/sh", "bash"]) {
       const r: SpawnSyncReturns<string> = spawnSync(sh, ["-c", cmd], { encoding: "utf8" });
       assert.equal(r.stdout, "it's deployhooks \n");

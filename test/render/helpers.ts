@@ -14,11 +14,18 @@ export interface RunResult {
   ms: number;
 }
 
-/** Runs a command text through `/bin/sh -c` (dash here), with `stdin`, like the provider does. */
-export function runCommand(command: string, stdin = ""): Promise<RunResult> {
+/**
+ * Runs a command text through `/bin/sh -c` (dash here), with `stdin`, like the provider does;
+ * `env` replaces the environment when given.
+ */
+export function runCommand(
+  command: string,
+  stdin = "",
+  env?: NodeJS.ProcessEnv,
+): Promise<RunResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("/bin/sh", ["-c", command], { stdio: ["pipe", "pipe", "pipe"], env });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (stdout += d));
@@ -31,8 +38,12 @@ export function runCommand(command: string, stdin = ""): Promise<RunResult> {
 }
 
 /** Runs a rendered step. */
-export function runStep(step: RenderedStep, stdin = ""): Promise<RunResult> {
-  return runCommand(step.command, stdin);
+export function runStep(
+  step: RenderedStep,
+  stdin = "",
+  env?: NodeJS.ProcessEnv,
+): Promise<RunResult> {
+  return runCommand(step.command, stdin, env);
 }
 
 const roots: string[] = [];

@@ -261,6 +261,119 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
     assert.match(r.stdout, /the app exited within 1 s of its start; see .*\/logs\/app\.log/);
   });
 
+  it("deferFailure: a start that exits at once → startFailed, exit 0; outcome fails fast, runs runFailed, rolls back and restarts the previous app", async () => {
+    const secrets = encodeSecretsForStdin({ APP_SECRET: "shh-456" });
+    const act = (releaseId: string, command: string) =>
+      runStep(
+        renderActivateStep({
+          target,
+          profile: "cleverCloud",
+          releaseId,
+          start: { ...start, command },
+          secretNames: ["APP_SECRET"],
+          deferFailure: true,
+          keepReleases: 1,
+        }),
+        secrets,
+      );
+    const outcome = () =>
+      runStep(
+        renderOutcomeStep({
+          target,
+          profile: "cleverCloud",
+          releaseId: "r2",
+          health: { port, timeoutSeconds: 30 },
+          secretNames: ["APP_SECRET"],
+          failed: hook({
+            name: "runFailed",
+            script: 'echo "$APP_RELEASE_ID" > "$APP_CACHE_DIR/failed"',
+            failure: "warn",
+            stage: "afterActivate",
+          }),
+        }),
+        secrets,
+      );
+    assert.equal((await act("r1", start.command)).status, 0);
+    const ok1 = await runStep(
+      renderOutcomeStep({ target, profile: "cleverCloud", releaseId: "r1", health: { port } }),
+    );
+    assert.equal(ok1.status, 0, ok1.stdout); // confirms r1: it becomes the rollback target
+    const good = path.join(app, ".deployhooks/app.good.sh");
+    assert.equal(fs.statSync(good).mode & 0o777, 0o600);
+    assert.ok(!fs.readFileSync(good, "utf8").includes("shh-456"), "no secret value on disk");
+
+    const a2 = await act("r2", "echo boom; exit 3");
+    assert.equal(a2.status, 0, a2.stdout);
+    const p2 = parseStepOutput(a2.stdout);
+    assert.equal(p2.startFailed, true);
+    assert.match(a2.stdout, /^::deployhooks::startFailed pid=\d+$/m);
+    assert.match(a2.stdout, /^\| boom$/m);
+    assert.equal(fs.readlinkSync(path.join(app, "current")), "releases/r2");
+    assert.ok(fs.existsSync(path.join(app, "releases/r1")), "no pruning after a failed start");
+    assert.doesNotMatch(a2.stdout, /No such file or directory/);
+
+    const o2 = await outcome();
+    assert.equal(o2.status, 1, o2.stdout);
+    assert.ok(o2.ms < 8000, `outcome took ${o2.ms} ms: it must not wait for the health timeout`);
+    assert.equal(fs.readFileSync(path.join(app, "cache/failed"), "utf8"), "r2\n");
+    const out = parseStepOutput(o2.stdout);
+    assert.equal(out.health?.healthy, false);
+    assert.equal(out.health?.check, "process");
+    assert.equal(out.rollback?.status, "restarted");
+    assert.equal(out.rollback?.release, "r1");
+    assert.equal(out.rollback?.from, "r2");
+    assert.match(
+      o2.stdout,
+      /deployhooks: the app failed to start: its process group \d+ is not running \(see .*app\.log\); runFailed ran; the deployment fails\n$/,
+    );
+    assert.match(
+      o2.stdout,
+      /host state: current points back to releases\/r1 \(rolled back from r2\); its app is running again/,
+    );
+    assert.doesNotMatch(o2.stdout, /No such file or directory/);
+    assert.equal(fs.readlinkSync(path.join(app, "current")), "releases/r1");
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/index.txt`)).text(), "one\n");
+    const appLog = fs.readFileSync(path.join(app, "logs/app.log"), "utf8");
+    assert.equal(
+      appLog.split("secret=shh-456\n").length - 1,
+      2,
+      "the rollback restart gets the secrets",
+    );
+    // A rerun of the same outcome step must not report the old app as the new release's success.
+    const rerun = await outcome();
+    assert.equal(rerun.status, 1);
+    assert.match(
+      rerun.stdout,
+      /release r2 failed to start and was rolled back: current points to releases\/r1/,
+    );
+  });
+
+  it("a failed start without deferFailure rolls back in the activate step; with no earlier activation it says so", async () => {
+    const act = (releaseId: string, command: string) =>
+      runStep(
+        renderActivateStep({ target, profile: "upsun", releaseId, start: { ...start, command } }),
+      );
+    const first = await act("r1", "echo early; exit 2");
+    assert.equal(first.status, 1, first.stdout);
+    assert.equal(parseStepOutput(first.stdout).rollback?.status, "none");
+    assert.match(
+      first.stdout,
+      /host state: no earlier successful activation is recorded on this host, so nothing was rolled back; current still points to releases\/r1 and no app started by deployhooks is running/,
+    );
+    assert.equal((await act("r1", start.command)).status, 0);
+    const bad = await act("r2", "echo boom; exit 3");
+    assert.equal(bad.status, 1, bad.stdout);
+    assert.match(bad.stdout, /the app exited within 1 s of its start; see .*\/logs\/app\.log\n$/);
+    assert.deepEqual(
+      { ...parseStepOutput(bad.stdout).rollback, pid: undefined },
+      { status: "restarted", release: "r1", from: "r2", restarted: true, pid: undefined },
+    );
+    assert.doesNotMatch(bad.stdout, /No such file or directory/);
+    assert.equal(fs.readlinkSync(path.join(app, "current")), "releases/r1");
+    assert.ok(groupAlive(pidOf()));
+    assert.equal(await (await fetch(`http://127.0.0.1:${port}/index.txt`)).text(), "one\n");
+  });
+
   it("restartCommand runs in current with runtime variables, logged and in history; releases are pruned", async () => {
     await uploadRelease(target, "r3");
     const step = (id: string) =>

@@ -3,10 +3,13 @@
  * `releases/<id>` renamed over `current` with `mv -T`), then (re)start the app:
  * - built-in minimal supervisor (`start`): stop the previous process group recorded in
  *   `.deployhooks/app.pid` (`<pid> <starttime>`; the start time guards against pid reuse) with TERM,
- *   then KILL after the grace period; start `setsid nohup bash -c <start>` in `current` with the
+ *   then KILL after the grace period; start `setsid nohup bash --norc -c <start>` in `current` with the
  *   runtime variables (+ PORT), stdin /dev/null, output to `logs/app.log`, lock fd closed, so the
  *   SSH channel closes; check it is still alive after `startCheckSeconds`. It does not restart a
  *   crashed app: use `restartCommand` with systemd (or similar) for that.
+ * - a failed start (or restart) rolls back to the last confirmed activation (`app.good.sh`, a
+ *   record without secret values) and restarts its app; with `deferFailure` the start failure is
+ *   reported (`startFailed`) and left to the outcome step, which confirms or rolls back.
  * - or a user `restartCommand` (e.g. `sudo systemctl restart app`), run like a hook (`step:restart`,
  *   abort, logged, in history).
  * Finally releases uploaded before this one beyond `keepReleases` are pruned (by the mtime of their

@@ -64,8 +64,9 @@ describe("render: every bash deployhooks starts uses --norc (sshd-like environme
   ];
 
   it("control: without --norc this environment makes the step's bash and the app read ~/.bashrc", async () => {
-    for (const step of steps())
+    for (const step of steps()) {
       assert.equal((await runCommand(withoutNorc(step), "", env)).status, 0);
+    }
     await sleep(300);
     const seen = ran();
     assert.ok(seen.includes("deployhooks"), `outer bash: ${seen.join(",")}`);

@@ -92,6 +92,13 @@ export function hookWarnings(stdout: string | undefined): string[] {
   return parseStepOutput(stdout ?? "").warnings.map((w) => w.message);
 }
 
+/** Warning for an activation whose app died at once (the outcome step then runs runFailed and rolls back). */
+export function startWarning(stdout: string | undefined, host: string): string | undefined {
+  return parseStepOutput(stdout ?? "").startFailed
+    ? `the app failed to start on host ${host}; the outcome step runs runFailed (if defined), rolls back to the previous release and fails the deployment`
+    : undefined;
+}
+
 /** Health result of an outcome step's stdout: `ok`, `failed` or `unknown` (not run / preview). */
 export function healthOf(stdout: string | undefined): string {
   const h = parseStepOutput(stdout ?? "").health;
@@ -200,6 +207,12 @@ export function wireDeployment(
             );
       res = cmd;
       stdouts[spec.name] = cmd.stdout;
+      if (spec.kind === "activate") {
+        cmd.stdout.apply((out) => {
+          const w = startWarning(out, spec.host);
+          if (w) pulumi.log.warn(w, self);
+        });
+      }
       if (spec.kind === "hook" || spec.kind === "outcome") {
         cmd.stdout.apply((out) => {
           for (const w of hookWarnings(out)) {

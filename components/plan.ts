@@ -738,6 +738,10 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     }
   }
 
+  // Hosts whose deployment ends with an outcome step (health check, Clever run outcome hooks): their
+  // activation hands a start failure to that step, which runs runFailed and rolls back.
+  const withOutcome = new Set(steps.filter((s) => s.kind === "outcome").map((s) => s.host));
+
   const specs = steps.map((s): StepResourceSpec => {
     const host = byName.get(s.host) as PlanHost;
     const target: AppTarget = { root: host.root, app: app.name };
@@ -764,6 +768,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       host,
       artifact,
       tarball: host.remote ? uploadPath(target, tarballName(code.fingerprint)) : artifact.path,
+      outcomeFollows: withOutcome.has(s.host),
     });
     if (rendered === "copy") {
       return {
@@ -857,6 +862,8 @@ interface RenderContext {
   host: PlanHost;
   artifact: { path: string; sha256: string };
   tarball: string;
+  /** The host has an outcome step after its activation. */
+  outcomeFollows: boolean;
 }
 
 function renderStep(
@@ -897,6 +904,9 @@ function renderStep(
         ...common,
         activationId: activationIdOf(s),
         ...ctx.runtime,
+        // With an outcome step after it, a start failure is judged there (runFailed, rollback)
+        // and the start check need not wait: the health check does.
+        ...(ctx.outcomeFollows ? { deferFailure: true } : {}),
         ...(ctx.model.restartCommand
           ? { restartCommand: ctx.model.restartCommand }
           : ctx.model.start
@@ -904,6 +914,7 @@ function renderStep(
               start: {
                 command: ctx.model.start,
                 ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}),
+                ...(ctx.outcomeFollows ? { startCheckSeconds: 0 } : {}),
               },
             }
           : {}),

@@ -70,7 +70,7 @@ dh_check_rolled_back() {
   read -r from to <"$DH_STATE/rolled-back"
   [ "$from" = "$DH_RELEASE" ] || return 0
   [ "$(readlink -- "$DH_APP/current")" = "releases/$DH_RELEASE" ] && return 0
-  dh_fail 1 "release $DH_RELEASE failed to start and was rolled back: current points to releases/$to; activate $DH_RELEASE again (a new deployment) to retry"
+  dh_fail 1 "release $DH_RELEASE failed to start and was rolled back: current points to releases/$to; to retry, deploy a change or set a new redeployToken (a new activation)"
 }
 `;
 

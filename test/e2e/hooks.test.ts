@@ -134,6 +134,41 @@ for (const profile of PROFILES) {
 
     it(
       profile === "cleverCloud"
+        ? "an app that exits at once: runFailed runs, the previous release is restored and answers, the deployment fails"
+        : "an app that exits at once: the deployment fails, the previous release is restored and answers",
+      async () => {
+        const s = await scenario();
+        const good = await s.deploy();
+        assert.equal(good.failed, false, summary(good));
+        const before = s.current();
+        const answer = await s.http();
+        // A new release (build change) whose start command dies immediately.
+        s.config.buildVar = "broken-release";
+        s.config.start = "echo 'cannot bind' >&2; exit 3";
+        const r = await s.deploy();
+        assert.equal(r.failed, true, summary(r));
+        assertFailedWith(r, /the app failed to start/);
+        const hooks = hooksOf(s.newHistory());
+        if (profile === "cleverCloud") {
+          assert.ok(hooks.includes("runFailed") && !hooks.includes("runSucceeded"), hooks.join(" "));
+        } else {
+          assert.ok(!hooks.includes("postDeploy"), hooks.join(" "));
+        }
+        assert.ok(r.warnings.some((w) => /the app failed to start on host h1/.test(w)), r.warnings.join("\n"));
+        // Rolled back: `current` is the previous release again and its app answers as before.
+        assert.equal(s.current(), before);
+        // The restarted app needs a moment to listen again.
+        let again = "";
+        for (let i = 0; i < 50 && again === ""; i++) {
+          again = await s.http().catch(() => "");
+          if (again === "") await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.equal(again, answer);
+      },
+    );
+
+    it(
+      profile === "cleverCloud"
         ? "an app that starts but never answers: runFailed runs (not runSucceeded), the deployment fails"
         : "an app that starts but never answers: the health check fails the deployment, postDeploy does not run",
       async () => {

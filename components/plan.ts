@@ -102,7 +102,8 @@ export interface StepResourceSpec {
   type: StepResourceType;
   host: string;
   stepId: string;
-  kind: StepKind;
+  /** An engine step kind, or `app`: the app process of a host (no create; its delete stops it). */
+  kind: StepKind | "app";
   /** Hook name for hook steps. */
   hook?: string;
   /** Hook failure policy (hook steps). */
@@ -111,7 +112,7 @@ export interface StepResourceSpec {
   create?: string;
   /** The no-op update (absent for CopyToRemote). */
   update?: string;
-  /** Teardown: the activate step's delete stops the app it started (only that activation's). */
+  /** Teardown (the `app` resource): stops the app on the host. */
   delete?: string;
   triggers: string[];
   /** Secrets the step expects on stdin (values never in `create`). */
@@ -742,6 +743,8 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   // activation hands a start failure to that step, which runs runFailed and rolls back.
   const withOutcome = new Set(steps.filter((s) => s.kind === "outcome").map((s) => s.host));
 
+  const supervised = Boolean(model.start) && !model.restartCommand;
+  const supervisorName = (host: string) => resourceName(model.componentName, host, "app");
   const specs = steps.map((s): StepResourceSpec => {
     const host = byName.get(s.host) as PlanHost;
     const target: AppTarget = { root: host.root, app: app.name };
@@ -781,22 +784,36 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
         },
       };
     }
-    // The supervisor's app is stopped by the delete of the activation that started it: a replaced
-    // activate resource's delete (which runs after its replacement) then leaves the new app alone.
-    const stop =
-      s.kind === "activate" && model.start && !model.restartCommand
-        ? renderStopStep({ target, activationId: activationIdOf(s) }).command
-        : undefined;
     return {
       ...base,
       type: command,
       ...(s.hook ? { hook: s.hook.name, failure: s.hook.failure } : {}),
+      ...(s.kind === "activate" && supervised ? { dependsOn: [...base.dependsOn, supervisorName(s.host)] } : {}),
       create: rendered.command,
       update: NOOP_UPDATE,
-      ...(stop ? { delete: stop } : {}),
       secretNames: rendered.secretNames,
     };
   });
+  // The app process of each host, as a resource of its own: nothing to create (activate starts the
+  // app), triggered only by the host's identity, and its delete stops the app. So `pulumi destroy`
+  // (or removing a host) stops the app, while deployments never pay for it.
+  if (supervised) {
+    for (const s of steps.filter((x) => x.kind === "activate")) {
+      const host = byName.get(s.host) as PlanHost;
+      specs.unshift({
+        name: supervisorName(s.host),
+        type: host.remote ? REMOTE_COMMAND : LOCAL_COMMAND,
+        host: s.host,
+        stepId: "app",
+        kind: "app",
+        triggers: s.triggers.filter((t) => t.startsWith("host=")),
+        secretNames: [],
+        dependsOn: [],
+        update: NOOP_UPDATE,
+        delete: renderStopStep({ target: { root: host.root, app: app.name } }).command,
+      });
+    }
+  }
   const urls = Object.fromEntries(
     model.hosts.map((h) => [
       h.name,

@@ -344,30 +344,35 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
 /** Input of the stop program. */
 export interface StopStepInput extends CommonStepOptions {
   target: AppTarget;
-  /** The activation whose app this program may stop (see ActivateStepInput.activationId). */
-  activationId: string;
+  /**
+   * The activation whose app this program may stop (see ActivateStepInput.activationId); absent:
+   * stop whatever app the supervisor runs for this app on the host.
+   */
+  activationId?: string;
   /** Seconds between TERM and KILL. Default 10. */
   stopGraceSeconds?: number;
 }
 
 /**
- * The stop program: the `delete` of the activate step. It stops the app started by the built-in
- * supervisor only when the pid file still names the same activation, so the delete of a replaced
- * activate resource (which runs after its replacement was created) leaves the new app running,
- * while `pulumi destroy` (or removing the host) stops it. Missing app directory: nothing to do.
+ * The stop program: the `delete` that stops the app started by the built-in supervisor (the
+ * components put it on a per-host `app` resource that is only deleted by `pulumi destroy` or when
+ * the host is removed). With `activationId`, it stops the app only when the pid file still names
+ * that activation (safe as the delete of a resource that is replaced create-before-delete).
+ * Missing app directory: nothing to do, and no layout is created.
  */
 export function renderStopStep(input: StopStepInput): RenderedStep {
-  assertFingerprint(input.activationId, "activationId");
+  if (input.activationId !== undefined) assertFingerprint(input.activationId, "activationId");
   const grace = input.stopGraceSeconds ?? 10;
   assertInteger(grace, 0, 3600, "stopGraceSeconds");
   const layout = appLayout(input.target);
   const main = [
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
     `DH_GRACE=${grace}`,
-    `dh_want=${shellQuote(input.activationId)}`,
+    `dh_want=${shellQuote(input.activationId ?? "")}`,
+    `dh_any=${input.activationId === undefined ? 1 : 0}`,
     "dh_pid= dh_start= dh_got=",
     '[ -f "$DH_PIDFILE" ] && read -r dh_pid dh_start dh_got <"$DH_PIDFILE"',
-    'if [ -f "$DH_PIDFILE" ] && [ "$dh_got" = "$dh_want" ]; then',
+    'if [ -f "$DH_PIDFILE" ] && { [ "$dh_any" = 1 ] || [ "$dh_got" = "$dh_want" ]; }; then',
     "  dh_stop_app",
     "else",
     `  printf '${M}stop skipped: the running app belongs to another activation\\n'`,

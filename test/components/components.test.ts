@@ -420,6 +420,7 @@ describe("components (Pulumi mocks)", function () {
     it("creates the Clever Cloud lifecycle on every host, outcome hooks inside the outcome step", () => {
       assert.deepEqual(first.names, [
         "cc-local-upload",
+        "cc-local-app",
         "cc-local-hook-preBuild",
         "cc-local-build",
         "cc-local-hook-postBuild",
@@ -430,6 +431,11 @@ describe("components (Pulumi mocks)", function () {
       const outcome = first.resources.get("cc-local-outcome")!;
       assert.ok(outcome.inputs.triggers.some((t: string) => t.startsWith("runSucceeded.script=")));
       assert.match(outcome.inputs.create, /8080/);
+      // The app process: nothing to create, triggered by the host only, its delete stops the app.
+      const appRes = first.resources.get("cc-local-app")!;
+      assert.equal(appRes.inputs.create, undefined);
+      assert.deepEqual(appRes.inputs.triggers, ["host=local"]);
+      assert.match(appRes.inputs.delete, /dh_stop_app/);
     });
 
     it("a runtime variable reruns preRun, activate and outcome; a build variable (CC_NODE_VERSION) also the build", async () => {
@@ -453,7 +459,8 @@ describe("components (Pulumi mocks)", function () {
             cc(src, { environment: { ...cc(src).environment, CC_NODE_VERSION: "22" } }),
           ),
       );
-      assert.deepEqual(rerun(first, bd), [...first.names].sort());
+      // Everything reruns but the app process resource, which only a new host replaces.
+      assert.deepEqual(rerun(first, bd), first.names.filter((n) => n !== "cc-local-app").sort());
     });
 
     it("rejects hooks other than CC_RUN_SUCCEEDED_HOOK on a Docker app, naming the hook", () => {

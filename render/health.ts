@@ -14,7 +14,7 @@ export interface HealthCheck {
   path?: string;
   /** Give up after this many seconds. Default 30. */
   timeoutSeconds?: number;
-  /** Pause between attempts. Default 1. */
+  /** Seconds between attempts (fractions allowed). Default 0.25. */
   intervalSeconds?: number;
   /** `auto` (curl if installed, else /dev/tcp), or force one. Default `auto`. */
   client?: "auto" | "curl" | "devtcp";
@@ -66,8 +66,11 @@ export function renderHealthCall(check: HealthCheck): string {
   }
   const timeout = check.timeoutSeconds ?? 30;
   assertInteger(timeout, 0, 3600, "health.timeoutSeconds");
-  const interval = check.intervalSeconds ?? 1;
-  assertInteger(interval, 1, 600, "health.intervalSeconds");
+  // A freshly started app usually listens within a fraction of a second: poll often.
+  const interval = check.intervalSeconds ?? 0.25;
+  if (!Number.isFinite(interval) || interval < 0.05 || interval > 600) {
+    throw new ConfigError(`${interval} must be between 0.05 and 600 seconds`, { path: "health.intervalSeconds" });
+  }
   return [
     "dh_health",
     check.port,

@@ -10,7 +10,15 @@ export default tseslint.config(
       eqeqeq: ["error", "smart"],
       "prefer-const": "error",
       "no-var": "error",
-      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_" }],
+      "@typescript-eslint/no-unused-vars": [
+        "error",
+        { argsIgnorePattern: "^_", varsIgnorePattern: "^_", ignoreRestSiblings: true },
+      ],
     },
+  },
+  {
+    // Plain CommonJS entry points (the bin shim, the examples' tiny apps) use require().
+    files: ["**/*.js"],
+    rules: { "@typescript-eslint/no-require-imports": "off" },
   },
 );

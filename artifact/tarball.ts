@@ -61,8 +61,9 @@ const USTAR_MAX_SIZE = 0o77777777777;
 /** File name of the artifact of a code fingerprint (`sha256:<hex>` → `code-<hex>.tar`). */
 export function artifactFileName(fingerprint: string): string {
   const hex = fingerprint.startsWith("sha256:") ? fingerprint.slice(7) : fingerprint;
-  if (!/^[0-9a-f]{64}$/.test(hex))
+  if (!/^[0-9a-f]{64}$/.test(hex)) {
     throw new TypeError(`artifactFileName: not a sha256 fingerprint: ${fingerprint}`);
+  }
   return `code-${hex}.tar`;
 }
 

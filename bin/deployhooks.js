@@ -18,7 +18,9 @@ try {
   cli = require(entry);
 } catch (e) {
   // A broken installation is an internal error (exit 1), never a stack trace on the user's screen.
-  process.stderr.write(`deployhooks: internal error: ${e && e.message ? e.message.split("\n")[0] : e}\n`);
+  process.stderr.write(
+    `deployhooks: internal error: ${e && e.message ? e.message.split("\n")[0] : e}\n`,
+  );
   if (process.env.DEPLOYHOOKS_DEBUG) process.stderr.write(`${e && e.stack}\n`);
   process.exit(1);
 }

@@ -4,7 +4,11 @@
 import { parseArgs } from "node:util";
 
 /** `--profile` values: the SPEC's `upsun|clever`, plus the profile's own name `cleverCloud`. */
-const PROFILE_FLAGS: Record<string, "upsun" | "cleverCloud"> = { upsun: "upsun", clever: "cleverCloud", cleverCloud: "cleverCloud" };
+const PROFILE_FLAGS: Record<string, "upsun" | "cleverCloud"> = {
+  upsun: "upsun",
+  clever: "cleverCloud",
+  cleverCloud: "cleverCloud",
+};
 
 export const USAGE = `usage:
   deployhooks explain <config> [--app NAME] [--profile upsun|clever] [--json]
@@ -57,18 +61,30 @@ export function parseCommand(argv: readonly string[]): Command {
   let profile: CommonOptions["profile"];
   if (values.profile !== undefined) {
     profile = PROFILE_FLAGS[values.profile];
-    if (!profile) throw new UsageError(`--profile must be upsun or clever, not '${values.profile}'`);
+    if (!profile) {
+      throw new UsageError(`--profile must be upsun or clever, not '${values.profile}'`);
+    }
   }
   if (values.app !== undefined && values.app === "") throw new UsageError("--app needs a name");
   const common: CommonOptions = { app: values.app, profile, json: values.json ?? false };
   switch (verb) {
     case "explain":
       if (values["code-changed"]) throw new UsageError("--code-changed only applies to diff");
-      if (files.length !== 1) throw new UsageError(`explain takes one <config>, got ${files.length}`);
+      if (files.length !== 1) {
+        throw new UsageError(`explain takes one <config>, got ${files.length}`);
+      }
       return { kind: "explain", config: files[0], ...common };
     case "diff":
-      if (files.length !== 2) throw new UsageError(`diff takes <old-config> <new-config>, got ${files.length} file(s)`);
-      return { kind: "diff", oldConfig: files[0], newConfig: files[1], codeChanged: values["code-changed"] ?? false, ...common };
+      if (files.length !== 2) {
+        throw new UsageError(`diff takes <old-config> <new-config>, got ${files.length} file(s)`);
+      }
+      return {
+        kind: "diff",
+        oldConfig: files[0],
+        newConfig: files[1],
+        codeChanged: values["code-changed"] ?? false,
+        ...common,
+      };
     case undefined:
       throw new UsageError("missing command (explain or diff)");
     default:

@@ -61,7 +61,8 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         const before = loadConfig(cmd.oldConfig, { profile: cmd.profile });
         const after = loadConfig(cmd.newConfig, { profile: cmd.profile ?? before.profile });
         const next = selectApps(after, cmd.app, cmd.newConfig);
-        const prev = cmd.app === undefined ? before.apps : before.apps.filter((a) => a.name === cmd.app);
+        const prev =
+          cmd.app === undefined ? before.apps : before.apps.filter((a) => a.name === cmd.app);
         // The CLI has no source tree: code changes only when the user says so.
         const oldCode = { fingerprint: "cli:code" };
         const newCode = { fingerprint: cmd.codeChanged ? "cli:code-changed" : "cli:code" };

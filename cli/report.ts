@@ -18,7 +18,12 @@ export interface ExplainJson {
   apps: { name: string; profile: string; hooks: ExplainHookJson[] }[];
 }
 export interface DiffJson {
-  apps: { name: string; profile: string; changed: string[]; hooks: { name: string; run: boolean; reasons: string[] }[] }[];
+  apps: {
+    name: string;
+    profile: string;
+    changed: string[];
+    hooks: { name: string; run: boolean; reasons: string[] }[];
+  }[];
 }
 
 export function explainJson(apps: readonly { app: AppSpec; hooks: ResolvedHook[] }[]): ExplainJson {
@@ -68,7 +73,9 @@ const width = (s: string) => s.replace(/\x1b\[[0-9;]*m/g, "").length;
 
 /** Lays out rows in columns; a cell may hold several lines; the last column is not padded. */
 function table(header: string[], rows: string[][][], style: Style): string[] {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => Math.max(0, ...r[i].map(width)))));
+  const widths = header.map((h, i) =>
+    Math.max(h.length, ...rows.map((r) => Math.max(0, ...r[i].map(width)))),
+  );
   const line = (cells: string[]) =>
     cells
       .map((c, i) => (i === cells.length - 1 ? c : c + " ".repeat(widths[i] - width(c))))
@@ -105,7 +112,14 @@ export function explainText(report: ExplainJson, style: Style): string {
       [h.rerunOn.join(", ")],
       [firstLine(h.script)],
     ]);
-    out.push(...table(["HOOK", "ON FAILURE", "TIMEOUT", "SCOPE", "ROLES", "RERUNS ON", "SCRIPT"], rows, style).map((l) => `  ${l}`), "");
+    out.push(
+      ...table(
+        ["HOOK", "ON FAILURE", "TIMEOUT", "SCOPE", "ROLES", "RERUNS ON", "SCRIPT"],
+        rows,
+        style,
+      ).map((l) => `  ${l}`),
+      "",
+    );
   }
   return out.join("\n");
 }
@@ -113,7 +127,8 @@ export function explainText(report: ExplainJson, style: Style): string {
 export function diffText(report: DiffJson, style: Style): string {
   const out: string[] = [];
   for (const app of report.apps) {
-    const changed = app.changed.length > 0 ? `changed: ${app.changed.join(", ")}` : "nothing changed";
+    const changed =
+      app.changed.length > 0 ? `changed: ${app.changed.join(", ")}` : "nothing changed";
     out.push(`${style.bold(`${app.name} (${app.profile})`)} — ${changed}`);
     if (app.hooks.length === 0) {
       out.push("  no hooks defined", "");

@@ -94,7 +94,6 @@ export const ScriptPhase = {
 } as const;
 export type ScriptPhase = (typeof ScriptPhase)[keyof typeof ScriptPhase];
 
-
 /** One SSH hop (the target itself, or its bastion). Mirrors `@pulumi/command`'s connection. */
 export interface SshProxyArgs {
   /** Address of the machine (name or IP). */

@@ -165,11 +165,17 @@ const proxySchema = z
     hostKey: anyInput.optional(),
     perDialTimeout: z
       .any()
-      .refine((v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v >= 0), "must be a whole number of seconds (0: no limit)")
+      .refine(
+        (v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v >= 0),
+        "must be a whole number of seconds (0: no limit)",
+      )
       .optional(),
     dialErrorLimit: z
       .any()
-      .refine((v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v >= -1), "must be a whole number (-1: unlimited)")
+      .refine(
+        (v) => v === undefined || typeof v !== "number" || (Number.isInteger(v) && v >= -1),
+        "must be a whole number (-1: unlimited)",
+      )
       .optional(),
   })
   .strict();
@@ -366,10 +372,7 @@ interface CommonDeploymentArgs {
   restartCommand?: string;
 }
 
-function commonModel(
-  componentName: string,
-  args: CommonDeploymentArgs,
-) {
+function commonModel(componentName: string, args: CommonDeploymentArgs) {
   const appName = args.appName ?? componentName;
   return {
     componentName,
@@ -383,7 +386,10 @@ function commonModel(
 }
 
 /** Puts deployhooks' own runtime settings (restartCommand) where every profile classifies them runtime. */
-function withSettings(config: Record<string, unknown>, c: ReturnType<typeof commonModel>): Record<string, unknown> {
+function withSettings(
+  config: Record<string, unknown>,
+  c: ReturnType<typeof commonModel>,
+): Record<string, unknown> {
   if (!c.restartCommand) return config;
   const own = (config[DEPLOYHOOKS_SETTINGS_KEY] as Record<string, unknown> | undefined) ?? {};
   return { ...config, [DEPLOYHOOKS_SETTINGS_KEY]: { ...own, restartCommand: c.restartCommand } };
@@ -439,7 +445,12 @@ export function applicationModel<V>(
     add("PORT", args.port);
   } else {
     // The custom profile classifies `runtime.*` as runtime and every other key as build.
-    config["runtime"] = { ...((config["runtime"] as Record<string, unknown>) ?? {}), start, port: args.port, healthCheckPath };
+    config["runtime"] = {
+      ...((config["runtime"] as Record<string, unknown>) ?? {}),
+      start,
+      port: args.port,
+      healthCheckPath,
+    };
     config["deployhooksBuild"] = { buildCommand };
   }
   const lifecycle = args.lifecycle?.map((l) => ({
@@ -499,8 +510,16 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
   parseOrThrow(upsunAppArgsSchema, args);
   // variables.env (build-visible), runtime-only variables, secrets: one map each, one key prefix each.
   const vars: ModelVariable<V>[] = [
-    ...variablesOf<V>(args.variables, { secret: false, visibility: "both", prefix: "variables.env" }),
-    ...variablesOf<V>(args.runtimeVariables, { secret: false, visibility: "runtime", prefix: "runtimeVariables" }),
+    ...variablesOf<V>(args.variables, {
+      secret: false,
+      visibility: "both",
+      prefix: "variables.env",
+    }),
+    ...variablesOf<V>(args.runtimeVariables, {
+      secret: false,
+      visibility: "runtime",
+      prefix: "runtimeVariables",
+    }),
     ...variablesOf<V>(args.secrets, { secret: true, visibility: "runtime", prefix: "secrets" }),
   ];
   const config: Record<string, unknown> = { ...(args.config ?? {}) };
@@ -788,7 +807,9 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       ...base,
       type: command,
       ...(s.hook ? { hook: s.hook.name, failure: s.hook.failure } : {}),
-      ...(s.kind === "activate" && supervised ? { dependsOn: [...base.dependsOn, supervisorName(s.host)] } : {}),
+      ...(s.kind === "activate" && supervised
+        ? { dependsOn: [...base.dependsOn, supervisorName(s.host)] }
+        : {}),
       create: rendered.command,
       update: NOOP_UPDATE,
       secretNames: rendered.secretNames,
@@ -927,14 +948,14 @@ function renderStep(
         ...(ctx.model.restartCommand
           ? { restartCommand: ctx.model.restartCommand }
           : ctx.model.start
-          ? {
-              start: {
-                command: ctx.model.start,
-                ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}),
-                ...(ctx.outcomeFollows ? { startCheckSeconds: 0 } : {}),
-              },
-            }
-          : {}),
+            ? {
+                start: {
+                  command: ctx.model.start,
+                  ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}),
+                  ...(ctx.outcomeFollows ? { startCheckSeconds: 0 } : {}),
+                },
+              }
+            : {}),
       });
     case "outcome": {
       const mine = ctx.snapshot.hooks.filter(

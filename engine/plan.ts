@@ -37,7 +37,11 @@ export function changedKeys(prev: KeyedClassState, next: KeyedClassState): strin
 }
 
 /** Files whose digest differs, restricted to `watch` globs when given, sorted. */
-export function changedFiles(prev: AppSnapshot, next: AppSnapshot, watch: readonly string[]): string[] | undefined {
+export function changedFiles(
+  prev: AppSnapshot,
+  next: AppSnapshot,
+  watch: readonly string[],
+): string[] | undefined {
   const a = prev.code.files;
   const b = next.code.files;
   if (!a || !b) return undefined;
@@ -61,7 +65,12 @@ function codeReasons(prev: AppSnapshot, next: AppSnapshot, hook: ResolvedHook): 
 }
 
 /** Explains why one hook's triggers differ; empty when they do not. */
-function explain(prev: AppSnapshot, next: AppSnapshot, prevHook: ResolvedHook, hook: ResolvedHook): string[] {
+function explain(
+  prev: AppSnapshot,
+  next: AppSnapshot,
+  prevHook: ResolvedHook,
+  hook: ResolvedHook,
+): string[] {
   const before = new Map(hookTriggers(prev, prevHook).map(splitTrigger));
   const after = new Map(hookTriggers(next, hook).map(splitTrigger));
   const reasons: Reason[] = [];
@@ -69,8 +78,11 @@ function explain(prev: AppSnapshot, next: AppSnapshot, prevHook: ResolvedHook, h
   const add = (cls: number, text: string) => {
     if (!reasons.some((r) => r.text === text)) reasons.push({ cls, text });
   };
-  if (before.get("script") !== after.get("script")) add(phaseIndex, `${hook.phase} changed: ${hook.key}`);
-  const rulesChanged = [...before.keys()].some((k) => !after.has(k)) || [...after.keys()].some((k) => !before.has(k));
+  if (before.get("script") !== after.get("script")) {
+    add(phaseIndex, `${hook.phase} changed: ${hook.key}`);
+  }
+  const rulesChanged =
+    [...before.keys()].some((k) => !after.has(k)) || [...after.keys()].some((k) => !before.has(k));
   if (rulesChanged) add(phaseIndex, `${hook.phase} changed: ${hook.key}.rerunOn`);
   for (const cls of hook.rerunOn) {
     if (!before.has(cls) || before.get(cls) === after.get(cls)) continue;
@@ -96,14 +108,28 @@ function sameTriggers(a: string[], b: string[]): boolean {
 }
 
 /** Decision for one hook of `next`. */
-export function decideHook(prev: AppSnapshot | undefined, next: AppSnapshot, hook: ResolvedHook): HookDecision {
+export function decideHook(
+  prev: AppSnapshot | undefined,
+  next: AppSnapshot,
+  hook: ResolvedHook,
+): HookDecision {
   if (!prev) return { name: hook.name, run: true, reasons: [`first deployment: app ${next.name}`] };
   const prevHook = prev.hooks.find((h) => h.name === hook.name);
-  if (!prevHook) return { name: hook.name, run: true, reasons: [`${hook.phase} changed: ${hook.key} (hook added)`] };
+  if (!prevHook) {
+    return {
+      name: hook.name,
+      run: true,
+      reasons: [`${hook.phase} changed: ${hook.key} (hook added)`],
+    };
+  }
   const run = !sameTriggers(hookTriggers(prev, prevHook), hookTriggers(next, hook));
   if (!run) return { name: hook.name, run: false, reasons: [] };
   const reasons = explain(prev, next, prevHook, hook);
-  return { name: hook.name, run, reasons: reasons.length > 0 ? reasons : [`${hook.phase} changed: ${hook.key}`] };
+  return {
+    name: hook.name,
+    run,
+    reasons: reasons.length > 0 ? reasons : [`${hook.phase} changed: ${hook.key}`],
+  };
 }
 
 /** The plan of one app: which classes changed, and for every hook of `next`, run or not and why. */
@@ -121,10 +147,14 @@ export function planApp(prev: AppSnapshot | undefined, next: AppSnapshot): AppPl
  * exactly one app they are matched whatever their names (a renamed single-app file is a change,
  * not a new app).
  */
-export function planApps(prev: readonly AppSnapshot[] | undefined, next: readonly AppSnapshot[]): AppPlan[] {
+export function planApps(
+  prev: readonly AppSnapshot[] | undefined,
+  next: readonly AppSnapshot[],
+): AppPlan[] {
   return next.map((app) => {
-    const match = prev?.find((p) => p.name === app.name) ?? (prev?.length === 1 && next.length === 1 ? prev[0] : undefined);
+    const match =
+      prev?.find((p) => p.name === app.name) ??
+      (prev?.length === 1 && next.length === 1 ? prev[0] : undefined);
     return planApp(match, app);
   });
 }
-

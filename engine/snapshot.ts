@@ -22,9 +22,15 @@ export function scriptDigest(script: string): string {
 }
 
 /** Calls `visit` for every leaf of a configuration value (arrays and empty objects are leaves). */
-function forEachLeaf(value: unknown, path: string[], visit: (path: string[], leaf: unknown) => void): void {
+function forEachLeaf(
+  value: unknown,
+  path: string[],
+  visit: (path: string[], leaf: unknown) => void,
+): void {
   if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    const entries = Object.entries(value as Record<string, unknown>).filter(
+      ([, v]) => v !== undefined,
+    );
     if (entries.length > 0) {
       for (const [k, v] of entries) forEachLeaf(v, [...path, k], visit);
       return;
@@ -45,7 +51,12 @@ export function snapshotApp(app: AppSpec, code: CodeState = NO_CODE): AppSnapsho
   const profile = profileFor(app);
   const hooks = resolveHooks(app, profile);
   const classes = { build: {} as Record<string, string>, runtime: {} as Record<string, string> };
-  const put = (cls: "build" | "runtime", key: string, digest: string, where: { file?: string; line?: number }) => {
+  const put = (
+    cls: "build" | "runtime",
+    key: string,
+    digest: string,
+    where: { file?: string; line?: number },
+  ) => {
     if (key in classes.build || key in classes.runtime) {
       throw new ConfigError(`'${key}' is defined twice`, { ...where, path: key });
     }
@@ -60,7 +71,10 @@ export function snapshotApp(app: AppSpec, code: CodeState = NO_CODE): AppSnapsho
     const key = v.origin?.key ?? `variables.${v.name}`;
     const digest = v.secret ? secretDigest(`${app.name}/${v.name}`, v.value) : digestValue(v.value);
     // Visibility decides where the value is delivered, so changing it is a change of the variable.
-    put(profile.classifyVariable(v), key, digestValue([digest, v.visibility ?? "both"]), { file: v.origin?.file, line: v.origin?.line });
+    put(profile.classifyVariable(v), key, digestValue([digest, v.visibility ?? "both"]), {
+      file: v.origin?.file,
+      line: v.origin?.line,
+    });
   }
   const scripts: Record<string, string> = {};
   for (const hook of hooks) {
@@ -70,7 +84,10 @@ export function snapshotApp(app: AppSpec, code: CodeState = NO_CODE): AppSnapsho
 
   const build = keyedState(classes.build);
   const runtime = keyedState(classes.runtime);
-  const releaseId = sha256(`${code.fingerprint}\n${build.fingerprint}`).slice("sha256:".length, "sha256:".length + 16);
+  const releaseId = sha256(`${code.fingerprint}\n${build.fingerprint}`).slice(
+    "sha256:".length,
+    "sha256:".length + 16,
+  );
   return {
     name: app.name,
     profile: app.profile,

@@ -20,10 +20,17 @@ function servesRole(hook: ResolvedHook, host: StepHost): boolean {
 /** The leader: the host flagged `leader`, which must be a web host; exactly one. */
 export function leaderOf(hosts: readonly StepHost[]): StepHost {
   const flagged = hosts.filter((h) => h.leader);
-  if (flagged.length > 1) throw new ConfigError(`only one host can be the leader (${flagged.map((h) => h.name).join(", ")})`, { path: "hosts" });
+  if (flagged.length > 1) {
+    throw new ConfigError(
+      `only one host can be the leader (${flagged.map((h) => h.name).join(", ")})`,
+      { path: "hosts" },
+    );
+  }
   const leader = flagged[0] ?? hosts.find((h) => h.roles.includes("web"));
   if (!leader) throw new ConfigError("at least one host must have the web role", { path: "hosts" });
-  if (!leader.roles.includes("web")) throw new ConfigError(`the leader ${leader.name} must have the web role`, { path: "hosts" });
+  if (!leader.roles.includes("web")) {
+    throw new ConfigError(`the leader ${leader.name} must have the web role`, { path: "hosts" });
+  }
   return leader;
 }
 
@@ -39,16 +46,25 @@ export interface StepOptions {
  * All steps of one app on `hosts`, in a valid execution order. Hooks run on a host only when their
  * roles include one of the host's roles; `once` hooks run on the leader only.
  */
-export function deploymentSteps(snapshot: AppSnapshot, hosts: readonly StepHost[], options: StepOptions = {}): StepPlan[] {
-  if (hosts.length === 0) throw new ConfigError("an app needs at least one host", { path: "hosts" });
+export function deploymentSteps(
+  snapshot: AppSnapshot,
+  hosts: readonly StepHost[],
+  options: StepOptions = {},
+): StepPlan[] {
+  if (hosts.length === 0) {
+    throw new ConfigError("an app needs at least one host", { path: "hosts" });
+  }
   const names = new Set<string>();
   for (const h of hosts) {
-    if (names.has(h.name)) throw new ConfigError(`host name '${h.name}' is used twice`, { path: "hosts" });
+    if (names.has(h.name)) {
+      throw new ConfigError(`host name '${h.name}' is used twice`, { path: "hosts" });
+    }
     names.add(h.name);
   }
   const leader = leaderOf(hosts);
   const steps: StepPlan[] = [];
-  const byStage = (stage: HookStage) => snapshot.hooks.filter((h) => h.stage === stage && !h.outcome);
+  const byStage = (stage: HookStage) =>
+    snapshot.hooks.filter((h) => h.stage === stage && !h.outcome);
   const hookStep = (hook: ResolvedHook, host: StepHost, dependsOn: string[]): StepPlan => ({
     id: `hook-${hook.name}`,
     kind: "hook",
@@ -69,21 +85,49 @@ export function deploymentSteps(snapshot: AppSnapshot, hosts: readonly StepHost[
       last = [stepRef(host.name, step.id)];
     };
     if (options.transfer?.(host)) {
-      push({ id: "transfer", kind: "upload", host: host.name, triggers: [classTrigger(snapshot, "code"), hostTrigger(host)], dependsOn: [] });
+      push({
+        id: "transfer",
+        kind: "upload",
+        host: host.name,
+        triggers: [classTrigger(snapshot, "code"), hostTrigger(host)],
+        dependsOn: [],
+      });
     }
     // A new release directory exists per code+build fingerprint (releaseId), so unpacking reruns on either.
-    push({ id: "upload", kind: "upload", host: host.name, triggers: stepTriggers(snapshot, ["code", "build"], host), dependsOn: last });
-    for (const hook of byStage("beforeBuild").filter((h) => runsOn(h, host))) push(hookStep(hook, host, last));
-    push({ id: "build", kind: "build", host: host.name, triggers: stepTriggers(snapshot, snapshot.buildRerunOn, host), dependsOn: last });
-    for (const hook of byStage("afterBuild").filter((h) => runsOn(h, host))) push(hookStep(hook, host, last));
-    for (const hook of byStage("beforeActivate").filter((h) => h.scope === "everyHost" && runsOn(h, host))) push(hookStep(hook, host, last));
+    push({
+      id: "upload",
+      kind: "upload",
+      host: host.name,
+      triggers: stepTriggers(snapshot, ["code", "build"], host),
+      dependsOn: last,
+    });
+    for (const hook of byStage("beforeBuild").filter((h) => runsOn(h, host))) {
+      push(hookStep(hook, host, last));
+    }
+    push({
+      id: "build",
+      kind: "build",
+      host: host.name,
+      triggers: stepTriggers(snapshot, snapshot.buildRerunOn, host),
+      dependsOn: last,
+    });
+    for (const hook of byStage("afterBuild").filter((h) => runsOn(h, host))) {
+      push(hookStep(hook, host, last));
+    }
+    for (const hook of byStage("beforeActivate").filter(
+      (h) => h.scope === "everyHost" && runsOn(h, host),
+    )) {
+      push(hookStep(hook, host, last));
+    }
     lastOf.set(host.name, last[0]);
   }
   const allBuilt = hosts.map((h) => lastOf.get(h.name) as string);
 
   // 2. `once` beforeActivate hooks on the leader, after every host is built (Upsun deploy).
   let barrier = allBuilt;
-  for (const hook of byStage("beforeActivate").filter((h) => h.scope === "once" && runsOn(h, leader))) {
+  for (const hook of byStage("beforeActivate").filter(
+    (h) => h.scope === "once" && runsOn(h, leader),
+  )) {
     const step = hookStep(hook, leader, barrier);
     steps.push(step);
     barrier = [stepRef(leader.name, step.id)];
@@ -91,7 +135,13 @@ export function deploymentSteps(snapshot: AppSnapshot, hosts: readonly StepHost[
 
   // 3. Switch `current` and restart on every host (every deployment: the restart of a redeploy).
   for (const host of hosts) {
-    steps.push({ id: "activate", kind: "activate", host: host.name, triggers: stepTriggers(snapshot, CHANGE_CLASSES, host), dependsOn: [...barrier] });
+    steps.push({
+      id: "activate",
+      kind: "activate",
+      host: host.name,
+      triggers: stepTriggers(snapshot, CHANGE_CLASSES, host),
+      dependsOn: [...barrier],
+    });
   }
 
   // 4. Per host: everyHost afterActivate hooks; the outcome step (health check + run outcome hooks).
@@ -99,7 +149,9 @@ export function deploymentSteps(snapshot: AppSnapshot, hosts: readonly StepHost[
   const done: string[] = [];
   for (const host of hosts) {
     let last = [stepRef(host.name, "activate")];
-    for (const hook of byStage("afterActivate").filter((h) => h.scope === "everyHost" && runsOn(h, host))) {
+    for (const hook of byStage("afterActivate").filter(
+      (h) => h.scope === "everyHost" && runsOn(h, host),
+    )) {
       const step = hookStep(hook, host, last);
       steps.push(step);
       last = [stepRef(host.name, step.id)];
@@ -125,7 +177,9 @@ export function deploymentSteps(snapshot: AppSnapshot, hosts: readonly StepHost[
   // 5. `once` afterActivate hooks on the leader, after every host switched and passed its outcome
   //    step (Upsun postDeploy).
   let after = [...done];
-  for (const hook of byStage("afterActivate").filter((h) => h.scope === "once" && runsOn(h, leader))) {
+  for (const hook of byStage("afterActivate").filter(
+    (h) => h.scope === "once" && runsOn(h, leader),
+  )) {
     const step = hookStep(hook, leader, after);
     steps.push(step);
     after = [stepRef(leader.name, step.id)];

@@ -9,7 +9,11 @@ import { scopedFingerprint } from "../fingerprint/watch";
 import type { AppSnapshot, ResolvedHook, StepHost } from "./types";
 
 /** `code=…`, `build=…`, `runtime=…` or `redeploy=…` for one class; `watch` narrows `code`. */
-export function classTrigger(snapshot: AppSnapshot, cls: ChangeClass, watch: readonly string[] = []): string {
+export function classTrigger(
+  snapshot: AppSnapshot,
+  cls: ChangeClass,
+  watch: readonly string[] = [],
+): string {
   switch (cls) {
     case "code":
       // Without per-file digests a watch-scoped hook falls back to the whole tree: it may rerun
@@ -41,7 +45,11 @@ export function hookTriggers(snapshot: AppSnapshot, hook: ResolvedHook, host?: S
 }
 
 /** The triggers of a non-hook step that depends on `classes`. */
-export function stepTriggers(snapshot: AppSnapshot, classes: readonly ChangeClass[], host?: StepHost): string[] {
+export function stepTriggers(
+  snapshot: AppSnapshot,
+  classes: readonly ChangeClass[],
+  host?: StepHost,
+): string[] {
   return [...classes.map((c) => classTrigger(snapshot, c)), ...(host ? [hostTrigger(host)] : [])];
 }
 

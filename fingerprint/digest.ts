@@ -35,8 +35,9 @@ function write(value: unknown, out: string[], path: string, seen: Set<object>): 
       out.push(value ? "true" : "false");
       return;
     case "number":
-      if (!Number.isFinite(value))
+      if (!Number.isFinite(value)) {
         throw new TypeError(`canonicalJson: ${path} is not a finite number (${value})`);
+      }
       out.push(JSON.stringify(value));
       return;
     case "object":

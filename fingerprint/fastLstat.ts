@@ -59,8 +59,9 @@ function probe(sample: string): BindingLstat | undefined {
     ) {
       return undefined;
     }
-    if (lstat(sample + "/.deployhooks-missing-probe", false, undefined, false) !== undefined)
+    if (lstat(sample + "/.deployhooks-missing-probe", false, undefined, false) !== undefined) {
       return undefined;
+    }
     return lstat;
   } catch {
     return undefined;

@@ -108,7 +108,10 @@ export const appSpecSchema = z
   .object({
     name: z
       .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must start with a letter or digit and use only letters, digits, '.', '_' and '-'"),
+      .regex(
+        /^[A-Za-z0-9][A-Za-z0-9_.-]*$/,
+        "must start with a letter or digit and use only letters, digits, '.', '_' and '-'",
+      ),
     profile: z.enum(PROFILE_NAMES),
     hooks: z.array(hookInputSchema).default([]),
     variables: z.array(variableSchema).default([]),
@@ -151,6 +154,9 @@ export function parseOrThrow<S extends z.ZodTypeAny>(
 }
 
 /** Validates one app (defaults applied). */
-export function parseAppSpec(input: unknown, where: { file?: string; prefix?: readonly PathSegment[] } = {}): AppSpec {
+export function parseAppSpec(
+  input: unknown,
+  where: { file?: string; prefix?: readonly PathSegment[] } = {},
+): AppSpec {
   return parseOrThrow(appSpecSchema, input, where);
 }

@@ -29,7 +29,8 @@ export function customProfile(lifecycle: readonly LifecycleHook[]): Profile {
     hooks,
     buildStep: { rerunOn: ["code", "build"] },
     readOnlyRelease: false,
-    classifyKey: (path) => (path[0] === "runtime" || path[0] === DEPLOYHOOKS_SETTINGS_KEY ? "runtime" : "build"),
+    classifyKey: (path) =>
+      path[0] === "runtime" || path[0] === DEPLOYHOOKS_SETTINGS_KEY ? "runtime" : "build",
     classifyVariable: (v: Variable) => (v.visibility === "runtime" ? "runtime" : "build"),
     allowedHooks: () => undefined,
   };

@@ -5,7 +5,15 @@
  * functions; nothing here touches Pulumi or the file system.
  */
 import type { ChangeClass } from "../model/changeClass";
-import type { AppSpec, HookFailure, HookPhase, HookScope, ProfileName, Role, Variable } from "../model/app";
+import type {
+  AppSpec,
+  HookFailure,
+  HookPhase,
+  HookScope,
+  ProfileName,
+  Role,
+  Variable,
+} from "../model/app";
 
 /**
  * Where a hook runs in the deployment of one host:
@@ -15,7 +23,12 @@ import type { AppSpec, HookFailure, HookPhase, HookScope, ProfileName, Role, Var
  * `afterActivate` (after the `current` switch and restart: Upsun postDeploy, Clever run outcome).
  */
 export type HookStage = "beforeBuild" | "afterBuild" | "beforeActivate" | "afterActivate";
-export const HOOK_STAGES: readonly HookStage[] = ["beforeBuild", "afterBuild", "beforeActivate", "afterActivate"];
+export const HOOK_STAGES: readonly HookStage[] = [
+  "beforeBuild",
+  "afterBuild",
+  "beforeActivate",
+  "afterActivate",
+];
 
 /** One row of a profile's rule table. */
 export interface HookRule {

@@ -37,11 +37,18 @@ export function resolveHooks(app: AppSpec, profile: Profile = profileFor(app)): 
   const seen = new Map<string, number>();
   const resolved: ResolvedHook[] = [];
   app.hooks.forEach((hook, i) => {
-    const where = { file: hook.origin?.file ?? app.origin?.file, line: hook.origin?.line, path: hook.origin?.key ?? `hooks[${i}]` };
+    const where = {
+      file: hook.origin?.file ?? app.origin?.file,
+      line: hook.origin?.line,
+      path: hook.origin?.key ?? `hooks[${i}]`,
+    };
     const rule = profile.hooks.find((r) => r.name === hook.name);
     if (!rule) {
       const hint = known.length > 0 ? `; did you mean ${closest(hook.name, known)}?` : "";
-      throw new ConfigError(`unknown hook '${hook.name}' for profile ${profile.name} (known: ${known.join(", ")})${hint}`, where);
+      throw new ConfigError(
+        `unknown hook '${hook.name}' for profile ${profile.name} (known: ${known.join(", ")})${hint}`,
+        where,
+      );
     }
     if (seen.has(hook.name)) {
       throw new ConfigError(`hook '${hook.name}' is defined twice`, where);
@@ -56,7 +63,10 @@ export function resolveHooks(app: AppSpec, profile: Profile = profileFor(app)): 
     const rerunOn = orderClasses(hook.rerunOn ?? rule.rerunOn);
     const watch = hook.watch ?? [];
     if (watch.length > 0 && !rerunOn.includes("code")) {
-      throw new ConfigError(`watch has no effect unless rerunOn includes code (rerunOn: ${rerunOn.join(", ") || "none"})`, where);
+      throw new ConfigError(
+        `watch has no effect unless rerunOn includes code (rerunOn: ${rerunOn.join(", ") || "none"})`,
+        where,
+      );
     }
     resolved.push({
       name: rule.name,

@@ -24,7 +24,8 @@ export const UPSUN_HOOKS: readonly HookRule[] = [
     phase: "build",
     stage: "afterBuild",
     variables: "build",
-    source: "seeds/004 comparison table; seeds/003 'Timeout: Build hooks automatically time out if they run for 1 hour'",
+    source:
+      "seeds/004 comparison table; seeds/003 'Timeout: Build hooks automatically time out if they run for 1 hour'",
   },
   {
     // seeds/004: does not stop the build, runtime variables, no timeout, not on workers, tied to
@@ -40,7 +41,8 @@ export const UPSUN_HOOKS: readonly HookRule[] = [
     phase: "runtime",
     stage: "beforeActivate",
     variables: "runtime",
-    source: "seeds/004 'Deploy hook'; reference/platform-hooks.md §2.1 'the deploy hook is only ever run on 1 node'",
+    source:
+      "seeds/004 'Deploy hook'; reference/platform-hooks.md §2.1 'the deploy hook is only ever run on 1 node'",
   },
   {
     // seeds/004: "The post_deploy hook is the only hook that runs during a redeploy".
@@ -65,7 +67,14 @@ export const UPSUN_HOOKS: readonly HookRule[] = [
  * `workers.<name>.mounts`. (`hooks.deploy` and `hooks.post_deploy` are hook scripts: their class
  * comes from the hook rule's `phase`.) Every other key is `build`.
  */
-export const UPSUN_RUNTIME_KEYS: readonly string[] = ["access", "relationships", "firewall", "crons", "web", "workers"];
+export const UPSUN_RUNTIME_KEYS: readonly string[] = [
+  "access",
+  "relationships",
+  "firewall",
+  "crons",
+  "web",
+  "workers",
+];
 
 function classifyUpsunKey(path: readonly string[]): "build" | "runtime" {
   const [top, second, third] = path;

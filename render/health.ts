@@ -69,7 +69,9 @@ export function renderHealthCall(check: HealthCheck): string {
   // A freshly started app usually listens within a fraction of a second: poll often.
   const interval = check.intervalSeconds ?? 0.25;
   if (!Number.isFinite(interval) || interval < 0.05 || interval > 600) {
-    throw new ConfigError(`${interval} must be between 0.05 and 600 seconds`, { path: "health.intervalSeconds" });
+    throw new ConfigError(`${interval} must be between 0.05 and 600 seconds`, {
+      path: "health.intervalSeconds",
+    });
   }
   return [
     "dh_health",

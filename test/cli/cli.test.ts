@@ -28,7 +28,12 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
   return { code, out, err };
 }
 
-async function diffJson(oldText: string, newText: string, name = ".platform.app.yaml", ...flags: string[]) {
+async function diffJson(
+  oldText: string,
+  newText: string,
+  name = ".platform.app.yaml",
+  ...flags: string[]
+) {
   const a = write(`old/${name}`, oldText);
   const b = write(`new/${name}`, newText);
   const r = await cli("diff", a, b, "--json", ...flags);
@@ -40,7 +45,14 @@ async function diffJson(oldText: string, newText: string, name = ".platform.app.
 async function ran(oldText: string, newText: string, name?: string, ...flags: string[]) {
   const report = await diffJson(oldText, newText, name, ...flags);
   const app = report.apps[0];
-  return { changed: app.changed, run: Object.fromEntries(app.hooks.filter((h: { run: boolean }) => h.run).map((h: { name: string; reasons: string[] }) => [h.name, h.reasons])) };
+  return {
+    changed: app.changed,
+    run: Object.fromEntries(
+      app.hooks
+        .filter((h: { run: boolean }) => h.run)
+        .map((h: { name: string; reasons: string[] }) => [h.name, h.reasons]),
+    ),
+  };
 }
 
 const UPSUN = `name: app
@@ -105,9 +117,33 @@ describe("cli: explain --json (SPEC §7 shape)", () => {
           name: "app",
           profile: "upsun",
           hooks: [
-            { name: "build", script: "set -e\nnpm ci\n", failure: "abort", timeoutSeconds: 3600, scope: "everyHost", roles: ["web", "worker"], rerunOn: ["code", "build"] },
-            { name: "deploy", script: "npm run migrate\n", failure: "warn", timeoutSeconds: null, scope: "once", roles: ["web"], rerunOn: ["code", "build"] },
-            { name: "postDeploy", script: "curl -X BAN localhost\n", failure: "warn", timeoutSeconds: null, scope: "once", roles: ["web"], rerunOn: ["code", "build", "runtime", "redeploy"] },
+            {
+              name: "build",
+              script: "set -e\nnpm ci\n",
+              failure: "abort",
+              timeoutSeconds: 3600,
+              scope: "everyHost",
+              roles: ["web", "worker"],
+              rerunOn: ["code", "build"],
+            },
+            {
+              name: "deploy",
+              script: "npm run migrate\n",
+              failure: "warn",
+              timeoutSeconds: null,
+              scope: "once",
+              roles: ["web"],
+              rerunOn: ["code", "build"],
+            },
+            {
+              name: "postDeploy",
+              script: "curl -X BAN localhost\n",
+              failure: "warn",
+              timeoutSeconds: null,
+              scope: "once",
+              roles: ["web"],
+              rerunOn: ["code", "build", "runtime", "redeploy"],
+            },
           ],
         },
       ],
@@ -122,25 +158,46 @@ describe("cli: explain --json (SPEC §7 shape)", () => {
     const r = await cli("explain", env, "--json");
     assert.equal(r.code, 0, r.err);
     const every = ["code", "build", "runtime", "redeploy"];
-    assert.deepEqual(JSON.parse(r.out).apps[0].hooks.map((h: Record<string, unknown>) => [h.name, h.failure, h.rerunOn, h.scope]), [
-      ["preBuild", "abort", every, "everyHost"],
-      ["postBuild", "abort", ["code", "build"], "everyHost"],
-      ["preRun", "abort", every, "everyHost"],
-      ["runSucceeded", "warn", every, "everyHost"],
-      ["runFailed", "warn", every, "everyHost"],
-    ]);
+    assert.deepEqual(
+      JSON.parse(r.out).apps[0].hooks.map((h: Record<string, unknown>) => [
+        h.name,
+        h.failure,
+        h.rerunOn,
+        h.scope,
+      ]),
+      [
+        ["preBuild", "abort", every, "everyHost"],
+        ["postBuild", "abort", ["code", "build"], "everyHost"],
+        ["preRun", "abort", every, "everyHost"],
+        ["runSucceeded", "warn", every, "everyHost"],
+        ["runFailed", "warn", every, "everyHost"],
+      ],
+    );
     assert.equal(JSON.parse(r.out).apps[0].profile, "cleverCloud");
   });
 
   it("only the hooks the configuration defines", async () => {
-    const r = await cli("explain", write("only/.platform.app.yaml", "name: app\ntype: 'php:8.2'\nhooks:\n  post_deploy: drush cr\n"), "--json");
-    assert.deepEqual(JSON.parse(r.out).apps[0].hooks.map((h: { name: string }) => h.name), ["postDeploy"]);
+    const r = await cli(
+      "explain",
+      write(
+        "only/.platform.app.yaml",
+        "name: app\ntype: 'php:8.2'\nhooks:\n  post_deploy: drush cr\n",
+      ),
+      "--json",
+    );
+    assert.deepEqual(
+      JSON.parse(r.out).apps[0].hooks.map((h: { name: string }) => h.name),
+      ["postDeploy"],
+    );
   });
 });
 
 describe("cli: diff --json, Upsun", () => {
   it("the SPEC §7 example: a post_deploy change runs only postDeploy", async () => {
-    const report = await diffJson(UPSUN, UPSUN.replace("curl -X BAN localhost", "curl -X PURGE localhost"));
+    const report = await diffJson(
+      UPSUN,
+      UPSUN.replace("curl -X BAN localhost", "curl -X PURGE localhost"),
+    );
     assert.deepEqual(report, {
       apps: [
         {
@@ -197,7 +254,11 @@ mounts: { /uploads: { source_path: uploads, source: storage } }
     ["crons.report.spec", "spec: '0 * * * *'", "spec: '*/5 * * * *'"],
     ["web.commands.start", "start: node server.js", "start: node --enable-source-maps server.js"],
     ['web.locations["/"].root', "root: public", "root: dist"],
-    ["workers.queue.commands.start", "start: node worker.js", "start: node worker.js --concurrency 4"],
+    [
+      "workers.queue.commands.start",
+      "start: node worker.js",
+      "start: node worker.js --concurrency 4",
+    ],
     ["hooks.post_deploy", "curl -X BAN localhost", "curl -X BAN 127.0.0.1"],
   ];
   for (const [key, from, to] of runtimeOnly) {
@@ -205,15 +266,24 @@ mounts: { /uploads: { source_path: uploads, source: storage } }
       const r = await ran(UPSUN, UPSUN.replace(from, to));
       assert.deepEqual(r.changed, ["runtime"]);
       assert.deepEqual(Object.keys(r.run), ["postDeploy"]);
-      assert.match(r.run.postDeploy[0], new RegExp(`^runtime changed: ${key.split(".")[0].replace(/[[\]"/]/g, ".")}`));
+      assert.match(
+        r.run.postDeploy[0],
+        new RegExp(`^runtime changed: ${key.split(".")[0].replace(/[[\]"/]/g, ".")}`),
+      );
     });
   }
 
   it("hooks.deploy: deploy (its own script) and postDeploy, not build", async () => {
-    assert.deepEqual(await ran(UPSUN, UPSUN.replace("npm run migrate", "npm run migrate -- --force")), {
-      changed: ["runtime"],
-      run: { deploy: ["runtime changed: hooks.deploy"], postDeploy: ["runtime changed: hooks.deploy"] },
-    });
+    assert.deepEqual(
+      await ran(UPSUN, UPSUN.replace("npm run migrate", "npm run migrate -- --force")),
+      {
+        changed: ["runtime"],
+        run: {
+          deploy: ["runtime changed: hooks.deploy"],
+          postDeploy: ["runtime changed: hooks.deploy"],
+        },
+      },
+    );
   });
 
   const buildKeys: [string, string, string][] = [
@@ -228,12 +298,18 @@ mounts: { /uploads: { source_path: uploads, source: storage } }
   for (const [key, from, to] of buildKeys) {
     it(`build key ${key}: build, deploy and postDeploy rerun`, async () => {
       const reason = `build changed: ${key}`;
-      assert.deepEqual(await ran(UPSUN, UPSUN.replace(from, to)), { changed: ["build"], run: { build: [reason], deploy: [reason], postDeploy: [reason] } });
+      assert.deepEqual(await ran(UPSUN, UPSUN.replace(from, to)), {
+        changed: ["build"],
+        run: { build: [reason], deploy: [reason], postDeploy: [reason] },
+      });
     });
   }
 
   it("web.mounts is build, unlike the rest of web", async () => {
-    const withMount = UPSUN.replace("web:\n", "web:\n  mounts:\n    /cache: { source: local, source_path: cache }\n");
+    const withMount = UPSUN.replace(
+      "web:\n",
+      "web:\n  mounts:\n    /cache: { source: local, source_path: cache }\n",
+    );
     const r = await ran(withMount, withMount.replace("source_path: cache", "source_path: cache2"));
     assert.deepEqual(r.changed, ["build"]);
     assert.deepEqual(Object.keys(r.run), ["build", "deploy", "postDeploy"]);
@@ -242,25 +318,56 @@ mounts: { /uploads: { source_path: uploads, source: storage } }
   it("--code-changed: everything reruns, and code is listed", async () => {
     assert.deepEqual(await ran(UPSUN, UPSUN, ".platform.app.yaml", "--code-changed"), {
       changed: ["code"],
-      run: { build: ["code changed: source tree"], deploy: ["code changed: source tree"], postDeploy: ["code changed: source tree"] },
+      run: {
+        build: ["code changed: source tree"],
+        deploy: ["code changed: source tree"],
+        postDeploy: ["code changed: source tree"],
+      },
     });
   });
 
   it("an added hook runs, saying it was added; a removed one is not listed", async () => {
     const noPost = UPSUN.replace("  post_deploy: |\n    curl -X BAN localhost\n", "");
     const added = await diffJson(noPost, UPSUN);
-    assert.deepEqual(added.apps[0].hooks[2], { name: "postDeploy", run: true, reasons: ["runtime changed: hooks.post_deploy (hook added)"] });
+    assert.deepEqual(added.apps[0].hooks[2], {
+      name: "postDeploy",
+      run: true,
+      reasons: ["runtime changed: hooks.post_deploy (hook added)"],
+    });
     const removed = await diffJson(UPSUN, noPost);
-    assert.deepEqual(removed.apps[0].hooks.map((h: { name: string }) => h.name), ["build", "deploy"]);
+    assert.deepEqual(
+      removed.apps[0].hooks.map((h: { name: string }) => h.name),
+      ["build", "deploy"],
+    );
     assert.deepEqual(removed.apps[0].changed, ["runtime"]);
   });
 
   it("several apps: listed in configuration order, --app selects one", async () => {
-    const multi = (api: string) => `api:\n  type: 'php:8.2'\n  hooks:\n    deploy: ${api}\nadmin:\n  type: 'nodejs:20'\n  hooks:\n    build: yarn build\n`;
-    const report = await diffJson(multi("php bin/console d:m:m"), multi("php bin/console d:m:m -n"), ".platform/applications.yaml");
-    assert.deepEqual(report.apps.map((a: { name: string; changed: string[] }) => [a.name, a.changed]), [["api", ["runtime"]], ["admin", []]]);
-    const only = await diffJson(multi("a"), multi("b"), ".platform/applications.yaml", "--app", "admin");
-    assert.deepEqual(only.apps.map((a: { name: string }) => a.name), ["admin"]);
+    const multi = (api: string) =>
+      `api:\n  type: 'php:8.2'\n  hooks:\n    deploy: ${api}\nadmin:\n  type: 'nodejs:20'\n  hooks:\n    build: yarn build\n`;
+    const report = await diffJson(
+      multi("php bin/console d:m:m"),
+      multi("php bin/console d:m:m -n"),
+      ".platform/applications.yaml",
+    );
+    assert.deepEqual(
+      report.apps.map((a: { name: string; changed: string[] }) => [a.name, a.changed]),
+      [
+        ["api", ["runtime"]],
+        ["admin", []],
+      ],
+    );
+    const only = await diffJson(
+      multi("a"),
+      multi("b"),
+      ".platform/applications.yaml",
+      "--app",
+      "admin",
+    );
+    assert.deepEqual(
+      only.apps.map((a: { name: string }) => a.name),
+      ["admin"],
+    );
   });
 });
 
@@ -276,14 +383,62 @@ API_URL=https://api.example
 `;
   const EVERY = ["preBuild", "preRun", "runSucceeded", "runFailed"];
   const cases: [string, string, string, string[], string][] = [
-    ["a runtime variable: deployment from cache", "API_URL=https://api.example", "API_URL=https://api2.example", EVERY, "runtime changed: API_URL"],
-    ["CC_RUN_COMMAND is runtime", "CC_RUN_COMMAND=node server.js", "CC_RUN_COMMAND=node app.js", EVERY, "runtime changed: CC_RUN_COMMAND"],
-    ["a new runtime variable", "API_URL=https://api.example", "API_URL=https://api.example\nFEATURE_X=on", EVERY, "runtime changed: FEATURE_X"],
-    ["a build setting: full build", "CC_NODE_BUILD_TOOL=npm", "CC_NODE_BUILD_TOOL=yarn", ["preBuild", "postBuild", "preRun", "runSucceeded", "runFailed"], "build changed: CC_NODE_BUILD_TOOL"],
-    ["CC_PRE_BUILD_HOOK", "npm install -g pnpm", "npm install -g pnpm@9", ["preBuild", "postBuild", "preRun", "runSucceeded", "runFailed"], "build changed: CC_PRE_BUILD_HOOK"],
-    ["CC_POST_BUILD_HOOK", "npm run build", "npm run build:prod", ["preBuild", "postBuild", "preRun", "runSucceeded", "runFailed"], "build changed: CC_POST_BUILD_HOOK"],
-    ["CC_PRE_RUN_HOOK", "npm run migrate:check", "npm run migrate", EVERY, "runtime changed: CC_PRE_RUN_HOOK"],
-    ["CC_RUN_SUCCEEDED_HOOK", "./notify.sh ok", "./notify.sh success", EVERY, "runtime changed: CC_RUN_SUCCEEDED_HOOK"],
+    [
+      "a runtime variable: deployment from cache",
+      "API_URL=https://api.example",
+      "API_URL=https://api2.example",
+      EVERY,
+      "runtime changed: API_URL",
+    ],
+    [
+      "CC_RUN_COMMAND is runtime",
+      "CC_RUN_COMMAND=node server.js",
+      "CC_RUN_COMMAND=node app.js",
+      EVERY,
+      "runtime changed: CC_RUN_COMMAND",
+    ],
+    [
+      "a new runtime variable",
+      "API_URL=https://api.example",
+      "API_URL=https://api.example\nFEATURE_X=on",
+      EVERY,
+      "runtime changed: FEATURE_X",
+    ],
+    [
+      "a build setting: full build",
+      "CC_NODE_BUILD_TOOL=npm",
+      "CC_NODE_BUILD_TOOL=yarn",
+      ["preBuild", "postBuild", "preRun", "runSucceeded", "runFailed"],
+      "build changed: CC_NODE_BUILD_TOOL",
+    ],
+    [
+      "CC_PRE_BUILD_HOOK",
+      "npm install -g pnpm",
+      "npm install -g pnpm@9",
+      ["preBuild", "postBuild", "preRun", "runSucceeded", "runFailed"],
+      "build changed: CC_PRE_BUILD_HOOK",
+    ],
+    [
+      "CC_POST_BUILD_HOOK",
+      "npm run build",
+      "npm run build:prod",
+      ["preBuild", "postBuild", "preRun", "runSucceeded", "runFailed"],
+      "build changed: CC_POST_BUILD_HOOK",
+    ],
+    [
+      "CC_PRE_RUN_HOOK",
+      "npm run migrate:check",
+      "npm run migrate",
+      EVERY,
+      "runtime changed: CC_PRE_RUN_HOOK",
+    ],
+    [
+      "CC_RUN_SUCCEEDED_HOOK",
+      "./notify.sh ok",
+      "./notify.sh success",
+      EVERY,
+      "runtime changed: CC_RUN_SUCCEEDED_HOOK",
+    ],
   ];
   for (const [title, from, to, hooks, reason] of cases) {
     it(title, async () => {
@@ -292,8 +447,14 @@ API_URL=https://api.example
     });
   }
   it("runSucceeded and runFailed both show run: true on a deployment", async () => {
-    const report = await diffJson(ENV, ENV.replace("API_URL=https://api.example", "API_URL=x"), "app.env");
-    const byName = Object.fromEntries(report.apps[0].hooks.map((h: { name: string; run: boolean }) => [h.name, h.run]));
+    const report = await diffJson(
+      ENV,
+      ENV.replace("API_URL=https://api.example", "API_URL=x"),
+      "app.env",
+    );
+    const byName = Object.fromEntries(
+      report.apps[0].hooks.map((h: { name: string; run: boolean }) => [h.name, h.run]),
+    );
     assert.equal(byName.runSucceeded, true);
     assert.equal(byName.runFailed, true);
     assert.equal(byName.postBuild, false);
@@ -307,15 +468,27 @@ API_URL=https://api.example
     assert.equal(Object.keys(r.run).length, 5);
   });
   it("legacy clevercloud/php.json postDeploy → runSucceeded, with a deprecation warning", async () => {
-    const a = write("legacy-old/clevercloud/php.json", '{"hooks": {"postDeploy": "./clevercloud/postDeploy.sh"}}');
-    const b = write("legacy-new/clevercloud/php.json", '{"hooks": {"postDeploy": "./clevercloud/post-deploy.sh"}}');
+    const a = write(
+      "legacy-old/clevercloud/php.json",
+      '{"hooks": {"postDeploy": "./clevercloud/postDeploy.sh"}}',
+    );
+    const b = write(
+      "legacy-new/clevercloud/php.json",
+      '{"hooks": {"postDeploy": "./clevercloud/post-deploy.sh"}}',
+    );
     const r = await cli("diff", a, b, "--json");
     assert.equal(r.code, 0, r.err);
-    assert.deepEqual(JSON.parse(r.out).apps[0].hooks, [{ name: "runSucceeded", run: true, reasons: ["runtime changed: hooks.postDeploy"] }]);
+    assert.deepEqual(JSON.parse(r.out).apps[0].hooks, [
+      { name: "runSucceeded", run: true, reasons: ["runtime changed: hooks.postDeploy"] },
+    ]);
     assert.match(r.err, /warning: .*postDeploy is deprecated/);
   });
   it("a near-miss variable name gets a did-you-mean warning", async () => {
-    const r = await cli("explain", write("typo/app.env", "CC_POSTBUILD_HOOK=npm run build\n"), "--json");
+    const r = await cli(
+      "explain",
+      write("typo/app.env", "CC_POSTBUILD_HOOK=npm run build\n"),
+      "--json",
+    );
     assert.equal(r.code, 0, r.err);
     assert.match(r.err, /did you mean CC_POST_BUILD_HOOK\?/);
     assert.deepEqual(JSON.parse(r.out).apps[0].hooks, []);
@@ -331,7 +504,10 @@ describe("cli: errors and output", () => {
     assert.doesNotMatch(r.err, /\n\s+at /);
   });
   it("a non-string hook: exit 2 naming the key", async () => {
-    const r = await cli("explain", write("bad2/.platform.app.yaml", "name: app\nhooks:\n  build:\n    - npm ci\n"));
+    const r = await cli(
+      "explain",
+      write("bad2/.platform.app.yaml", "name: app\nhooks:\n  build:\n    - npm ci\n"),
+    );
     assert.equal(r.code, 2);
     assert.match(r.err, /:3: hooks\.build: /);
   });
@@ -341,7 +517,14 @@ describe("cli: errors and output", () => {
     assert.match(r.err, /app\.env:2/);
   });
   it("usage errors exit 2 with the usage", async () => {
-    for (const argv of [[], ["explain"], ["frobnicate", "x"], ["explain", "a", "--nope"], ["diff", "a"], ["explain", "a", "--profile", "heroku"]]) {
+    for (const argv of [
+      [],
+      ["explain"],
+      ["frobnicate", "x"],
+      ["explain", "a", "--nope"],
+      ["diff", "a"],
+      ["explain", "a", "--profile", "heroku"],
+    ]) {
       const r = await cli(...argv);
       assert.equal(r.code, 2, argv.join(" "));
       assert.match(r.err, /usage:/);
@@ -354,13 +537,22 @@ describe("cli: errors and output", () => {
     assert.match(r.err, /no app named 'web' \(apps: app\)/);
   });
   it("--profile clever forces the Clever Cloud loader", async () => {
-    const r = await cli("explain", write("forced/settings.txt", "CC_PRE_RUN_HOOK=./pre.sh\n"), "--profile", "clever", "--json");
+    const r = await cli(
+      "explain",
+      write("forced/settings.txt", "CC_PRE_RUN_HOOK=./pre.sh\n"),
+      "--profile",
+      "clever",
+      "--json",
+    );
     assert.equal(r.code, 0, r.err);
     assert.equal(JSON.parse(r.out).apps[0].hooks[0].name, "preRun");
   });
   it("readable tables: hook, run or skip, why; no colour when not a terminal", async () => {
     const a = write("table-old/.platform.app.yaml", UPSUN);
-    const b = write("table-new/.platform.app.yaml", UPSUN.replace("start: node server.js", "start: node app.js"));
+    const b = write(
+      "table-new/.platform.app.yaml",
+      UPSUN.replace("start: node server.js", "start: node app.js"),
+    );
     const r = await cli("diff", a, b);
     assert.equal(r.code, 0);
     assert.equal(
@@ -381,10 +573,14 @@ describe("cli: errors and output", () => {
 
 describe("cli: the installed command (npm run -s deployhooks)", function () {
   this.timeout(60000);
-  const run = (...args: string[]) => spawnSync("npm", ["run", "-s", "deployhooks", "--", ...args], { cwd: REPO, encoding: "utf8" });
+  const run = (...args: string[]) =>
+    spawnSync("npm", ["run", "-s", "deployhooks", "--", ...args], { cwd: REPO, encoding: "utf8" });
   it("prints the diff JSON and exits 0", () => {
     const a = write("npm-old/.platform.app.yaml", UPSUN);
-    const b = write("npm-new/.platform.app.yaml", UPSUN.replace("curl -X BAN localhost", "curl -X PURGE localhost"));
+    const b = write(
+      "npm-new/.platform.app.yaml",
+      UPSUN.replace("curl -X BAN localhost", "curl -X PURGE localhost"),
+    );
     const r = run("diff", a, b, "--json");
     assert.equal(r.status, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).apps[0].hooks[2].run, true);

@@ -45,18 +45,24 @@ describe("real Pulumi CLI: the quickstart with a local file backend", function (
   let port: number;
 
   const run = (...args: string[]): SpawnSyncReturns<string> => {
-    const r = spawnSync(pulumi as string, [...args, "--stack", "e2e", "--config-file", configFile, "--non-interactive"], {
-      cwd: REPO,
-      env,
-      encoding: "utf8",
-    });
+    const r = spawnSync(
+      pulumi as string,
+      [...args, "--stack", "e2e", "--config-file", configFile, "--non-interactive"],
+      {
+        cwd: REPO,
+        env,
+        encoding: "utf8",
+      },
+    );
     return r;
   };
   const ok = (r: SpawnSyncReturns<string>) => assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
 
   before(async function () {
     if (!pulumi) {
-      console.log("      skipped: the `pulumi` CLI is not on PATH (it cannot be downloaded on this machine); the runner-based end-to-end tests cover the same deployment");
+      console.log(
+        "      skipped: the `pulumi` CLI is not on PATH (it cannot be downloaded on this machine); the runner-based end-to-end tests cover the same deployment",
+      );
       this.skip();
     }
     work = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-pulumi-"));
@@ -69,14 +75,30 @@ describe("real Pulumi CLI: the quickstart with a local file backend", function (
       PULUMI_SKIP_UPDATE_CHECK: "true",
     };
     fs.mkdirSync(path.join(work, "backend"));
-    ok(spawnSync(pulumi as string, ["stack", "init", "e2e", "--non-interactive"], { cwd: REPO, env, encoding: "utf8" }));
-    for (const [k, v] of [["port", String(port)], ["root", path.join(work, "host")], ["greeting", "hello"]]) ok(run("config", "set", k, v));
+    ok(
+      spawnSync(pulumi as string, ["stack", "init", "e2e", "--non-interactive"], {
+        cwd: REPO,
+        env,
+        encoding: "utf8",
+      }),
+    );
+    for (const [k, v] of [
+      ["port", String(port)],
+      ["root", path.join(work, "host")],
+      ["greeting", "hello"],
+    ]) {
+      ok(run("config", "set", k, v));
+    }
   });
 
   after(function () {
     if (!pulumi || !work) return;
     run("destroy", "--yes");
-    spawnSync(pulumi, ["stack", "rm", "e2e", "--yes", "--force", "--non-interactive"], { cwd: REPO, env, encoding: "utf8" });
+    spawnSync(pulumi, ["stack", "rm", "e2e", "--yes", "--force", "--non-interactive"], {
+      cwd: REPO,
+      env,
+      encoding: "utf8",
+    });
     fs.rmSync(work, { recursive: true, force: true });
   });
 
@@ -98,9 +120,15 @@ describe("real Pulumi CLI: the quickstart with a local file backend", function (
     ok(run("config", "set", "greeting", "bonjour"));
     const preview = run("preview", "--diff");
     ok(preview);
-    const replaced = [...preview.stdout.matchAll(/\+-\s+command:local:Command\s+(\S+)/g)].map((m) => m[1]).sort();
+    const replaced = [...preview.stdout.matchAll(/\+-\s+command:local:Command\s+(\S+)/g)]
+      .map((m) => m[1])
+      .sort();
     assert.ok(replaced.includes("quickstart-local-hook-postDeploy"), preview.stdout);
-    assert.ok(!replaced.includes("quickstart-local-hook-build") && !replaced.includes("quickstart-local-hook-deploy"), preview.stdout);
+    assert.ok(
+      !replaced.includes("quickstart-local-hook-build") &&
+        !replaced.includes("quickstart-local-hook-deploy"),
+      preview.stdout,
+    );
     assert.match(preview.stdout, /runtime=sha256:/);
     ok(run("up", "--yes", "--skip-preview"));
   });

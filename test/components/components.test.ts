@@ -145,7 +145,8 @@ describe("components (Pulumi mocks)", function () {
         "restart command (a runtime setting)",
         () =>
           deploy(
-            () => new mod.UpsunApp("app", upsunBase(src, { restartCommand: "systemctl restart app" })),
+            () =>
+              new mod.UpsunApp("app", upsunBase(src, { restartCommand: "systemctl restart app" })),
           ),
         ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
       ],
@@ -622,7 +623,10 @@ describe("components: restartCommand replaces the built-in supervisor", function
   });
   it("the activate step runs the user's restart command, not the supervisor", async () => {
     const src = tempTree({ "server.js": "\n" });
-    const d = await deploy(() => new mod.UpsunApp("svc", upsunBase(src, { restartCommand: "sudo systemctl restart svc" })));
+    const d = await deploy(
+      () =>
+        new mod.UpsunApp("svc", upsunBase(src, { restartCommand: "sudo systemctl restart svc" })),
+    );
     const create = d.resources.get("svc-local-activate")!.inputs.create as string;
     assert.match(create, /\nsudo systemctl restart svc\n/);
     assert.match(create, /dh_run '\\''step:restart'\\''/);

@@ -86,14 +86,20 @@ describe("examples/quickstart under deployhooks/testing (real local execution)",
   });
 
   it("destroy (a program without the app): the app resource's delete stops the app", async () => {
-    const pid = Number(fs.readFileSync(path.join(dir, "root/quickstart/.deployhooks/app.pid"), "utf8").split(" ")[0]);
+    const pid = Number(
+      fs.readFileSync(path.join(dir, "root/quickstart/.deployhooks/app.pid"), "utf8").split(" ")[0],
+    );
     const r = await runProgram(() => {}, { stateFile });
     assert.equal(r.failed, false, r.error);
     assert.ok(r.steps.every((s) => s.op === "delete"));
-    assert.ok(r.steps.some((s) => s.name === "quickstart-local-app" && s.executed && s.exitCode === 0));
+    assert.ok(
+      r.steps.some((s) => s.name === "quickstart-local-app" && s.executed && s.exitCode === 0),
+    );
     await assert.rejects(fetch(`http://127.0.0.1:${port}/`));
     // Gone, or a zombie nobody reaps (PID 1 of some containers does not): not running either way.
-    const stat = fs.existsSync(`/proc/${pid}/stat`) ? fs.readFileSync(`/proc/${pid}/stat`, "utf8") : "";
+    const stat = fs.existsSync(`/proc/${pid}/stat`)
+      ? fs.readFileSync(`/proc/${pid}/stat`, "utf8")
+      : "";
     assert.ok(stat === "" || stat.slice(stat.lastIndexOf(") ") + 2).startsWith("Z"), stat);
   });
 });

@@ -150,7 +150,10 @@ for (const profile of PROFILES) {
         assertFailedWith(r, /the app failed to start/);
         const hooks = hooksOf(s.newHistory());
         if (profile === "cleverCloud") {
-          assert.ok(hooks.includes("runFailed") && !hooks.includes("runSucceeded"), hooks.join(" "));
+          assert.ok(
+            hooks.includes("runFailed") && !hooks.includes("runSucceeded"),
+            hooks.join(" "),
+          );
         } else {
           assert.ok(!hooks.includes("postDeploy"), hooks.join(" "));
         }

@@ -17,7 +17,10 @@ type Mutation = (app: AppSpec, code: CodeState, salt: string) => [AppSpec, CodeS
 
 /** Every kind of change a user can make, each applied with a value derived from `salt`. */
 const UPSUN_MUTATIONS: Record<string, Mutation> = {
-  code: (a, c, s) => [a, { fingerprint: `sha256:${s}`, files: { ...c.files, [`src/${s}.js`]: `sha256:${s}` } }],
+  code: (a, c, s) => [
+    a,
+    { fingerprint: `sha256:${s}`, files: { ...c.files, [`src/${s}.js`]: `sha256:${s}` } },
+  ],
   buildVariable: (a, c, s) => [withVariable(a, "NODE_ENV", `env-${s}`), c],
   buildKey: (a, c, s) => [withConfig(a, ["disk"], 1000 + s.length), c],
   buildScript: (a, c, s) => [withScript(a, "build", `echo ${s}`), c],
@@ -40,7 +43,12 @@ const CLEVER_MUTATIONS: Record<string, Mutation> = {
 
 const BASE_CODE: CodeState = { fingerprint: "sha256:base", files: { "server.js": "sha256:s" } };
 
-function apply(app: AppSpec, kinds: string[], table: Record<string, Mutation>, salt: string): [AppSpec, CodeState] {
+function apply(
+  app: AppSpec,
+  kinds: string[],
+  table: Record<string, Mutation>,
+  salt: string,
+): [AppSpec, CodeState] {
   let state: [AppSpec, CodeState] = [app, BASE_CODE];
   for (const k of kinds) state = table[k](state[0], state[1], salt);
   return state;
@@ -53,7 +61,12 @@ function ranHooks(before: AppSpec, after: AppSpec, code: CodeState): Set<string>
 
 for (const [profile, base, table, every] of [
   ["upsun", upsunApp(), UPSUN_MUTATIONS, ["postDeploy"]],
-  ["cleverCloud", cleverApp(), CLEVER_MUTATIONS, ["preBuild", "preRun", "runSucceeded", "runFailed"]],
+  [
+    "cleverCloud",
+    cleverApp(),
+    CLEVER_MUTATIONS,
+    ["preBuild", "preRun", "runSucceeded", "runFailed"],
+  ],
 ] as const) {
   const kinds = Object.keys(table);
   const subset = fc.subarray(kinds);
@@ -92,7 +105,11 @@ for (const [profile, base, table, every] of [
           const [app, code] = apply(base, ks, table, s);
           const plan = planApp(snapshotApp(base, BASE_CODE), snapshotApp(app, code));
           for (const name of every) {
-            assert.equal(plan.hooks.find((h) => h.name === name)?.run, plan.changed.length > 0, `${name} with changes [${plan.changed}]`);
+            assert.equal(
+              plan.hooks.find((h) => h.name === name)?.run,
+              plan.changed.length > 0,
+              `${name} with changes [${plan.changed}]`,
+            );
           }
         }),
         { numRuns: 60 },
@@ -110,16 +127,25 @@ for (const [profile, base, table, every] of [
           const prev = snapshotApp(base, BASE_CODE);
           const next = snapshotApp(app, code);
           const plan = planApp(prev, next);
-          const before = new Map(deploymentSteps(prev, hosts).map((st) => [`${st.host}/${st.id}`, st.triggers]));
+          const before = new Map(
+            deploymentSteps(prev, hosts).map((st) => [`${st.host}/${st.id}`, st.triggers]),
+          );
           for (const decision of plan.hooks) {
             const hook = next.hooks.find((h) => h.name === decision.name)!;
             const prevHook = prev.hooks.find((h) => h.name === decision.name)!;
-            const differ = JSON.stringify(hookTriggers(prev, prevHook)) !== JSON.stringify(hookTriggers(next, hook));
+            const differ =
+              JSON.stringify(hookTriggers(prev, prevHook)) !==
+              JSON.stringify(hookTriggers(next, hook));
             assert.equal(differ, decision.run, decision.name);
           }
           for (const st of deploymentSteps(next, hosts).filter((x) => x.kind === "hook")) {
-            const differ = JSON.stringify(before.get(`${st.host}/${st.id}`)) !== JSON.stringify(st.triggers);
-            assert.equal(differ, plan.hooks.find((h) => h.name === st.hook!.name)!.run, `${st.host}/${st.id}`);
+            const differ =
+              JSON.stringify(before.get(`${st.host}/${st.id}`)) !== JSON.stringify(st.triggers);
+            assert.equal(
+              differ,
+              plan.hooks.find((h) => h.name === st.hook!.name)!.run,
+              `${st.host}/${st.id}`,
+            );
           }
         }),
         { numRuns: 40 },
@@ -142,16 +168,23 @@ describe("engine properties: formatting-only edits change nothing", () => {
   it("key order of the configuration and trailing newlines of scripts", () => {
     const base = upsunApp();
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 12 }), fc.nat(3), (order, newlines) => {
-        const reformatted = parseAppSpec({
-          ...base,
-          config: shuffleKeys(base.config, order) as Record<string, unknown>,
-          variables: [...base.variables].reverse(),
-          hooks: base.hooks.map((h) => ({ ...h, script: h.script.replace(/\n*$/, "\n".repeat(newlines)) })),
-        });
-        const plan = planApp(snapshotApp(base, BASE_CODE), snapshotApp(reformatted, BASE_CODE));
-        assert.deepEqual(plan.changed, []);
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 100 }), { minLength: 1, maxLength: 12 }),
+        fc.nat(3),
+        (order, newlines) => {
+          const reformatted = parseAppSpec({
+            ...base,
+            config: shuffleKeys(base.config, order) as Record<string, unknown>,
+            variables: [...base.variables].reverse(),
+            hooks: base.hooks.map((h) => ({
+              ...h,
+              script: h.script.replace(/\n*$/, "\n".repeat(newlines)),
+            })),
+          });
+          const plan = planApp(snapshotApp(base, BASE_CODE), snapshotApp(reformatted, BASE_CODE));
+          assert.deepEqual(plan.changed, []);
+        },
+      ),
       { numRuns: 50 },
     );
   });

@@ -4,15 +4,33 @@ import { snapshotApp } from "../../engine/snapshot";
 import type { StepHost } from "../../engine/types";
 import { cleverApp, upsunApp, withVariable } from "../helpers/apps";
 
-const WEB1: StepHost = { name: "web1", roles: ["web"], leader: false, identity: "deploy@10.0.0.1:22" };
-const WEB2: StepHost = { name: "web2", roles: ["web"], leader: true, identity: "deploy@10.0.0.2:22" };
-const WORKER: StepHost = { name: "jobs", roles: ["worker"], leader: false, identity: "deploy@10.0.0.3:22" };
+const WEB1: StepHost = {
+  name: "web1",
+  roles: ["web"],
+  leader: false,
+  identity: "deploy@10.0.0.1:22",
+};
+const WEB2: StepHost = {
+  name: "web2",
+  roles: ["web"],
+  leader: true,
+  identity: "deploy@10.0.0.2:22",
+};
+const WORKER: StepHost = {
+  name: "jobs",
+  roles: ["worker"],
+  leader: false,
+  identity: "deploy@10.0.0.3:22",
+};
 
-const summary = (steps: ReturnType<typeof deploymentSteps>) => steps.map((s) => `${s.host}/${s.id} <- ${s.dependsOn.join(",")}`);
+const summary = (steps: ReturnType<typeof deploymentSteps>) =>
+  steps.map((s) => `${s.host}/${s.id} <- ${s.dependsOn.join(",")}`);
 
 describe("engine: deployment steps across hosts", () => {
   it("Upsun: builds everywhere → deploy once on the leader → switch everywhere → postDeploy once", () => {
-    const steps = deploymentSteps(snapshotApp(upsunApp()), [WEB1, WEB2, WORKER], { transfer: () => true });
+    const steps = deploymentSteps(snapshotApp(upsunApp()), [WEB1, WEB2, WORKER], {
+      transfer: () => true,
+    });
     assert.deepEqual(summary(steps), [
       "web1/transfer <- ",
       "web1/upload <- web1/transfer",
@@ -35,7 +53,9 @@ describe("engine: deployment steps across hosts", () => {
   });
 
   it("Clever Cloud: every hook on every host, preBuild before the build step, outcome after the switch", () => {
-    const steps = deploymentSteps(snapshotApp(cleverApp()), [{ name: "local", roles: ["web"], leader: true, identity: "local" }]);
+    const steps = deploymentSteps(snapshotApp(cleverApp()), [
+      { name: "local", roles: ["web"], leader: true, identity: "local" },
+    ]);
     assert.deepEqual(summary(steps), [
       "local/upload <- ",
       "local/hook-preBuild <- local/upload",
@@ -51,24 +71,49 @@ describe("engine: deployment steps across hosts", () => {
     const snap = snapshotApp(upsunApp(), { fingerprint: "sha256:c0de" });
     const steps = deploymentSteps(snap, [WEB2]);
     const deploy = steps.find((s) => s.id === "hook-deploy")!;
-    assert.deepEqual(deploy.triggers, ["code=sha256:c0de", `build=${snap.build.fingerprint}`, `script=${snap.scripts.deploy}`, "host=deploy@10.0.0.2:22"]);
+    assert.deepEqual(deploy.triggers, [
+      "code=sha256:c0de",
+      `build=${snap.build.fingerprint}`,
+      `script=${snap.scripts.deploy}`,
+      "host=deploy@10.0.0.2:22",
+    ]);
     const activate = steps.find((s) => s.id === "activate")!;
-    assert.deepEqual(activate.triggers, ["code=sha256:c0de", `build=${snap.build.fingerprint}`, `runtime=${snap.runtime.fingerprint}`, "redeploy=", "host=deploy@10.0.0.2:22"]);
+    assert.deepEqual(activate.triggers, [
+      "code=sha256:c0de",
+      `build=${snap.build.fingerprint}`,
+      `runtime=${snap.runtime.fingerprint}`,
+      "redeploy=",
+      "host=deploy@10.0.0.2:22",
+    ]);
   });
 
   it("a runtime-only change reruns exactly activate, outcome and every-deployment hooks", () => {
     const hosts = [{ name: "local", roles: ["web" as const], leader: true, identity: "local" }];
     const before = deploymentSteps(snapshotApp(cleverApp()), hosts);
-    const after = deploymentSteps(snapshotApp(withVariable(cleverApp(), "API_URL", "https://other")), hosts);
-    const changed = after.filter((s, i) => JSON.stringify(s.triggers) !== JSON.stringify(before[i].triggers)).map((s) => s.id);
+    const after = deploymentSteps(
+      snapshotApp(withVariable(cleverApp(), "API_URL", "https://other")),
+      hosts,
+    );
+    const changed = after
+      .filter((s, i) => JSON.stringify(s.triggers) !== JSON.stringify(before[i].triggers))
+      .map((s) => s.id);
     assert.deepEqual(changed, ["hook-preBuild", "hook-preRun", "activate", "outcome"]);
   });
 
   it("rejects two leaders, a worker leader, duplicate names and no web host, naming hosts", () => {
     const snap = snapshotApp(upsunApp());
-    assert.throws(() => deploymentSteps(snap, [{ ...WEB1, leader: true }, WEB2]), /hosts: only one host can be the leader \(web1, web2\)/);
-    assert.throws(() => deploymentSteps(snap, [{ ...WORKER, leader: true }, WEB1]), /the leader jobs must have the web role/);
+    assert.throws(
+      () => deploymentSteps(snap, [{ ...WEB1, leader: true }, WEB2]),
+      /hosts: only one host can be the leader \(web1, web2\)/,
+    );
+    assert.throws(
+      () => deploymentSteps(snap, [{ ...WORKER, leader: true }, WEB1]),
+      /the leader jobs must have the web role/,
+    );
     assert.throws(() => deploymentSteps(snap, [WEB1, WEB1]), /host name 'web1' is used twice/);
-    assert.throws(() => deploymentSteps(snap, [WORKER]), /at least one host must have the web role/);
+    assert.throws(
+      () => deploymentSteps(snap, [WORKER]),
+      /at least one host must have the web role/,
+    );
   });
 });

@@ -1,7 +1,11 @@
 /** Builders of AppSpecs for engine tests: the shapes the loaders produce, written by hand. */
 import { parseAppSpec, type AppSpec, type AppSpecInput } from "../../model/app";
 
-export const UPSUN_SCRIPTS = { build: "set -e\nnpm ci\nnpm run build\n", deploy: "npm run migrate\n", postDeploy: "curl -X BAN localhost\n" };
+export const UPSUN_SCRIPTS = {
+  build: "set -e\nnpm ci\nnpm run build\n",
+  deploy: "npm run migrate\n",
+  postDeploy: "curl -X BAN localhost\n",
+};
 
 /** An Upsun app with all three hooks, some build and runtime keys, one variable. */
 export function upsunApp(overrides: Partial<AppSpecInput> = {}): AppSpec {
@@ -11,15 +15,31 @@ export function upsunApp(overrides: Partial<AppSpecInput> = {}): AppSpec {
     hooks: [
       { name: "build", script: UPSUN_SCRIPTS.build, origin: { key: "hooks.build" } },
       { name: "deploy", script: UPSUN_SCRIPTS.deploy, origin: { key: "hooks.deploy" } },
-      { name: "postDeploy", script: UPSUN_SCRIPTS.postDeploy, origin: { key: "hooks.post_deploy" } },
+      {
+        name: "postDeploy",
+        script: UPSUN_SCRIPTS.postDeploy,
+        origin: { key: "hooks.post_deploy" },
+      },
     ],
-    variables: [{ name: "NODE_ENV", value: "production", visibility: "both", origin: { key: "variables.env.NODE_ENV" } }],
+    variables: [
+      {
+        name: "NODE_ENV",
+        value: "production",
+        visibility: "both",
+        origin: { key: "variables.env.NODE_ENV" },
+      },
+    ],
     config: {
       type: "nodejs:20",
       build: { flavor: "none" },
       dependencies: { nodejs: { yarn: "^1" } },
-      web: { commands: { start: "node server.js" }, mounts: { "/uploads": { source: "local", source_path: "uploads" } } },
-      workers: { queue: { commands: { start: "node worker.js" }, mounts: { "/tmp": { source: "tmp" } } } },
+      web: {
+        commands: { start: "node server.js" },
+        mounts: { "/uploads": { source: "local", source_path: "uploads" } },
+      },
+      workers: {
+        queue: { commands: { start: "node worker.js" }, mounts: { "/tmp": { source: "tmp" } } },
+      },
       relationships: { database: "db:postgresql" },
       access: { ssh: "contributor" },
       firewall: { outbound: [{ ips: ["0.0.0.0/0"] }] },
@@ -48,12 +68,19 @@ const CLEVER_KEYS: Record<string, string> = {
 };
 
 /** A Clever Cloud app with all five hooks and a few variables. */
-export function cleverApp(overrides: Partial<AppSpecInput> = {}, scripts: Partial<typeof CLEVER_SCRIPTS> = {}): AppSpec {
+export function cleverApp(
+  overrides: Partial<AppSpecInput> = {},
+  scripts: Partial<typeof CLEVER_SCRIPTS> = {},
+): AppSpec {
   const all = { ...CLEVER_SCRIPTS, ...scripts };
   return parseAppSpec({
     name: "app",
     profile: "cleverCloud",
-    hooks: Object.entries(all).map(([name, script]) => ({ name, script, origin: { key: CLEVER_KEYS[name] } })),
+    hooks: Object.entries(all).map(([name, script]) => ({
+      name,
+      script,
+      origin: { key: CLEVER_KEYS[name] },
+    })),
     variables: [
       { name: "CC_NODE_BUILD_TOOL", value: "npm", origin: { key: "CC_NODE_BUILD_TOOL" } },
       { name: "CC_RUN_COMMAND", value: "node server.js", origin: { key: "CC_RUN_COMMAND" } },
@@ -64,7 +91,12 @@ export function cleverApp(overrides: Partial<AppSpecInput> = {}, scripts: Partia
 }
 
 /** Replaces one variable's value (or adds it). */
-export function withVariable(app: AppSpec, name: string, value: string, extra: Record<string, unknown> = {}): AppSpec {
+export function withVariable(
+  app: AppSpec,
+  name: string,
+  value: string,
+  extra: Record<string, unknown> = {},
+): AppSpec {
   const variables = app.variables.filter((v) => v.name !== name);
   const old = app.variables.find((v) => v.name === name);
   variables.push({ ...(old ?? { origin: { key: name } }), name, value, ...extra });
@@ -73,7 +105,10 @@ export function withVariable(app: AppSpec, name: string, value: string, extra: R
 
 /** Replaces one hook's script. */
 export function withScript(app: AppSpec, hook: string, script: string): AppSpec {
-  return parseAppSpec({ ...app, hooks: app.hooks.map((h) => (h.name === hook ? { ...h, script } : h)) });
+  return parseAppSpec({
+    ...app,
+    hooks: app.hooks.map((h) => (h.name === hook ? { ...h, script } : h)),
+  });
 }
 
 /** Sets a config value at a dotted path (segments given as an array). */

@@ -47,7 +47,7 @@ export interface SshdHandle {
   host: "127.0.0.1";
   port: number;
   user: string;
-  /** OpenSSH private key of the authorized user key (PEM-style `-----BEGIN OPENSSH PRIVATE KEY-----`). */
+  /** Private key (OpenSSH format) of the authorized user key, generated at run time. */
   privateKey: string;
   privateKeyPath: string;
   /** The server's ed25519 host public key line, `ssh-ed25519 AAAA…`, for `connection.hostKey` pinning. */

@@ -14,6 +14,8 @@ import type { CleverCloudAppArgs, HostArgs, UpsunAppArgs, UpsunMountArgs } from 
 
 /** Options of {@link upsunAppArgsFromConfig}: what the configuration file does not say. */
 export interface UpsunConfigOptions {
+  /** Your own restart command (systemd, …) instead of the built-in supervisor (see the component args). */
+  restartCommand?: string;
   /** App name in the configuration (required when it defines several apps). */
   app?: string;
   /** Hosts (none: the local machine). */
@@ -111,6 +113,8 @@ export function upsunAppArgsFromConfig(
 
 /** Options of {@link cleverCloudAppArgsFromEnvFile}. */
 export interface CleverCloudEnvOptions {
+  /** Your own restart command (systemd, …) instead of the built-in supervisor (see the component args). */
+  restartCommand?: string;
   /** Hosts (none: the local machine). */
   hosts?: HostArgs[];
   /** Source directory. Default: `APP_FOLDER` relative to the env file's directory, else that directory. */

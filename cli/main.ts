@@ -36,6 +36,7 @@ function selectApps(config: LoadedConfig, app: string | undefined, file: string)
   return found;
 }
 
+/** Prints each warning once (the old and the new configuration usually share theirs). */
 function warn(io: Io, warnings: readonly string[]): void {
   for (const w of new Set(warnings)) io.err(`deployhooks: warning: ${w}\n`);
 }
@@ -53,7 +54,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         const config = loadConfig(cmd.config, { profile: cmd.profile });
         const apps = selectApps(config, cmd.app, cmd.config);
         const report = explainJson(apps.map((app) => ({ app, hooks: resolveHooks(app) })));
-        warn(io, [...config.warnings, ...apps.flatMap((a) => a.warnings)]);
+        warn(io, config.warnings);
         io.out(cmd.json ? JSON.stringify(report) + "\n" : explainText(report, style) + "\n");
         return 0;
       }
@@ -70,7 +71,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
           prev.map((a) => snapshotApp(a, oldCode)),
           next.map((a) => snapshotApp(a, newCode)),
         );
-        warn(io, [...before.warnings, ...after.warnings, ...next.flatMap((a) => a.warnings)]);
+        warn(io, [...before.warnings, ...after.warnings]);
         const report = diffJson(plans);
         io.out(cmd.json ? JSON.stringify(report) + "\n" : diffText(report, style) + "\n");
         return 0;

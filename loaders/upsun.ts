@@ -30,7 +30,7 @@ import * as path from "path";
 import { isMap, isScalar, isSeq } from "yaml";
 import { AppSpec, HookInput, parseAppSpec, Variable } from "../model/app";
 import { ConfigError } from "../model/configError";
-import { formatPath, PathSegment } from "../model/fieldPath";
+import { formatPath } from "../model/fieldPath";
 import { closestName } from "./suggest";
 import {
   Cursor,
@@ -82,6 +82,11 @@ function isString(c: Cursor | StringInclude): c is StringInclude {
   return "kind" in c;
 }
 
+/** True for a missing value: `key:` with nothing, or an explicit `null`/`~`. */
+function isNull(c: Cursor): boolean {
+  return c.node === null || (isScalar(c.node) && c.node.value === null);
+}
+
 function envValue(v: unknown): string {
   if (v === null || v === undefined) return "";
   if (typeof v === "object") return JSON.stringify(v);
@@ -91,9 +96,8 @@ function envValue(v: unknown): string {
 function normalizeSourceRoot(cur: Cursor, ctx: LoadContext): string {
   const r = deref(cur, ctx);
   if (isString(r)) throw errorAt(cur, "source.root must be a path, not an included file's text");
-  if (r.node === null) return ".";
+  if (isNull(r)) return ".";
   if (!isScalar(r.node) || typeof r.node.value !== "string") {
-    if (isScalar(r.node) && r.node.value === null) return ".";
     throw errorAt(cur, `source.root must be a string, got ${describeCursor(r)}`);
   }
   const raw = r.node.value.replace(/\\/g, "/").replace(/^\/+/, "");
@@ -119,10 +123,8 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
   const config: Record<string, unknown> = {};
   let sourceRoot = ".";
   let appName = name;
-  let nameSeen = false;
   for (const e of entries(appCur)) {
     if (e.key === "name") {
-      nameSeen = true;
       const v = deref(e.value, ctx);
       const n = isString(v)
         ? v.text
@@ -160,11 +162,7 @@ function readApp(name: string | undefined, at: Cursor, ctx: LoadContext): AppSpe
     }
   }
   if (appName === undefined) {
-    throw errorAt(
-      appCur,
-      nameSeen ? "name is missing" : "the application has no name (add `name:`)",
-      appCur.line,
-    );
+    throw errorAt(appCur, "the application has no name (add `name:`)");
   }
   return parseAppSpec(
     {
@@ -189,7 +187,7 @@ function readHooks(at: Cursor, ctx: LoadContext, out: HookInput[]): void {
       "hooks must be a mapping of hook name to script, not an included file's text",
     );
   }
-  if (r.node === null || (isScalar(r.node) && r.node.value === null)) return;
+  if (isNull(r)) return;
   if (!isMap(r.node)) {
     throw errorAt(r, `hooks must be a mapping of hook name to script, got ${describeCursor(r)}`);
   }
@@ -208,7 +206,7 @@ function readHooks(at: Cursor, ctx: LoadContext, out: HookInput[]): void {
       out.push({ name: hookName, script: v.text, origin: { file: v.file, line: 1, key } });
       continue;
     }
-    if (v.node === null || (isScalar(v.node) && v.node.value === null)) continue;
+    if (isNull(v)) continue;
     if (!isScalar(v.node) || typeof v.node.value !== "string") {
       throw errorAt(e.value, `a hook must be a string (a shell script), got ${describeCursor(v)}`);
     }
@@ -226,7 +224,7 @@ function readVariables(
 ): Record<string, unknown> | undefined {
   const r = deref(at, ctx);
   if (isString(r)) throw errorAt(at, "variables must be a mapping, not an included file's text");
-  if (r.node === null || (isScalar(r.node) && r.node.value === null)) return undefined;
+  if (isNull(r)) return undefined;
   if (!isMap(r.node)) throw errorAt(r, `variables must be a mapping, got ${describeCursor(r)}`);
   const rest: Record<string, unknown> = {};
   let any = false;
@@ -240,7 +238,7 @@ function readVariables(
     if (isString(env)) {
       throw errorAt(e.value, "variables.env must be a mapping, not an included file's text");
     }
-    if (env.node === null || (isScalar(env.node) && env.node.value === null)) continue;
+    if (isNull(env)) continue;
     if (!isMap(env.node)) {
       throw errorAt(env, `variables.env must be a mapping, got ${describeCursor(env)}`);
     }
@@ -294,16 +292,13 @@ function checkUnique(apps: AppSpec[], where: Cursor): void {
   }
 }
 
-/**
- * Reads the apps of one parsed document in the given form. `prefix` is the logical path of the
- * document root (empty for a top-level file).
- */
+/** Reads the apps of one parsed document (`root`: its root cursor) in the given form. */
 export function readUpsunDocument(root: Cursor, form: UpsunForm, ctx: LoadContext): AppSpec[] {
   const r = deref(root, ctx);
   if (isString(r)) {
     throw errorAt(root, "the configuration must be YAML, not an included file's text");
   }
-  const empty = r.node === null || (isScalar(r.node) && r.node.value === null);
+  const empty = isNull(r);
   let apps: AppSpec[];
   if (form === "app") {
     if (empty) throw errorAt(r, "the file is empty (expected an application mapping)");
@@ -324,7 +319,7 @@ export function readUpsunDocument(root: Cursor, form: UpsunForm, ctx: LoadContex
         if (isString(a)) {
           throw errorAt(e.value, "applications must be a mapping, not an included file's text");
         }
-        if (a.node === null || (isScalar(a.node) && a.node.value === null)) continue;
+        if (isNull(a)) continue;
         if (isMap(a.node)) apps.push(...readMapOfApps(a, ctx));
         else if (isSeq(a.node)) apps.push(...readList(a, ctx));
         else {
@@ -363,5 +358,5 @@ export function parseUpsunYaml(
   const ctx = options.context ?? newContext(options.root ?? configRootFor(file), options.readFile);
   if (!ctx.files.includes(file)) ctx.files.push(file);
   const src = parseYaml(text, file);
-  return readUpsunDocument(rootCursor(src, [] as PathSegment[]), options.form ?? "auto", ctx);
+  return readUpsunDocument(rootCursor(src), options.form ?? "auto", ctx);
 }

@@ -365,18 +365,23 @@ export function renderStopStep(input: StopStepInput): RenderedStep {
   const grace = input.stopGraceSeconds ?? 10;
   assertInteger(grace, 0, 3600, "stopGraceSeconds");
   const layout = appLayout(input.target);
+  // Without an activation id: stop whatever the pid file names. With one: only that activation's
+  // app (the pid file's third field); a pid file naming another activation is left alone.
+  const stop =
+    input.activationId === undefined
+      ? ["dh_stop_app"]
+      : [
+          'if [ -f "$DH_PIDFILE" ]; then',
+          '  dh_got=; read -r _ _ dh_got <"$DH_PIDFILE"',
+          `  if [ "$dh_got" = ${shellQuote(input.activationId)} ]; then dh_stop_app`,
+          `  else printf '${M}stop skipped: the running app belongs to another activation\\n'`,
+          "  fi",
+          "fi",
+        ];
   const main = [
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
     `DH_GRACE=${grace}`,
-    `dh_want=${shellQuote(input.activationId ?? "")}`,
-    `dh_any=${input.activationId === undefined ? 1 : 0}`,
-    "dh_pid= dh_start= dh_got=",
-    '[ -f "$DH_PIDFILE" ] && read -r dh_pid dh_start dh_got <"$DH_PIDFILE"',
-    'if [ -f "$DH_PIDFILE" ] && { [ "$dh_any" = 1 ] || [ "$dh_got" = "$dh_want" ]; }; then',
-    "  dh_stop_app",
-    "else",
-    `  printf '${M}stop skipped: the running app belongs to another activation\\n'`,
-    "fi",
+    ...stop,
     "exit 0",
   ].join("\n");
   const program = renderProgram({

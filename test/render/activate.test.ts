@@ -67,7 +67,7 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
   });
   after(cleanupRoots);
 
-  it("the stop program (the activate step's delete) stops only the app of its own activation", async () => {
+  it("the stop program with an activationId stops only the app of that activation", async () => {
     const act = (release: string, activationId: string) =>
       runStep(
         renderActivateStep({ target, profile: "upsun", releaseId: release, start, activationId }),
@@ -97,6 +97,31 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
     const none = await runStep(renderStopStep({ target: gone, activationId: "sha256:bbb" }));
     assert.equal(none.status, 0);
     assert.equal(fs.existsSync(gone.root), false);
+  });
+
+  it("the stop program without an activationId (the components' per-host app resource) stops any app", async () => {
+    const a = await runStep(
+      renderActivateStep({
+        target,
+        profile: "upsun",
+        releaseId: "r1",
+        start,
+        activationId: "sha256:ccc",
+      }),
+    );
+    assert.equal(a.status, 0, a.stdout);
+    const pid = pidOf();
+    const stop = renderStopStep({ target, stopGraceSeconds: 2 });
+    const stopped = await runStep(stop);
+    assert.equal(stopped.status, 0, stopped.stdout);
+    assert.match(stopped.stdout, new RegExp(`^::deployhooks::stopped pid=${pid}$`, "m"));
+    await sleep(200);
+    assert.equal(groupAlive(pid), false);
+    assert.equal(fs.existsSync(path.join(app, ".deployhooks/app.pid")), false);
+    // Nothing recorded any more: nothing to stop, and nothing said about another activation.
+    const again = await runStep(stop);
+    assert.equal(again.status, 0, again.stdout);
+    assert.deepEqual(parseStepOutput(again.stdout).markers, []);
   });
 
   it("switches current atomically, starts the app detached, restarts it on the next release; health sees it", async () => {

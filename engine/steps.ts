@@ -5,8 +5,8 @@
  * every host, then `once` post-activation hooks on the leader.
  */
 import { CHANGE_CLASSES } from "../model/changeClass";
+import type { HookStage } from "../model/app";
 import { ConfigError } from "../model/configError";
-import type { HookStage } from "../profiles/profile";
 import { classTrigger, hookTriggers, hostTrigger, stepTriggers } from "./triggers";
 import type { AppSnapshot, ResolvedHook, StepHost, StepPlan } from "./types";
 

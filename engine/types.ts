@@ -5,8 +5,7 @@
  * Pulumi step (which only sees the next snapshot) reruns exactly when the plan says so.
  */
 import type { ChangeClass } from "../model/changeClass";
-import type { HookFailure, HookPhase, HookScope, ProfileName, Role } from "../model/app";
-import type { HookStage } from "../profiles/profile";
+import type { HookFailure, HookPhase, HookScope, HookStage, ProfileName, Role } from "../model/app";
 
 /** A hook with every rule resolved (profile defaults merged with the user's overrides). */
 export interface ResolvedHook {

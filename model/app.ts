@@ -31,6 +31,21 @@ export const HOOK_PHASES = ["build", "runtime"] as const;
  */
 export type HookPhase = (typeof HOOK_PHASES)[number];
 
+export const HOOK_STAGES = [
+  "beforeBuild",
+  "afterBuild",
+  "beforeActivate",
+  "afterActivate",
+] as const;
+/**
+ * Where a hook runs in the deployment of one host:
+ * `beforeBuild` (before dependencies and the build command: Clever Cloud preBuild),
+ * `afterBuild` (right after the build step, in the new release: Upsun build, Clever postBuild),
+ * `beforeActivate` (release built and sealed, not serving yet: Upsun deploy, Clever preRun),
+ * `afterActivate` (after the `current` switch and restart: Upsun postDeploy, Clever run outcome).
+ */
+export type HookStage = (typeof HOOK_STAGES)[number];
+
 export const VISIBILITIES = ["build", "runtime", "both"] as const;
 /** When a variable is visible to the app: at build time, at run time, or both. */
 export type Visibility = (typeof VISIBILITIES)[number];
@@ -97,8 +112,8 @@ export const lifecycleHookSchema = z
     roles: z.array(z.enum(ROLES)).min(1),
     timeoutSeconds: z.number().int().positive().nullable(),
     phase: z.enum(HOOK_PHASES),
-    /** Where the hook runs: `beforeBuild`, `afterBuild`, `beforeActivate` or `afterActivate` (profiles/profile.ts). */
-    stage: z.enum(["beforeBuild", "afterBuild", "beforeActivate", "afterActivate"]),
+    /** Where the hook runs (see HookStage). */
+    stage: z.enum(HOOK_STAGES),
   })
   .strict();
 export type LifecycleHook = z.infer<typeof lifecycleHookSchema>;

@@ -10,25 +10,11 @@ import type {
   HookFailure,
   HookPhase,
   HookScope,
+  HookStage,
   ProfileName,
   Role,
   Variable,
 } from "../model/app";
-
-/**
- * Where a hook runs in the deployment of one host:
- * `beforeBuild` (before dependencies and the build command: Clever Cloud preBuild),
- * `afterBuild` (right after the build step, in the new release: Upsun build, Clever postBuild),
- * `beforeActivate` (release built and sealed, not serving yet: Upsun deploy, Clever preRun),
- * `afterActivate` (after the `current` switch and restart: Upsun postDeploy, Clever run outcome).
- */
-export type HookStage = "beforeBuild" | "afterBuild" | "beforeActivate" | "afterActivate";
-export const HOOK_STAGES: readonly HookStage[] = [
-  "beforeBuild",
-  "afterBuild",
-  "beforeActivate",
-  "afterActivate",
-];
 
 /** One row of a profile's rule table. */
 export interface HookRule {

@@ -2,13 +2,10 @@
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-
-export function sha256Text(text: string | Buffer): string {
-  return "sha256:" + crypto.createHash("sha256").update(text).digest("hex");
-}
+import { sha256 } from "../fingerprint/digest";
 
 export function sha256File(file: string): string {
-  return sha256Text(fs.readFileSync(file));
+  return sha256(fs.readFileSync(file));
 }
 
 /** Digest of a directory tree: sorted relative paths, file contents and executable bits. */

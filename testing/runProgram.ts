@@ -29,7 +29,8 @@ import {
   type StoredResource,
 } from "./state";
 import type { Program, RunOptions, RunReport, RunStep, StepOp } from "./types";
-import { sha256File, sha256Tree, sha256Text } from "./hash";
+import { sha256 } from "../fingerprint/digest";
+import { sha256File, sha256Tree } from "./hash";
 
 // SDK internals (same mechanism as the Automation API's inline-program LanguageServer: a fresh
 // AsyncLocalStorage store per run). Pinned by the tests in test/testing/.
@@ -59,9 +60,11 @@ interface Ctx {
   preview: boolean;
   keys: SecretKeys;
   old: Map<string, { res: StoredResource; index: number }>;
-  /** URN → new state (undefined: keep nothing / old decides) in registration order. */
+  /** URN → new state in registration order; `"keep-old"`: the old state stays, `"drop"`: none. */
   registered: Map<string, StoredResource | "keep-old" | "drop">;
   replacedOld: StoredResource[];
+  /** URNs of removed resources whose delete ran (they leave the state). */
+  deleted: Set<string>;
   steps: RunStep[];
   warnings: string[];
   errors: string[];
@@ -95,6 +98,7 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
     old: new Map(state.resources.map((res, index) => [res.urn, { res, index }])),
     registered: new Map(),
     replacedOld: [],
+    deleted: new Set(),
     steps: [],
     warnings: [],
     errors: [],
@@ -287,7 +291,7 @@ async function normalize(value: unknown): Promise<unknown> {
       const isDir = fs.statSync(p).isDirectory();
       return { $asset: "path", path: p, hash: isDir ? sha256Tree(p) : sha256File(p) };
     }
-    if (v.text) return { $asset: "text", hash: sha256Text(await v.text) };
+    if (v.text) return { $asset: "text", hash: sha256(await v.text) };
     return { $asset: "other", uri: v.uri ? await v.uri : undefined };
   }
   if (Array.isArray(value)) return Promise.all((value as unknown[]).map(normalize));
@@ -314,6 +318,12 @@ function failureText(r: ExecResult, command: string, where: "local" | "remote"):
   return `${status}: running ${quoteGo(command)}:\n${r.combined}`;
 }
 
+/** Error text of a failed command resource script; a secret script is shown as `[secret]`. */
+function scriptFailure(r: ExecResult, type: string, script: string, secret: boolean): string {
+  const message = failureText(r, script, type === LOCAL_COMMAND ? "local" : "remote");
+  return secret ? message.split(quoteGo(script)).join("[secret]") : message;
+}
+
 async function handleResource(
   ctx: Ctx,
   args: pulumi.runtime.MockResourceArgs,
@@ -334,7 +344,7 @@ async function handleResource(
   const { stored, secretInputs } = sealInputs(normalized, ctx.keys, !ctx.preview);
   const plain = unwrapSecrets(args.inputs) as Record<string, unknown>;
   const prior = ctx.old.get(urn)?.res;
-  const op = decide(args.type, prior, stored);
+  const op = decide(prior, stored);
   step.op = op;
   const echo = args.inputs as Record<string, unknown>;
 
@@ -401,9 +411,7 @@ async function handleResource(
       const r = await execute(ctx, args.type, plain, script, previous, urn);
       record(step, r);
       if (r.exitCode !== 0 || r.spawnError) {
-        let message = failureText(r, script, args.type === LOCAL_COMMAND ? "local" : "remote");
-        if (secretScript) message = message.split(quoteGo(script)).join("[secret]");
-        return failStep(ctx, step, op, message, fail);
+        return failStep(ctx, step, op, scriptFailure(r, args.type, script, secretScript), fail);
       }
       outputs = { stdout: trimOne(r.stdout), stderr: trimOne(r.stderr) };
     }
@@ -442,15 +450,10 @@ function record(step: RunStep, r: ExecResult): void {
 }
 
 /** @pulumi/command 1.2.1 (pulumi-command.md §3): only `triggers` replaces; any other input change updates. */
-function decide(
-  type: string,
-  prior: StoredResource | undefined,
-  next: Record<string, unknown>,
-): StepOp {
+function decide(prior: StoredResource | undefined, next: Record<string, unknown>): StepOp {
   if (!prior) return "create";
   if (!deepEqual(prior.inputs.triggers ?? null, next.triggers ?? null)) return "replace";
   if (!deepEqual(omit(prior.inputs, "triggers"), omit(next, "triggers"))) return "update";
-  void type;
   return "same";
 }
 
@@ -545,8 +548,7 @@ async function runDelete(
   const r = await execute(ctx, res.type, inputs, script, res.outputs, res.urn);
   record(step, r);
   if (r.exitCode !== 0 || r.spawnError) {
-    let message = failureText(r, script, res.type === LOCAL_COMMAND ? "local" : "remote");
-    if (secretScript) message = message.split(quoteGo(script)).join("[secret]");
+    const message = scriptFailure(r, res.type, script, secretScript);
     step.error = message;
     fail(`${res.urn}: ${message}`);
     return false;
@@ -554,12 +556,8 @@ async function runDelete(
   return true;
 }
 
-const deletedUrns = new WeakMap<Ctx, Set<string>>();
-
 /** After the program: deletes of replaced (create-before-delete) and removed resources, reverse order. */
 async function runDeletes(ctx: Ctx, fail: (m: string) => void): Promise<void> {
-  const deleted = new Set<string>();
-  deletedUrns.set(ctx, deleted);
   const queue: Array<{ res: StoredResource; index: number; replaced: boolean }> = [];
   for (const res of ctx.replacedOld) {
     queue.push({ res, index: ctx.old.get(res.urn)!.index, replaced: true });
@@ -572,12 +570,11 @@ async function runDeletes(ctx: Ctx, fail: (m: string) => void): Promise<void> {
     if (ctx.failed && !ctx.preview) break; // the engine starts no new step after a failure
     if (ctx.preview && item.replaced) continue; // shown as the replace step
     const ok = await runDelete(ctx, item.res, item.replaced, fail);
-    if (ok && !item.replaced) deleted.add(item.res.urn);
+    if (ok && !item.replaced) ctx.deleted.add(item.res.urn);
   }
 }
 
 function nextState(ctx: Ctx, project: string, stack: string) {
-  const deleted = deletedUrns.get(ctx) ?? new Set<string>();
   const resources: StoredResource[] = [];
   for (const [urn, entry] of ctx.registered) {
     if (entry === "drop") continue;
@@ -589,7 +586,7 @@ function nextState(ctx: Ctx, project: string, stack: string) {
     resources.push(entry);
   }
   for (const [urn, { res }] of ctx.old) {
-    if (!ctx.registered.has(urn) && !deleted.has(urn)) resources.push(res);
+    if (!ctx.registered.has(urn) && !ctx.deleted.has(urn)) resources.push(res);
   }
   return { version: 1, generator: "deployhooks/testing" as const, project, stack, resources };
 }

@@ -42,7 +42,10 @@ export interface StartOptions {
   startCheckSeconds?: number;
 }
 
-/** What a rollback restart needs to know about an activation (no secret values). */
+/**
+ * The rollback record each activation writes (what a rollback restart needs, no secret values);
+ * renamed to `app.good.sh` once the activation is confirmed (dh_promote).
+ */
 const RECORD_PENDING = "app.pending.sh";
 
 export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, ProcessVariables {

@@ -33,7 +33,7 @@ export interface AppLayout {
   tmpDir: string;
   /** Release markers: `<id>.ok` (complete upload), `<id>.sealed` (read-only). */
   markersDir: string;
-  /** Pid file of the built-in supervisor: `<pid> <starttime>`. */
+  /** Pid file of the built-in supervisor: `<pid> <starttime> <activationId>`. */
   pidFile: string;
   /** Output of the app started by the built-in supervisor. */
   appLog: string;

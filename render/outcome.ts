@@ -2,9 +2,12 @@
  * The `outcome` step, after activation: is the new release up?
  * - With `health`, an HTTP check (health.ts); without it, the built-in supervisor's process must
  *   still be alive (when there is one), else the start is taken as succeeded.
- * - Clever Cloud: healthy → run `runSucceeded` (warn policy by default) and exit 0; unhealthy → run
- *   `runFailed` (warn policy by default), then exit 1: the deployment fails.
- * - Upsun / custom health check only: unhealthy → exit 1 unless `failOnUnhealthy: false`.
+ * - A supervised app whose process group is already dead (e.g. a start failure the activate step
+ *   deferred) is unhealthy at once, without waiting for the health check.
+ * - Healthy → the activation becomes the rollback target (dh_promote), then `succeeded` (Clever
+ *   Cloud `runSucceeded`) runs and the step exits with its policy status.
+ * - Unhealthy → `failed` (Clever Cloud `runFailed`) runs, then the rollback to the last confirmed
+ *   activation (dh_rollback) and exit 1; with `failOnUnhealthy: false` instead: promote and exit 0.
  * Hooks run in `<app>/current` with the runtime variables.
  */
 import type { ProfileName } from "../model/app";

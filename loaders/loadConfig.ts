@@ -21,8 +21,8 @@ import * as path from "path";
 import { AppSpec } from "../model/app";
 import { ConfigError } from "../model/configError";
 import { parseCleverCloudJson, parseCleverEnv } from "./cleverCloud";
-import { parseUpsunYaml, readUpsunDocument, UpsunForm } from "./upsun";
-import { FileReader, newContext, parseYaml, readFileFromDisk, rootCursor } from "./yamlSource";
+import { configRootFor, parseUpsunYaml, readUpsunDocument, UpsunForm } from "./upsun";
+import { newContext, parseYaml, readFileFromDisk, rootCursor } from "./yamlSource";
 
 /** The profiles a configuration file can be loaded as. */
 export type LoaderProfile = "upsun" | "cleverCloud";
@@ -43,9 +43,12 @@ export interface LoadedConfig {
 }
 
 const YAML_EXT = /\.ya?ml$/i;
+const JSON_EXT = /\.json$/i;
+/** `*.env`, `.env` included. */
+const ENV_EXT = /\.env$/i;
 
-function read(file: string, reader: FileReader = readFileFromDisk): string {
-  const text = reader(file);
+function read(file: string): string {
+  const text = readFileFromDisk(file);
   if (text === undefined) throw new ConfigError("file not found", { file });
   return text;
 }
@@ -106,18 +109,21 @@ export function loadUpsunDirectory(dir: string): LoadedConfig {
 }
 
 function loadYaml(file: string, form: UpsunForm): LoadedConfig {
-  const base = path.basename(file);
-  const parent = path.basename(path.dirname(file));
   const root =
-    base === ".platform.app.yaml"
-      ? path.dirname(file)
-      : parent === ".platform" || parent === ".upsun"
-        ? path.dirname(path.dirname(file))
-        : path.dirname(file);
+    path.basename(file) === ".platform.app.yaml" ? path.dirname(file) : configRootFor(file);
   const ctx = newContext(root);
   ctx.files.push(file);
   const apps = parseUpsunYaml(read(file), file, { form, context: ctx });
   return result("upsun", apps, ctx.files);
+}
+
+/** A Clever Cloud file: legacy JSON, or env text (`auto`: or a `clever env set` script). */
+function loadClever(file: string, envSyntax: "env" | "auto"): LoadedConfig {
+  const text = read(file);
+  const app = JSON_EXT.test(file)
+    ? parseCleverCloudJson(text, file)
+    : parseCleverEnv(text, file, { syntax: envSyntax });
+  return result("cleverCloud", [app], [file]);
 }
 
 /** Loads a configuration file or directory (see the table above). */
@@ -158,15 +164,7 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
         { file: p },
       );
     }
-    if (/\.json$/i.test(base)) {
-      return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
-    }
-    const envSyntax = base === ".env" || /\.env$/i.test(base);
-    return result(
-      "cleverCloud",
-      [parseCleverEnv(read(p), p, { syntax: envSyntax ? "env" : "auto" })],
-      [p],
-    );
+    return loadClever(p, ENV_EXT.test(base) ? "env" : "auto");
   }
   if (isYaml || options.profile === "upsun") {
     if (base === ".platform.app.yaml") return loadYaml(p, "app");
@@ -174,10 +172,7 @@ export function loadConfig(configPath: string, options: LoadOptions = {}): Loade
     if (parent === ".platform" && base === "applications.yaml") return loadYaml(p, "applications");
     return loadYaml(p, "auto");
   }
-  if (/\.json$/i.test(base)) return result("cleverCloud", [parseCleverCloudJson(read(p), p)], [p]);
-  if (base === ".env" || /\.env$/i.test(base)) {
-    return result("cleverCloud", [parseCleverEnv(read(p), p, { syntax: "env" })], [p]);
-  }
+  if (JSON_EXT.test(base) || ENV_EXT.test(base)) return loadClever(p, "env");
   if (!fs.existsSync(p)) throw new ConfigError("file not found", { file: p });
   throw new ConfigError(
     "cannot tell the configuration format from the file name (expected .platform.app.yaml, .platform/applications.yaml, .upsun/, *.env or clevercloud/*.json); give profile cleverCloud (--profile clever) for a Clever Cloud env file or script",

@@ -4,7 +4,9 @@
  * `@pulumi/command` resource per step. Internal: not exported from the package index.
  */
 import * as command from "@pulumi/command";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { sha256 } from "../fingerprint/digest";
 import { fingerprintTree } from "../fingerprint/tree";
 import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
@@ -117,7 +119,13 @@ export function wireDeployment(
   // 2. Resolved plan: code fingerprint + tarball, variable values, host identities.
   const connections = new Map<string, SshConnectionArgs>();
   for (const h of hosts ?? []) if (h.connection) connections.set(h.name, h.connection);
-  const codePromise = fingerprintTree(model.source).then(async (tree) => ({
+  // The stat cache (one per source tree, next to the artifacts) makes re-fingerprinting an
+  // unchanged tree on every preview/up cost a stat walk instead of reading every file.
+  const cacheFile = path.join(
+    model.artifactDir,
+    `stat-cache-${sha256(model.source).slice(7, 23)}.bin`,
+  );
+  const codePromise = fingerprintTree(model.source, { cacheFile }).then(async (tree) => ({
     code: { fingerprint: tree.fingerprint, files: tree.files },
     artifact: await buildArtifact(model.source, tree, model.artifactDir),
   }));

@@ -19,7 +19,6 @@ import {
 } from "../model/app";
 import { CHANGE_CLASSES } from "../model/changeClass";
 import { ConfigError } from "../model/configError";
-import { sha256 } from "../fingerprint/digest";
 import { deploymentSteps, snapshotApp, stepRef } from "../engine";
 import type { AppSnapshot, CodeState, StepHost, StepKind, StepPlan } from "../engine/types";
 import { profileFor } from "../profiles/resolve";
@@ -678,11 +677,6 @@ export function appSpecOf(model: DeploymentModel<string>): AppSpec {
   });
 }
 
-/** `code-<hex16>.tar`: the remote name of the tarball of one code fingerprint. */
-export function tarballName(codeFingerprint: string): string {
-  return `code-${codeFingerprint.replace(/^sha256:/, "").slice(0, 16) || "none"}.tar`;
-}
-
 /** Resource name of a step. */
 export function resourceName(component: string, host: string, stepId: string): string {
   return `${component}-${host}-${stepId}`;
@@ -767,8 +761,11 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   const specs = steps.map((s): StepResourceSpec => {
     const host = byName.get(s.host) as PlanHost;
     const target: AppTarget = { root: host.root, app: app.name };
+    // On a remote host the tarball keeps its local name (`code-<fingerprint>.tar`, artifact/).
+    const remoteTarball = uploadPath(target, path.basename(artifact.path));
     const common = { target, profile: app.profile, releaseId, instanceNumber: host.index };
-    const fingerprint = sha256(s.triggers.join("\n"));
+    // One digest of the step's triggers: recorded in the history, and the activation's identity.
+    const fingerprint = digestValue(s.triggers);
     const stepSeal = seal && lastAfterBuild.get(s.host) === s.id ? seal : undefined;
     const base = {
       name: names.get(stepRef(s.host, s.id)) as string,
@@ -789,7 +786,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       runtime,
       host,
       artifact,
-      tarball: host.remote ? uploadPath(target, tarballName(code.fingerprint)) : artifact.path,
+      tarball: host.remote ? remoteTarball : artifact.path,
       outcomeFollows: withOutcome.has(s.host),
     });
     if (rendered === "copy") {
@@ -799,7 +796,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
         secretNames: [],
         copy: {
           localPath: artifact.path,
-          remotePath: uploadPath(target, tarballName(code.fingerprint)),
+          remotePath: remoteTarball,
         },
       };
     }
@@ -844,11 +841,6 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     ]),
   );
   return { app, snapshot, releaseId, steps: specs, urls };
-}
-
-/** Identity of one activation: the digest of the activate step's triggers. */
-function activationIdOf(step: StepPlan): string {
-  return digestValue(step.triggers);
 }
 
 /**
@@ -940,7 +932,7 @@ function renderStep(
     case "activate":
       return renderActivateStep({
         ...common,
-        activationId: activationIdOf(s),
+        activationId: fingerprint,
         ...ctx.runtime,
         // With an outcome step after it, a start failure is judged there (runFailed, rollback)
         // and the start check need not wait: the health check does.

@@ -72,6 +72,11 @@ describe("components (Pulumi mocks)", function () {
       }
     });
 
+    it("keeps a stat cache of the source tree next to the artifacts (cheap re-fingerprinting)", () => {
+      const caches = fs.readdirSync(artifactDir).filter((f) => f.startsWith("stat-cache-"));
+      assert.ok(caches.length >= 1, fs.readdirSync(artifactDir).join(", "));
+    });
+
     it("parents every child to the component", async () => {
       const comp = recorded.find((r) => !r.custom);
       assert.equal(comp?.type, "deployhooks:index:UpsunApp");
@@ -279,7 +284,7 @@ describe("components (Pulumi mocks)", function () {
       );
     });
 
-    it("puts the host identity into every trigger, including the CopyToRemote's", () => {
+    it("puts the host identity into every trigger, including the CopyToRemote's", async () => {
       assert.deepEqual(
         d.resources.get("shop-web1-transfer")!.inputs.triggers.at(-1),
         "host=deploy@10.0.0.1:22",
@@ -289,10 +294,9 @@ describe("components (Pulumi mocks)", function () {
         "host=root@10.0.0.2:22",
       );
       const remotePath = d.resources.get("shop-web1-transfer")!.inputs.remotePath as string;
-      assert.match(
-        remotePath,
-        /^\/srv\/deployhooks\/shop\/\.deployhooks\/uploads\/code-[0-9a-f]{16}\.tar$/,
-      );
+      // The tarball keeps its local name, one per code fingerprint.
+      const code = (await promiseOf(d.component.fingerprints)).code.slice("sha256:".length);
+      assert.equal(remotePath, `/srv/deployhooks/shop/.deployhooks/uploads/code-${code}.tar`);
     });
 
     it("passes the connection (secret, with proxy and host key) and never `environment`", () => {

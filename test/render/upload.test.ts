@@ -8,7 +8,8 @@ import {
   renderUploadStep,
   uploadPath,
 } from "../../render";
-import type { AppTarget } from "../../render";
+import type { AppTarget, UploadStepInput } from "../../render";
+import { isConfigError } from "../../model/configError";
 import {
   cleanupRoots,
   hook,
@@ -106,46 +107,23 @@ describe("render: upload and build steps (real bash)", function () {
     assert.deepEqual(fs.readdirSync(path.join(app, "releases")), []);
   });
 
-  it("rejects unsafe input at render time", () => {
-    assert.throws(
-      () =>
-        renderUploadStep({
-          target,
-          releaseId: "../x",
-          tarball: "/tmp/a.tar",
-          sha256: "0".repeat(64),
-        }),
-      /releaseId/,
-    );
-    assert.throws(
-      () =>
-        renderUploadStep({ target, releaseId: "r", tarball: "rel/a.tar", sha256: "0".repeat(64) }),
-      /tarball/,
-    );
-    assert.throws(
-      () => renderUploadStep({ target, releaseId: "r", tarball: "/tmp/a.tar", sha256: "abc" }),
-      /not a sha256 digest/,
-    );
-    assert.throws(
-      () =>
-        renderUploadStep({
-          target: { root: "relative", app: "x" },
-          releaseId: "r",
-          tarball: "/a",
-          sha256: "0".repeat(64),
-        }),
-      /^ConfigError|root/,
-    );
-    assert.throws(
-      () =>
-        renderUploadStep({
-          target: { root: "/srv", app: "../x" },
-          releaseId: "r",
-          tarball: "/a",
-          sha256: "0".repeat(64),
-        }),
-      /app/,
-    );
+  it("rejects unsafe input at render time, naming the field", () => {
+    const ok = { target, releaseId: "r", tarball: "/tmp/a.tar", sha256: "0".repeat(64) };
+    const cases: Array<[Partial<UploadStepInput>, string, RegExp]> = [
+      [{ releaseId: "../x" }, "releaseId", /^"\.\.\/x" must be 1-128 characters/],
+      [{ tarball: "rel/a.tar" }, "tarball", /^"rel\/a\.tar" must be an absolute path/],
+      [{ tarball: "/tmp/../a.tar" }, "tarball", /^"\/tmp\/\.\.\/a\.tar" must be an absolute path/],
+      [{ sha256: "abc" }, "sha256", /^"abc" is not a sha256 digest/],
+      [{ target: { root: "relative", app: "x" } }, "root", /^"relative" must be an absolute path/],
+      [{ target: { root: "/srv", app: "../x" } }, "app", /^"\.\.\/x" must start with a letter/],
+    ];
+    for (const [over, field, detail] of cases) {
+      assert.throws(
+        () => renderUploadStep({ ...ok, ...over }),
+        (e: unknown) => isConfigError(e) && e.path === field && detail.test(e.detail),
+        JSON.stringify(over),
+      );
+    }
   });
 
   it("build: runs in the release with build variables, APP_CACHE_DIR and a TMPDIR removed afterwards", async () => {

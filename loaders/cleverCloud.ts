@@ -9,8 +9,8 @@
  *   plain variables with a warning "file:line: … did you mean CC_POST_BUILD_HOOK?". A key set twice:
  *   the last value wins (at the first one's position) and a warning names both lines.
  * - Legacy `clevercloud/<runtime>.json`: `hooks.postDeploy` → runSucceeded (origin key
- *   `hooks.postDeploy`) with the deprecation warning; `config = { runtime: "<file stem>" }`.
- *   Other keys (`deploy.webroot`, …) are not hooks and are not carried (ARCHITECTURE.md).
+ *   `hooks.postDeploy`) with the deprecation warning; `config` = every other key of the file
+ *   (`deploy.webroot`, `build`, …) plus `runtime: "<file stem>"`.
  */
 import * as path from "path";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, YAMLMap } from "yaml";

@@ -6,9 +6,9 @@
  * Pulumi reruns a step exactly when its triggers differ, the plan and `pulumi up` always agree.
  */
 import { CHANGE_CLASSES, type ChangeClass } from "../model/changeClass";
+import { watchMatcher } from "../fingerprint/watch";
 import { hookTriggers, splitTrigger } from "./triggers";
 import type { AppPlan, AppSnapshot, HookDecision, KeyedClassState, ResolvedHook } from "./types";
-import picomatch from "picomatch";
 
 /** How many changed files a `code` reason lists before summarising the rest. */
 export const MAX_FILES_NAMED = 5;
@@ -45,7 +45,7 @@ export function changedFiles(
   const a = prev.code.files;
   const b = next.code.files;
   if (!a || !b) return undefined;
-  const match = watch.length > 0 ? picomatch([...watch], { dot: true }) : () => true;
+  const match = watch.length > 0 ? watchMatcher(watch) : () => true;
   const paths = new Set([...Object.keys(a), ...Object.keys(b)]);
   return [...paths].filter((p) => a[p] !== b[p] && match(p)).sort();
 }

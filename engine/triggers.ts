@@ -19,7 +19,7 @@ export function classTrigger(
       // Without per-file digests a watch-scoped hook falls back to the whole tree: it may rerun
       // more often than needed, never less.
       return watch.length > 0 && snapshot.code.files
-        ? `code=${scopedFingerprint(snapshot.code.files, [...watch])}`
+        ? `code=${scopedFingerprint(snapshot.code.files, watch)}`
         : `code=${snapshot.code.fingerprint}`;
     case "build":
       return `build=${snapshot.build.fingerprint}`;

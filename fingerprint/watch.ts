@@ -16,16 +16,22 @@
 import picomatch from "picomatch";
 import { compareCodePoints, sha256 } from "./digest";
 
-export function scopedFingerprint(files: Record<string, string>, globs: string[]): string {
+/** The matcher of a hook's `watch` globs (semantics above); the plan names changed files with it. */
+export function watchMatcher(globs: readonly string[]): (path: string) => boolean {
+  return picomatch(
+    globs.map((g) => (g.startsWith("./") ? g.slice(2) : g)),
+    { dot: true },
+  );
+}
+
+/** Digest of the entries of `files` that `globs` match (the module documentation above). */
+export function scopedFingerprint(files: Record<string, string>, globs: readonly string[]): string {
   if (globs.length === 0) {
     throw new TypeError(
       "scopedFingerprint: globs must not be empty (use the whole-tree fingerprint)",
     );
   }
-  const isMatch = picomatch(
-    globs.map((g) => (g.startsWith("./") ? g.slice(2) : g)),
-    { dot: true },
-  );
+  const isMatch = watchMatcher(globs);
   const keys = Object.keys(files).filter((p) => isMatch(p));
   keys.sort(compareCodePoints);
   let text = "";

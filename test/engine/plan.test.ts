@@ -351,6 +351,34 @@ describe("engine: per-hook overrides beyond the platforms", () => {
       deploy: ["code changed: migrations/002.sql"],
     });
   });
+  it("watch: a leading ./ names the changed files like the bare glob", () => {
+    const app = upsunApp({
+      hooks: [
+        {
+          name: "deploy",
+          script: "./migrate.sh",
+          watch: ["./migrations/**"],
+          origin: { key: "hooks.deploy" },
+        },
+      ],
+    });
+    const touchMigration: CodeState = {
+      fingerprint: "sha256:3",
+      files: { ...CODE.files, "migrations/002.sql": "sha256:m2" },
+    };
+    assert.deepEqual(runs(app, app, [CODE, touchMigration]).run, {
+      deploy: ["code changed: migrations/002.sql"],
+    });
+  });
+  it("changing the watch globs alone reruns the hook and names the globs", () => {
+    const withWatch = (watch: string[]) =>
+      upsunApp({
+        hooks: [{ name: "deploy", script: "x", watch, origin: { key: "hooks.deploy" } }],
+      });
+    assert.deepEqual(runs(withWatch(["migrations/**"]), withWatch(["**/*.js"])).run, {
+      deploy: ["code changed: hooks.deploy.watch"],
+    });
+  });
   it("rerunOn override: a deploy hook that also reruns on runtime changes", () => {
     const app = upsunApp({
       hooks: [

@@ -1,4 +1,4 @@
-/** Small helpers of `npm run demo` (and the deploy benchmark): PATH lookup, history, stopping the app. */
+/** Small helpers of `npm run demo` (history also for test/e2e): PATH lookup, history, stopping the app. */
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -17,10 +17,11 @@ export function onPath(cmd: string): string | undefined {
   return undefined;
 }
 
-/** One line of `<app>/.deployhooks/history.jsonl`. */
+/** One line of `<app>/.deployhooks/history.jsonl` (written by render/run.ts). */
 export interface HistoryLine {
   hook: string;
   release: string;
+  fingerprint: string;
   start: string;
   end: string;
   exitCode: number;

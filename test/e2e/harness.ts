@@ -17,6 +17,7 @@ import { Application, CleverCloudApp, UpsunApp } from "../../components";
 import type { HookArgs, HostArgs } from "../../components";
 import { runProgram, startSshd, SshdUnavailable } from "../../testing";
 import type { RunReport, SshdHandle } from "../../testing";
+import { readHistory, type HistoryLine } from "../../scripts/demoSupport";
 
 export const PROFILES = ["upsun", "cleverCloud"] as const;
 export type Profile = (typeof PROFILES)[number];
@@ -57,19 +58,16 @@ export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
   },
 };
 
+type StepKinds = { first: string[]; build: string[]; runtime: string[] };
+/** The first deployment runs the build deployment's steps after transferring the artifact. */
+const withTransfer = (s: Omit<StepKinds, "first">): StepKinds => ({
+  first: ["transfer", ...s.build],
+  ...s,
+});
+
 /** Steps (resource name suffixes) that execute on each kind of deployment. */
-export const STEPS: Record<Profile, { first: string[]; build: string[]; runtime: string[] }> = {
-  upsun: {
-    first: [
-      "transfer",
-      "upload",
-      "build",
-      "hook-build",
-      "hook-deploy",
-      "activate",
-      "outcome",
-      "hook-postDeploy",
-    ],
+export const STEPS: Record<Profile, StepKinds> = {
+  upsun: withTransfer({
     build: [
       "upload",
       "build",
@@ -80,18 +78,8 @@ export const STEPS: Record<Profile, { first: string[]; build: string[]; runtime:
       "hook-postDeploy",
     ],
     runtime: ["activate", "outcome", "hook-postDeploy"],
-  },
-  cleverCloud: {
-    first: [
-      "transfer",
-      "upload",
-      "hook-preBuild",
-      "build",
-      "hook-postBuild",
-      "hook-preRun",
-      "activate",
-      "outcome",
-    ],
+  }),
+  cleverCloud: withTransfer({
     build: [
       "upload",
       "hook-preBuild",
@@ -102,7 +90,7 @@ export const STEPS: Record<Profile, { first: string[]; build: string[]; runtime:
       "outcome",
     ],
     runtime: ["hook-preBuild", "hook-preRun", "activate", "outcome"],
-  },
+  }),
 };
 
 /** Starts the loopback sshd, or skips the suite with its reason (the fixture fails loudly under CI). */
@@ -162,16 +150,6 @@ export interface AppConfig {
   hookOptions: Record<string, HookOptions>;
   /** Seconds the health check retries (switches to the generic `Application`, which exposes it). */
   healthCheckTimeoutSeconds?: number;
-}
-
-export interface HistoryEntry {
-  hook: string;
-  release: string;
-  fingerprint: string;
-  start: string;
-  end: string;
-  exitCode: number;
-  outcome: string;
 }
 
 /** Plain-data description of one deployment program. */
@@ -371,18 +349,12 @@ export class Scenario {
   }
 
   /** Every history line of a host. */
-  history(host = this.host()): HistoryEntry[] {
-    const file = path.join(this.appDir(host), ".deployhooks", "history.jsonl");
-    if (!fs.existsSync(file)) return [];
-    return fs
-      .readFileSync(file, "utf8")
-      .split("\n")
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as HistoryEntry);
+  history(host = this.host()): HistoryLine[] {
+    return readHistory(this.appDir(host));
   }
 
   /** History lines written by the last `deploy()`. */
-  newHistory(host = this.host()): HistoryEntry[] {
+  newHistory(host = this.host()): HistoryLine[] {
     return this.history(host).slice(this.seen.get(host.name) ?? 0);
   }
 
@@ -426,7 +398,7 @@ export function executed(report: RunReport, component: string, host: string): st
 }
 
 /** Hook labels of history entries. */
-export const hooksOf = (entries: HistoryEntry[]): string[] => entries.map((e) => e.hook);
+export const hooksOf = (entries: HistoryLine[]): string[] => entries.map((e) => e.hook);
 
 /** Pids of processes whose cwd is inside `dir`. */
 export function processesUnder(dir: string): number[] {

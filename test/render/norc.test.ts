@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { renderActivateStep, renderHookStep, shellQuote } from "../../render";
-import type { AppTarget, RenderedStep } from "../../render";
+import { renderActivateStep, renderHookStep, renderStopStep, shellQuote } from "../../render";
+import type { AppTarget, HookStepInput, RenderedStep } from "../../render";
 import { cleanupRoots, hook, runCommand, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
 
 /**
@@ -30,6 +30,8 @@ describe("render: every bash deployhooks starts uses --norc (sshd-like environme
     delete env.SHLVL;
     await uploadRelease(target, "r1");
   });
+  // Stop the app left by the activate step.
+  afterEach(() => runStep(renderStopStep({ target, stopGraceSeconds: 1 })));
   after(cleanupRoots);
 
   const ran = (): string[] =>
@@ -39,21 +41,11 @@ describe("render: every bash deployhooks starts uses --norc (sshd-like environme
     const program = step.program.replaceAll(" --norc", "");
     return `exec bash -c ${shellQuote(program)} deployhooks`;
   };
+  const hookStep = (h: HookStepInput["hook"], variables?: Record<string, string>) =>
+    renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: h, variables });
   const steps = (): RenderedStep[] => [
-    renderHookStep({
-      target,
-      profile: "upsun",
-      releaseId: "r1",
-      hook: hook({ script: "echo hook", timeoutSeconds: 30 }),
-      variables: { SHLVL: "0" },
-    }),
-    renderHookStep({
-      target,
-      profile: "upsun",
-      releaseId: "r1",
-      hook: hook({ name: "post_deploy", script: "echo hook" }),
-      variables: { SHLVL: "0" },
-    }),
+    hookStep(hook({ script: "echo hook", timeoutSeconds: 30 }), { SHLVL: "0" }),
+    hookStep(hook({ name: "post_deploy", script: "echo hook" }), { SHLVL: "0" }),
     renderActivateStep({
       target,
       profile: "upsun",
@@ -72,16 +64,6 @@ describe("render: every bash deployhooks starts uses --norc (sshd-like environme
     assert.ok(seen.includes("deployhooks"), `outer bash: ${seen.join(",")}`);
     assert.ok(seen.includes("deployhooks-app"), "the app");
     assert.ok(!seen.some((s) => s.endsWith(".sh")), "bash <file> does not read it (no -c)");
-    await runCommand(
-      renderActivateStep({
-        target,
-        profile: "upsun",
-        releaseId: "r1",
-        start: { command: "true", startCheckSeconds: 0 },
-      }).command,
-      "",
-      env,
-    );
   });
 
   it("the rendered steps never run ~/.bashrc; PATH is still inherited", async () => {
@@ -97,12 +79,7 @@ describe("render: every bash deployhooks starts uses --norc (sshd-like environme
     assert.match(cmds[0], /exec bash --norc -- "\$file"/);
     assert.match(cmds[2], /exec setsid nohup bash --norc -c "\$cmd" deployhooks-app/);
     const pathSeen = await runStep(
-      renderHookStep({
-        target,
-        profile: "upsun",
-        releaseId: "r1",
-        hook: hook({ script: 'echo "PATH=$PATH" > "$APP_CACHE_DIR/path"' }),
-      }),
+      hookStep(hook({ script: 'echo "PATH=$PATH" > "$APP_CACHE_DIR/path"' })),
       "",
       { ...env, PATH: `/opt/dh-test-bin:${process.env.PATH ?? ""}` },
     );
@@ -110,17 +87,6 @@ describe("render: every bash deployhooks starts uses --norc (sshd-like environme
     assert.match(
       fs.readFileSync(path.join(target.root, "site/cache/path"), "utf8"),
       /^PATH=\/opt\/dh-test-bin:/,
-    );
-    // Stop the app left by the activate step.
-    await runStep(
-      renderActivateStep({
-        target,
-        profile: "upsun",
-        releaseId: "r1",
-        start: { command: "true", startCheckSeconds: 0 },
-      }),
-      "",
-      env,
     );
   });
 });

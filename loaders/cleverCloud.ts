@@ -16,7 +16,13 @@ import * as path from "path";
 import { isMap, isPair, isScalar, LineCounter, parseDocument, YAMLMap } from "yaml";
 import { AppSpec, HookInput, parseAppSpec, Variable } from "../model/app";
 import { ConfigError } from "../model/configError";
-import { EnvAssignment, looksLikeCleverCli, parseCleverCliText, parseEnvText } from "./dotenv";
+import {
+  EnvAssignment,
+  lineAt,
+  looksLikeCleverCli,
+  parseCleverCliText,
+  parseEnvText,
+} from "./dotenv";
 import { closestName } from "./suggest";
 
 /** Clever Cloud hook variable → camelCase hook name. */
@@ -118,10 +124,7 @@ function jsonErrorLine(text: string, message: string): number {
   const lc = /line (\d+)/.exec(message);
   if (lc) return Number(lc[1]);
   const pos = /position (\d+)/.exec(message);
-  const offset = pos ? Number(pos[1]) : text.length;
-  let line = 1;
-  for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) line++;
-  return line;
+  return lineAt(text, pos ? Number(pos[1]) : text.length);
 }
 
 /** Key lines of a JSON text, by dotted path (best effort through the YAML parser; JSON ⊂ YAML 1.2). */

@@ -42,7 +42,8 @@ export interface EnvAssignment {
 
 const VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-function lineAt(text: string, offset: number): number {
+/** 1-based line of `offset` in `text`. */
+export function lineAt(text: string, offset: number): number {
   let n = 1;
   for (let i = 0; i < offset && i < text.length; i++) if (text.charCodeAt(i) === 10) n++;
   return n;

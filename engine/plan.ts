@@ -7,27 +7,16 @@
  */
 import { CHANGE_CLASSES, type ChangeClass } from "../model/changeClass";
 import { watchMatcher } from "../fingerprint/watch";
-import { hookTriggers, splitTrigger } from "./triggers";
+import { classTrigger, hookTriggers, splitTrigger } from "./triggers";
 import type { AppPlan, AppSnapshot, HookDecision, KeyedClassState, ResolvedHook } from "./types";
 
 /** How many changed files a `code` reason lists before summarising the rest. */
 export const MAX_FILES_NAMED = 5;
 
-/** Classes whose state differs between two snapshots, in the normative order. */
+/** Classes whose class trigger differs between two snapshots, in the normative order. */
 export function changedClasses(prev: AppSnapshot | undefined, next: AppSnapshot): ChangeClass[] {
   if (!prev) return [...CHANGE_CLASSES];
-  return CHANGE_CLASSES.filter((c) => {
-    switch (c) {
-      case "code":
-        return prev.code.fingerprint !== next.code.fingerprint;
-      case "build":
-        return prev.build.fingerprint !== next.build.fingerprint;
-      case "runtime":
-        return prev.runtime.fingerprint !== next.runtime.fingerprint;
-      case "redeploy":
-        return prev.redeploy !== next.redeploy;
-    }
-  });
+  return CHANGE_CLASSES.filter((c) => classTrigger(prev, c) !== classTrigger(next, c));
 }
 
 /** Keys whose digest differs (added, removed or changed), sorted. */
@@ -127,7 +116,7 @@ export function decideHook(
   const reasons = explain(prev, next, prevHook, hook);
   return {
     name: hook.name,
-    run,
+    run: true,
     reasons: reasons.length > 0 ? reasons : [`${hook.phase} changed: ${hook.key}`],
   };
 }

@@ -15,7 +15,9 @@ export function shellQuote(value: string, what = "value"): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A UTF-16 surrogate without its pair (such a string has no UTF-8 encoding). */
+export const LONE_SURROGATE =
+  /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Throws a ConfigError when `value` contains NUL or is not well-formed UTF-16 (lone surrogates). */
 export function assertShellSafeText(value: string, what: string): void {

@@ -11,11 +11,11 @@ import {
   renderHookStep,
   shellQuote,
 } from "../../render";
-import type { AppTarget } from "../../render";
+import type { AppTarget, HookStepInput } from "../../render";
 import { isConfigError } from "../../model/configError";
+import { LONE_SURROGATE } from "../../render/quote";
 import { cleanupRoots, hook, runStep, tmpRoot, uploadRelease } from "./helpers";
 
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 /** Values an environment variable can hold: anything but NUL (and well-formed UTF-16). */
 const envValue = fc
   .oneof(
@@ -64,6 +64,9 @@ const envValue = fc
 describe("render: quoting and secrets (real bash)", function () {
   this.timeout(20000);
   let target: AppTarget;
+  /** A hook step of release r1 (Upsun) with `over` on top. */
+  const hookStep = (over: Partial<HookStepInput> = {}) =>
+    renderHookStep({ target, profile: "upsun", releaseId: "r1", hook: hook(), ...over });
   before(async () => {
     target = { root: tmpRoot(), app: "api" };
     await uploadRelease(target, "r1");
@@ -98,22 +101,15 @@ describe("render: quoting and secrets (real bash)", function () {
     for (const bad of ["a\0b", "\uD800x"]) {
       assert.throws(
         () => shellQuote(bad),
-        (e: unknown) => isConfigError(e),
+        (e: unknown) => isConfigError(e) && e.path === "value",
       );
       assert.throws(
         () => encodeSecretsForStdin({ TOKEN: bad }),
-        (e: unknown) => isConfigError(e) && /secrets\.TOKEN/.test(String(e)),
+        (e: unknown) => isConfigError(e) && e.path === "secrets.TOKEN",
       );
       assert.throws(
-        () =>
-          renderHookStep({
-            target,
-            profile: "upsun",
-            releaseId: "r1",
-            hook: hook(),
-            variables: { X: bad },
-          }),
-        (e: unknown) => isConfigError(e) && /variables\.X/.test(String(e)),
+        () => hookStep({ variables: { X: bad } }),
+        (e: unknown) => isConfigError(e) && e.path === "variables.X",
       );
     }
     assert.throws(() => encodeSecretsForStdin({ TOKEN: "a\0" }), /NUL byte/);
@@ -130,27 +126,12 @@ describe("render: quoting and secrets (real bash)", function () {
       false,
     ]);
     assert.throws(
-      () =>
-        renderHookStep({
-          target,
-          profile: "upsun",
-          releaseId: "r1",
-          hook: hook(),
-          variables: { "A B": "x" },
-        }),
+      () => hookStep({ variables: { "A B": "x" } }),
       /variables\.A B: "A B" is not a shell variable name/,
     );
     assert.throws(
-      () =>
-        renderHookStep({
-          target,
-          profile: "upsun",
-          releaseId: "r1",
-          hook: hook(),
-          variables: { S: "x" },
-          secretNames: ["S"],
-        }),
-      /S is given both as a variable and as a secret/,
+      () => hookStep({ variables: { S: "x" }, secretNames: ["S"] }),
+      /^ConfigError: variables\.S: S is given both as a variable and as a secret$/,
     );
   });
 
@@ -173,10 +154,7 @@ describe("render: quoting and secrets (real bash)", function () {
           const secrets = Object.fromEntries(secret.map((v, i) => [`SECRET_${i}`, v]));
           const names = [...Object.keys(variables), ...Object.keys(secrets)];
           const script = `for n in ${names.join(" ")}; do printf '%s %s\\n' "$n" "$(printf '%s' "\${!n}" | base64 -w0)"; done >"$APP_CACHE_DIR/dump"`;
-          const step = renderHookStep({
-            target,
-            profile: "upsun",
-            releaseId: "r1",
+          const step = hookStep({
             hook: hook({ script }),
             variables,
             secretNames: Object.keys(secrets),
@@ -205,10 +183,7 @@ describe("render: quoting and secrets (real bash)", function () {
 
   it("secrets never appear in the command text, the log, the history or stdout", async () => {
     const secret = "s3cr3t-VALUE-\n'$x`-ÿ";
-    const step = renderHookStep({
-      target,
-      profile: "upsun",
-      releaseId: "r1",
+    const step = hookStep({
       hook: hook({
         name: "postDeploy",
         script:
@@ -235,10 +210,7 @@ describe("render: quoting and secrets (real bash)", function () {
   });
 
   it("a secret the hook prints itself is redacted from the stdout tail (the log keeps it)", async () => {
-    const step = renderHookStep({
-      target,
-      profile: "upsun",
-      releaseId: "r1",
+    const step = hookStep({
       hook: hook({ name: "leak", script: 'echo "token is $TOKEN."' }),
       secretNames: ["TOKEN"],
     });
@@ -249,10 +221,7 @@ describe("render: quoting and secrets (real bash)", function () {
   });
 
   it("missing or malformed secrets on stdin fail before the hook runs", async () => {
-    const step = renderHookStep({
-      target,
-      profile: "upsun",
-      releaseId: "r1",
+    const step = hookStep({
       hook: hook({ name: "x", script: "echo ran" }),
       secretNames: ["A", "B"],
     });

@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Application, CleverCloudApp, UpsunApp } from "../../components";
 import type { HookArgs, HostArgs } from "../../components";
-import { runProgram, startSshd, SshdUnavailable } from "../../testing";
+import { runProgram } from "../../testing";
 import type { RunReport, SshdHandle } from "../../testing";
 import { readHistory, type HistoryLine } from "../../scripts/demoSupport";
 
@@ -93,18 +93,7 @@ export const STEPS: Record<Profile, StepKinds> = {
   }),
 };
 
-/** Starts the loopback sshd, or skips the suite with its reason (the fixture fails loudly under CI). */
-export async function sshdOrSkip(ctx: Mocha.Context): Promise<SshdHandle> {
-  try {
-    return await startSshd();
-  } catch (e) {
-    if (e instanceof SshdUnavailable) {
-      console.log(`    skipped: sshd fixture unavailable: ${e.message}`);
-      ctx.skip();
-    }
-    throw e;
-  }
-}
+export { sshdOrSkip } from "../testing/helpers";
 
 /** A free TCP port on 127.0.0.1 (closed again: for the app, or as a port nobody answers on). */
 export function freePort(): Promise<number> {

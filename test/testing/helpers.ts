@@ -1,7 +1,21 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { RunReport } from "../../testing";
+import { startSshd, SshdUnavailable } from "../../testing";
+import type { RunReport, SshdHandle, SshdOptions } from "../../testing";
+
+/** Starts the loopback sshd, or skips the suite with its reason (the fixture fails loudly under CI). */
+export async function sshdOrSkip(ctx: Mocha.Context, options?: SshdOptions): Promise<SshdHandle> {
+  try {
+    return await startSshd(options);
+  } catch (e) {
+    if (e instanceof SshdUnavailable) {
+      console.log(`    skipped: sshd fixture unavailable: ${e.message}`);
+      ctx.skip();
+    }
+    throw e;
+  }
+}
 
 /** A fresh temp directory per test; removed by the returned cleanup. */
 export function tempDir(prefix = "dh-testing-"): string {

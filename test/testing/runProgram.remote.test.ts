@@ -4,8 +4,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { runProgram, sshOptions, startSshd, SshdUnavailable, type SshdHandle } from "../../testing";
-import { ops, tempDir } from "./helpers";
+import { runProgram, sshOptions, type SshdHandle } from "../../testing";
+import { ops, sshdOrSkip, tempDir } from "./helpers";
 
 describe("testing/runProgram: remote commands against a real sshd", function () {
   this.timeout(30000);
@@ -14,15 +14,7 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
   let stateFile: string;
 
   before(async function () {
-    try {
-      sshd = await startSshd({ acceptEnv: ["APP_*"] });
-    } catch (e) {
-      if (e instanceof SshdUnavailable) {
-        console.log(`    skipped: sshd fixture unavailable: ${e.message}`);
-        this.skip();
-      }
-      throw e;
-    }
+    sshd = await sshdOrSkip(this, { acceptEnv: ["APP_*"] });
   });
   after(async () => sshd?.stop());
   beforeEach(() => {

@@ -3,14 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import {
-  runProgram,
-  startSshd,
-  SshdUnavailable,
-  type SshdHandle,
-  type StateFile,
-} from "../../testing";
-import { ops, tempDir } from "./helpers";
+import { runProgram, type SshdHandle, type StateFile } from "../../testing";
+import { ops, sshdOrSkip, tempDir } from "./helpers";
 
 describe("testing/runProgram: secrets never land in the state file", function () {
   this.timeout(30000);
@@ -95,15 +89,7 @@ describe("testing/runProgram: secrets never land in the state file", function ()
   describe("remote connection", () => {
     let sshd: SshdHandle | undefined;
     before(async function () {
-      try {
-        sshd = await startSshd();
-      } catch (e) {
-        if (e instanceof SshdUnavailable) {
-          console.log(`    skipped: sshd fixture unavailable: ${e.message}`);
-          this.skip();
-        }
-        throw e;
-      }
+      sshd = await sshdOrSkip(this);
     });
     after(async () => sshd?.stop());
 

@@ -5,9 +5,9 @@
  * every host, then `once` post-activation hooks on the leader.
  */
 import { CHANGE_CLASSES } from "../model/changeClass";
-import type { HookStage } from "../model/app";
+import type { HookScope, HookStage } from "../model/app";
 import { ConfigError } from "../model/configError";
-import { classTrigger, hookTriggers, hostTrigger, stepTriggers } from "./triggers";
+import { hookTriggers, hostTrigger, stepTriggers } from "./triggers";
 import type { AppSnapshot, ResolvedHook, StepHost, StepPlan } from "./types";
 
 /** `host/id`, the way StepPlan.dependsOn names a step. */
@@ -62,127 +62,81 @@ export function deploymentSteps(
     names.add(h.name);
   }
   const leader = leaderOf(hosts);
-  const steps: StepPlan[] = [];
-  const byStage = (stage: HookStage) =>
-    snapshot.hooks.filter((h) => h.stage === stage && !h.outcome);
-  const hookStep = (hook: ResolvedHook, host: StepHost, dependsOn: string[]): StepPlan => ({
-    id: `hook-${hook.name}`,
-    kind: "hook",
-    host: host.name,
-    hook,
-    triggers: hookTriggers(snapshot, hook, host),
-    dependsOn,
-  });
   const runsOn = (hook: ResolvedHook, host: StepHost) =>
     servesRole(hook, host) && (hook.scope === "everyHost" || host.name === leader.name);
 
-  // 1. Per host: transfer → upload → beforeBuild hooks → build → afterBuild hooks → everyHost beforeActivate hooks.
-  const lastOf = new Map<string, string>();
+  const steps: StepPlan[] = [];
+  /** Appends a step that waits for `after`; returns what the next step waits for. */
+  const add = (step: Omit<StepPlan, "dependsOn">, after: readonly string[]): string[] => {
+    steps.push({ ...step, dependsOn: [...after] });
+    return [stepRef(step.host, step.id)];
+  };
+  /** Appends, one after the other, the `stage` hooks (of `scope` when given) that run on `host`. */
+  const addHooks = (
+    stage: HookStage,
+    host: StepHost,
+    after: readonly string[],
+    scope?: HookScope,
+  ): readonly string[] => {
+    for (const hook of snapshot.hooks) {
+      if (hook.stage !== stage || hook.outcome || !runsOn(hook, host)) continue;
+      if (scope !== undefined && hook.scope !== scope) continue;
+      const triggers = hookTriggers(snapshot, hook, host);
+      after = add(
+        { id: `hook-${hook.name}`, kind: "hook", host: host.name, hook, triggers },
+        after,
+      );
+    }
+    return after;
+  };
+
+  // 1. Per host: transfer → upload → beforeBuild hooks → build → afterBuild hooks → everyHost
+  //    beforeActivate hooks.
+  const built: string[] = [];
   for (const host of hosts) {
-    let last: string[] = [];
-    const push = (step: StepPlan) => {
-      steps.push(step);
-      last = [stepRef(host.name, step.id)];
-    };
+    let last: readonly string[] = [];
     if (options.transfer?.(host)) {
-      push({
-        id: "transfer",
-        kind: "upload",
-        host: host.name,
-        triggers: [classTrigger(snapshot, "code"), hostTrigger(host)],
-        dependsOn: [],
-      });
+      const triggers = stepTriggers(snapshot, ["code"], host);
+      last = add({ id: "transfer", kind: "upload", host: host.name, triggers }, last);
     }
     // A new release directory exists per code+build fingerprint (releaseId), so unpacking reruns on either.
-    push({
-      id: "upload",
-      kind: "upload",
-      host: host.name,
-      triggers: stepTriggers(snapshot, ["code", "build"], host),
-      dependsOn: last,
-    });
-    for (const hook of byStage("beforeBuild").filter((h) => runsOn(h, host))) {
-      push(hookStep(hook, host, last));
-    }
-    push({
-      id: "build",
-      kind: "build",
-      host: host.name,
-      triggers: stepTriggers(snapshot, snapshot.buildRerunOn, host),
-      dependsOn: last,
-    });
-    for (const hook of byStage("afterBuild").filter((h) => runsOn(h, host))) {
-      push(hookStep(hook, host, last));
-    }
-    for (const hook of byStage("beforeActivate").filter(
-      (h) => h.scope === "everyHost" && runsOn(h, host),
-    )) {
-      push(hookStep(hook, host, last));
-    }
-    lastOf.set(host.name, last[0]);
+    const uploadTriggers = stepTriggers(snapshot, ["code", "build"], host);
+    last = add({ id: "upload", kind: "upload", host: host.name, triggers: uploadTriggers }, last);
+    last = addHooks("beforeBuild", host, last);
+    const buildTriggers = stepTriggers(snapshot, snapshot.buildRerunOn, host);
+    last = add({ id: "build", kind: "build", host: host.name, triggers: buildTriggers }, last);
+    last = addHooks("afterBuild", host, last);
+    built.push(...addHooks("beforeActivate", host, last, "everyHost"));
   }
-  const allBuilt = hosts.map((h) => lastOf.get(h.name) as string);
 
   // 2. `once` beforeActivate hooks on the leader, after every host is built (Upsun deploy).
-  let barrier = allBuilt;
-  for (const hook of byStage("beforeActivate").filter(
-    (h) => h.scope === "once" && runsOn(h, leader),
-  )) {
-    const step = hookStep(hook, leader, barrier);
-    steps.push(step);
-    barrier = [stepRef(leader.name, step.id)];
-  }
+  const ready = addHooks("beforeActivate", leader, built, "once");
 
   // 3. Switch `current` and restart on every host (every deployment: the restart of a redeploy).
   for (const host of hosts) {
-    steps.push({
-      id: "activate",
-      kind: "activate",
-      host: host.name,
-      triggers: stepTriggers(snapshot, CHANGE_CLASSES, host),
-      dependsOn: [...barrier],
-    });
+    const triggers = stepTriggers(snapshot, CHANGE_CLASSES, host);
+    add({ id: "activate", kind: "activate", host: host.name, triggers }, ready);
   }
 
   // 4. Per host: everyHost afterActivate hooks; the outcome step (health check + run outcome hooks).
   const outcomeHooks = snapshot.hooks.filter((h) => h.outcome);
   const done: string[] = [];
   for (const host of hosts) {
-    let last = [stepRef(host.name, "activate")];
-    for (const hook of byStage("afterActivate").filter(
-      (h) => h.scope === "everyHost" && runsOn(h, host),
-    )) {
-      const step = hookStep(hook, host, last);
-      steps.push(step);
-      last = [stepRef(host.name, step.id)];
-    }
+    let last = addHooks("afterActivate", host, [stepRef(host.name, "activate")], "everyHost");
     const mine = outcomeHooks.filter((h) => runsOn(h, host));
     if (mine.length > 0 || options.healthCheck) {
-      steps.push({
-        id: "outcome",
-        kind: "outcome",
-        host: host.name,
-        triggers: [
-          ...stepTriggers(snapshot, CHANGE_CLASSES),
-          ...mine.map((h) => `${h.name}.script=${snapshot.scripts[h.name]}`),
-          hostTrigger(host),
-        ],
-        dependsOn: last,
-      });
-      last = [stepRef(host.name, "outcome")];
+      const triggers = [
+        ...stepTriggers(snapshot, CHANGE_CLASSES),
+        ...mine.map((h) => `${h.name}.script=${snapshot.scripts[h.name]}`),
+        hostTrigger(host),
+      ];
+      last = add({ id: "outcome", kind: "outcome", host: host.name, triggers }, last);
     }
     done.push(...last);
   }
 
   // 5. `once` afterActivate hooks on the leader, after every host switched and passed its outcome
   //    step (Upsun postDeploy).
-  let after = [...done];
-  for (const hook of byStage("afterActivate").filter(
-    (h) => h.scope === "once" && runsOn(h, leader),
-  )) {
-    const step = hookStep(hook, leader, after);
-    steps.push(step);
-    after = [stepRef(leader.name, step.id)];
-  }
+  addHooks("afterActivate", leader, done, "once");
   return steps;
 }

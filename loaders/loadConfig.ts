@@ -66,7 +66,7 @@ function isDir(p: string): boolean {
 }
 
 /** Loads every `*.yaml`/`*.yml` of an `.upsun/` directory, merged (file-name order). */
-export function loadUpsunDirectory(dir: string): LoadedConfig {
+function loadUpsunDirectory(dir: string): LoadedConfig {
   let names: string[];
   try {
     names = fs

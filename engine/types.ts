@@ -65,7 +65,10 @@ export interface AppSnapshot {
 export interface HookDecision {
   name: string;
   run: boolean;
-  /** Each names the class and the key that changed: `runtime changed: hooks.post_deploy`. */
+  /**
+   * Empty when the hook does not run. Each names the class and the key that changed (`runtime
+   * changed: hooks.post_deploy`), or says `first deployment: app <name>`.
+   */
   reasons: string[];
 }
 
@@ -78,7 +81,7 @@ export interface AppPlan {
   hooks: HookDecision[];
 }
 
-/** Kinds of deployment steps on a host. */
+/** Kinds of deployment steps on a host (the artifact `transfer` step is an `upload`). */
 export type StepKind = "upload" | "build" | "hook" | "activate" | "outcome";
 
 /** A host as the step planner sees it. */
@@ -86,7 +89,10 @@ export interface StepHost {
   /** Name used in resource names (`${component}-${host}-${step}`). */
   name: string;
   roles: Role[];
-  /** The leader runs `once` hooks. Exactly one web host is the leader. */
+  /**
+   * Flags the host that runs `once` hooks. At most one host is flagged, and it must be a web host;
+   * without a flag the first web host leads (`leaderOf`).
+   */
   leader: boolean;
   /** Stable identity of the machine (user@host:port, or `local`), part of every trigger. */
   identity: string;
@@ -94,12 +100,18 @@ export interface StepHost {
 
 /** One deployment step on one host: becomes one command resource. */
 export interface StepPlan {
-  /** Step id unique per host: `upload`, `build`, `hook-postDeploy`, `activate`, `outcome`. */
+  /**
+   * Step id unique per host: `transfer`, `upload`, `build`, `hook-postDeploy`, `activate`,
+   * `outcome`.
+   */
   id: string;
   kind: StepKind;
   host: string;
   hook?: ResolvedHook;
-  /** The `triggers` of the Pulumi resource: one readable string per class it depends on. */
+  /**
+   * The `triggers` of the Pulumi resource, readable: `class=…` per class it depends on, then
+   * `script=…` (hook steps) or `<hook>.script=…` per outcome hook (outcome step), then `host=…`.
+   */
   triggers: string[];
   /** Steps (as `host/id`) that must finish first. */
   dependsOn: string[];

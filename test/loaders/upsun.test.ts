@@ -106,7 +106,12 @@ describe("loaders/upsun: application shapes", () => {
     });
   });
   it("duplicate app names and name/key mismatch are errors", () => {
-    assert.match(err("- name: a\n- name: a\n").detail, /application "a" is defined twice/);
+    assert.deepEqual(err("- name: a\n- name: a\n"), {
+      file: MAIN,
+      line: 2,
+      path: undefined,
+      detail: `application "a" is defined twice (first at ${MAIN}:1)`,
+    });
     assert.deepEqual(err("app:\n  name: other\n"), {
       file: MAIN,
       line: 2,
@@ -224,19 +229,20 @@ describe("loaders/upsun: variables and source.root", () => {
       detail: '"my-var" is not a valid environment variable name',
     });
   });
-  const roots: [string, string][] = [
-    ["root: /", "."],
-    ['root: "/"', "."],
-    ["root:", "."],
-    ["root: api", "api"],
-    ["root: /api/", "api"],
-    ["root: ./a/../mercure/.config", "mercure/.config"],
+  // [YAML, sourceRoot, source.root as kept in config]
+  const roots: [string, string, string | null][] = [
+    ["root: /", ".", "/"],
+    ['root: "/"', ".", "/"],
+    ["root:", ".", null],
+    ["root: api", "api", "api"],
+    ["root: /api/", "api", "/api/"],
+    ["root: ./a/../mercure/.config", "mercure/.config", "./a/../mercure/.config"],
   ];
-  for (const [yaml, want] of roots) {
+  for (const [yaml, want, raw] of roots) {
     it(`source.${yaml} → ${want}`, () => {
       const [a] = apps(`- name: a\n  source:\n    ${yaml}\n`);
       assert.equal(a.sourceRoot, want);
-      assert.ok("source" in a.config);
+      assert.deepEqual(a.config, { source: { root: raw } });
     });
   }
   it("an escaping source.root is an error", () => {
@@ -423,9 +429,9 @@ describe("loaders/loadConfig: detection and the .upsun directory", () => {
       "name: a\nhooks:\n  build: !include {type: string, path: link.sh}\n",
     );
     fs.symlinkSync(path.join(tmp, "outside/secret.sh"), path.join(tmp, "repo/link.sh"));
-    assert.match(
+    assert.equal(
       configError(() => loadConfig(path.join(tmp, "repo/.platform.app.yaml"))).detail,
-      /through a symlink/,
+      `!include path escapes the configuration root ${path.join(tmp, "repo")} (through a symlink): link.sh`,
     );
   });
   it("detects env files, JSON and refuses unknown extensions unless cleverCloud is forced", () => {
@@ -441,9 +447,9 @@ describe("loaders/loadConfig: detection and the .upsun directory", () => {
     assert.deepEqual(loadConfig(path.join(tmp, "clevercloud/node.json")).apps[0].config, {
       runtime: "node",
     });
-    assert.match(
+    assert.equal(
       configError(() => loadConfig(path.join(tmp, "notes.txt"))).detail,
-      /cannot tell the configuration format/,
+      "cannot tell the configuration format from the file name (expected .platform.app.yaml, .platform/applications.yaml, .upsun/, *.env or clevercloud/*.json); give profile cleverCloud (--profile clever) for a Clever Cloud env file or script",
     );
     assert.deepEqual(
       loadConfig(path.join(tmp, "notes.txt"), { profile: "cleverCloud" }).apps[0].hooks.map(

@@ -213,7 +213,14 @@ describe("engine: Upsun rule table (SPEC §3, §4)", () => {
   it("first deployment: every hook runs", () => {
     const plan = planApp(undefined, snapshotApp(base, CODE));
     assert.deepEqual(plan.changed, ["code", "build", "runtime", "redeploy"]);
-    assert.ok(plan.hooks.every((h) => h.run && h.reasons[0] === "first deployment: app app"));
+    assert.deepEqual(
+      plan.hooks,
+      ["build", "deploy", "postDeploy"].map((name) => ({
+        name,
+        run: true,
+        reasons: ["first deployment: app app"],
+      })),
+    );
   });
 });
 
@@ -246,8 +253,10 @@ describe("engine: Clever Cloud rule table (SPEC §4)", () => {
   it("a variable the user declares build-affecting: full build", () => {
     const after = withVariable(base, "API_URL", "https://api2.example", { buildAffecting: true });
     const before = withVariable(base, "API_URL", "https://api.example", { buildAffecting: true });
-    assert.deepEqual(runs(before, after).changed, ["build"]);
-    assert.ok("postBuild" in runs(before, after).run);
+    assert.deepEqual(runs(before, after), {
+      changed: ["build"],
+      run: reasonsFor(["preBuild", "postBuild", ...EVERY.slice(1)], "build changed: API_URL"),
+    });
   });
   it("CC_POST_BUILD_HOOK script: full build", () => {
     const r = runs(base, withScript(base, "postBuild", "npm run build:prod"));
@@ -510,8 +519,15 @@ describe("engine: several apps", () => {
       [snapshotApp(upsunApp({ name: "api" }), CODE), snapshotApp(upsunApp({ name: "web2" }), CODE)],
     );
     assert.deepEqual(
-      plans[1].hooks.map((h) => h.run),
-      [true, true, true],
+      plans.map((p) => [p.name, p.changed]),
+      [
+        ["api", []],
+        ["web2", ["code", "build", "runtime", "redeploy"]],
+      ],
+    );
+    assert.deepEqual(
+      plans[1].hooks.map((h) => [h.name, h.run, h.reasons]),
+      ["build", "deploy", "postDeploy"].map((n) => [n, true, ["first deployment: app web2"]]),
     );
   });
 });

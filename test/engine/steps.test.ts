@@ -100,20 +100,39 @@ describe("engine: deployment steps across hosts", () => {
     assert.deepEqual(changed, ["hook-preBuild", "hook-preRun", "activate", "outcome"]);
   });
 
+  it("without a flagged leader the first web host runs the once hooks", () => {
+    const steps = deploymentSteps(snapshotApp(upsunApp()), [
+      WORKER,
+      WEB1,
+      { ...WEB2, leader: false },
+    ]);
+    assert.deepEqual(
+      steps.filter((s) => s.kind === "hook" && s.hook?.scope === "once").map((s) => s.host),
+      ["web1", "web1"],
+    );
+  });
+
   it("rejects two leaders, a worker leader, duplicate names and no web host, naming hosts", () => {
     const snap = snapshotApp(upsunApp());
     assert.throws(
       () => deploymentSteps(snap, [{ ...WEB1, leader: true }, WEB2]),
-      /hosts: only one host can be the leader \(web1, web2\)/,
+      /^ConfigError: hosts: only one host can be the leader \(web1, web2\)$/,
     );
     assert.throws(
       () => deploymentSteps(snap, [{ ...WORKER, leader: true }, WEB1]),
-      /the leader jobs must have the web role/,
+      /^ConfigError: hosts: the leader jobs must have the web role$/,
     );
-    assert.throws(() => deploymentSteps(snap, [WEB1, WEB1]), /host name 'web1' is used twice/);
+    assert.throws(
+      () => deploymentSteps(snap, [WEB1, WEB1]),
+      /^ConfigError: hosts: host name 'web1' is used twice$/,
+    );
+    assert.throws(
+      () => deploymentSteps(snap, []),
+      /^ConfigError: hosts: an app needs at least one host$/,
+    );
     assert.throws(
       () => deploymentSteps(snap, [WORKER]),
-      /at least one host must have the web role/,
+      /^ConfigError: hosts: at least one host must have the web role$/,
     );
   });
 });

@@ -369,7 +369,7 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
     assert.equal(rerun.status, 1);
     assert.match(
       rerun.stdout,
-      /release r2 failed to start and was rolled back: current points to releases\/r1/,
+      /deployhooks: release r2 failed to start and was rolled back: current points to releases\/r1; to retry, deploy a change or set a new redeployToken \(a new activation\)\n$/,
     );
   });
 

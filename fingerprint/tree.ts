@@ -92,7 +92,7 @@ const HAS_SURROGATE = /[\ud800-\udfff]/;
 
 interface Level {
   base: string;
-  test: (p: string) => { ignored: boolean; unignored: boolean };
+  test: RulesTest;
 }
 
 /** The walk's output, as parallel arrays (no object per entry: 20,000 of them cost GC time). */
@@ -241,11 +241,7 @@ function walk(
 
   const visit = (absDir: string, prefix: string): void => {
     const dirents = fs.readdirSync(absDir, { withFileTypes: true });
-    let pushed = false;
-    for (const d of dirents) {
-      if ((d.name !== ".gitignore" && d.name !== ".deployhooksignore") || d.isDirectory()) continue;
-      pushed = true;
-    }
+    const pushed = dirents.some((d) => IGNORE_FILES.includes(d.name) && !d.isDirectory());
     if (pushed) {
       const ig = ignore({ ignorecase: false });
       for (const name of IGNORE_FILES) {

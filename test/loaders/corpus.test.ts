@@ -8,6 +8,7 @@ import { strict as assert } from "assert";
 import * as fs from "fs";
 import * as path from "path";
 import { loadConfig, LoaderProfile } from "../../loaders";
+import type { AppSpec } from "../../model/app";
 import { ConfigError, isConfigError } from "../../model/configError";
 
 const CORPUS = path.resolve(__dirname, "../../../shared/corpus");
@@ -938,64 +939,78 @@ describe("loaders: the shared corpus", function () {
       path.join(CORPUS, "repos/Elastic-Suite__gally/.upsun/config.yaml"),
     ]);
   });
-  it("keeps scripts byte-exact (juice-shop `$`, gally trailing spaces, nango plain scalars at EOF, CC quirks)", () => {
-    const load = (f: string, profile?: LoaderProfile) =>
-      loadConfig(path.join(CORPUS, f), profile ? { profile } : {}).apps;
-    assert.equal(
-      load("repos/juice-shop__juice-shop/.platform/applications.yaml")[0].hooks[0].script,
+  // Scripts and values come out byte-exact: [file, forced profile, which text, exact text].
+  const hook = (i: number) => (a: AppSpec) => a.hooks[i].script;
+  const allHooks = (a: AppSpec) => a.hooks.map((h) => h.script);
+  const variable = (i: number) => (a: AppSpec) => a.variables[i].value;
+  const EXACT: [string, LoaderProfile | undefined, (a: AppSpec) => unknown, string | string[]][] = [
+    [
+      "repos/juice-shop__juice-shop/.platform/applications.yaml", // `$` inside sed
+      undefined,
+      hook(0),
       "sed -i '' -e 's$data/juiceshop.sqlite$data/db/juiceshop.sqlite$' models/index.js\nnpm install --production --unsafe-perm\nnpm dedupe\nrm -rf frontend/node_modules\n",
-    );
-    assert.equal(
-      load("repos/Elastic-Suite__gally/.upsun/config.yaml")[0].hooks[0].script,
+    ],
+    [
+      "repos/Elastic-Suite__gally/.upsun/config.yaml", // trailing spaces
+      undefined,
+      hook(0),
       "composer dump-autoload --no-dev --classmap-authoritative\nbin/console --env=prod assets:install --no-debug        \n",
-    );
-    assert.deepEqual(
-      load("repos/NangoHQ__nango/.platform/applications.yaml")[0].hooks.map((h) => h.script),
+    ],
+    [
+      "repos/NangoHQ__nango/.platform/applications.yaml", // plain scalars at EOF
+      undefined,
+      allHooks,
       ["yarn install", "yarn db:setup"],
-    );
-    assert.equal(
-      load("repos/FlowiseAI__Flowise/.upsun/config.yaml")[0].hooks[1].script,
+    ],
+    [
+      "repos/FlowiseAI__Flowise/.upsun/config.yaml",
+      undefined,
+      hook(1),
       "set -eux\n# echo 'Put your deploy command here'\n",
-    );
-    assert.equal(
-      load(
-        "clevercloud-snippets/CleverCloud__documentation__content__doc__develop__build-hooks.md.L42-42.extract.env",
-      )[0].hooks[0].script,
+    ],
+    [
+      "clevercloud-snippets/CleverCloud__documentation__content__doc__develop__build-hooks.md.L42-42.extract.env",
+      undefined,
+      hook(0),
       'echo "it works!"',
-    );
-    assert.equal(
-      load(
-        "clevercloud-snippets/CleverCloud__documentation__content__guides__docs.md.L65-75.extract.env",
-      )[0].hooks[0].script,
+    ],
+    [
+      "clevercloud-snippets/CleverCloud__documentation__content__guides__docs.md.L65-75.extract.env",
+      undefined,
+      hook(0),
       "cd src/backend && pip install pip-tools && pip-compile pyproject.toml &&\npip-sync requirements.txt",
-    );
-    assert.equal(
-      load(
-        "clevercloud-snippets/nuxt__nuxt.com__content__3.deploy__clever-cloud.md.node-bun.extract.env",
-      )[0].hooks[0].script,
+    ],
+    [
+      "clevercloud-snippets/nuxt__nuxt.com__content__3.deploy__clever-cloud.md.node-bun.extract.env",
+      undefined,
+      hook(0),
       "npm i -g bun && bun install && bun run build ",
-    );
-    assert.equal(
-      load(
-        "clevercloud-snippets/nuxt__nuxt.com__content__3.deploy__clever-cloud.md.static-yarn.extract.env",
-      )[0].hooks[1].script,
+    ],
+    [
+      "clevercloud-snippets/nuxt__nuxt.com__content__3.deploy__clever-cloud.md.static-yarn.extract.env",
+      undefined,
+      hook(1),
       "npx nuxi generate",
-    );
-    assert.equal(
-      load(
-        "clevercloud-snippets/wey-yu__hello-demo-nuxt__README.md.deploy.extract.sh",
-        "cleverCloud",
-      )[0].hooks[0].script,
+    ],
+    [
+      "clevercloud-snippets/wey-yu__hello-demo-nuxt__README.md.deploy.extract.sh",
+      "cleverCloud",
+      hook(0),
       "npm run build",
-    );
-    assert.equal(
-      load(
-        "clevercloud-snippets/DoctorC137__NextCloud-on-CleverCloud__README.md.L174-187.extract.sh",
-        "cleverCloud",
-      )[0].variables[3].value,
+    ],
+    [
+      "clevercloud-snippets/DoctorC137__NextCloud-on-CleverCloud__README.md.L174-187.extract.sh",
+      "cleverCloud",
+      variable(3),
       "/",
-    );
-  });
+    ],
+  ];
+  for (const [file, profile, text, want] of EXACT) {
+    it(`keeps ${file} byte-exact`, () => {
+      const [app] = loadConfig(path.join(CORPUS, file), profile ? { profile } : {}).apps;
+      assert.deepEqual(text(app), want);
+    });
+  }
 
   it("stringifies variables.env like the platform and keeps the rest of variables in config", () => {
     const [app] = loadConfig(

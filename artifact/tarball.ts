@@ -267,13 +267,17 @@ interface HeaderFields {
 
 const ASCII = /^[\x20-\x7e]*$/;
 
+/** A name or link target the 100-byte ustar field cannot hold exactly. */
+function needsPax(text: string): boolean {
+  return Buffer.byteLength(text) > 100 || !ASCII.test(text);
+}
+
 function writeHeader(out: Writer, index: number, f: HeaderFields): void {
   const records: string[] = [];
-  const pathBytes = Buffer.byteLength(f.path);
-  if (pathBytes > 100 || !ASCII.test(f.path)) records.push(paxRecord("path", f.path));
-  if (f.linkpath && (Buffer.byteLength(f.linkpath) > 100 || !ASCII.test(f.linkpath))) {
-    records.push(paxRecord("linkpath", f.linkpath));
-  }
+  const paxPath = needsPax(f.path);
+  const paxLink = f.linkpath !== "" && needsPax(f.linkpath);
+  if (paxPath) records.push(paxRecord("path", f.path));
+  if (paxLink) records.push(paxRecord("linkpath", f.linkpath));
   if (f.size > USTAR_MAX_SIZE) records.push(paxRecord("size", String(f.size)));
   if (records.length > 0) {
     const body = Buffer.from(records.join(""), "utf8");
@@ -293,10 +297,7 @@ function writeHeader(out: Writer, index: number, f: HeaderFields): void {
     ustarHeader({
       ...f,
       path: records.length > 0 ? asciiFallback(f.path) : f.path,
-      linkpath:
-        f.linkpath && (Buffer.byteLength(f.linkpath) > 100 || !ASCII.test(f.linkpath))
-          ? asciiFallback(f.linkpath)
-          : f.linkpath,
+      linkpath: paxLink ? asciiFallback(f.linkpath) : f.linkpath,
       size: f.size > USTAR_MAX_SIZE ? 0 : f.size,
     }),
   );

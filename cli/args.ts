@@ -60,12 +60,12 @@ export function parseCommand(argv: readonly string[]): Command {
   const [verb, ...files] = positionals;
   let profile: CommonOptions["profile"];
   if (values.profile !== undefined) {
-    profile = PROFILE_FLAGS[values.profile];
-    if (!profile) {
+    if (!Object.prototype.hasOwnProperty.call(PROFILE_FLAGS, values.profile)) {
       throw new UsageError(`--profile must be upsun or clever, not '${values.profile}'`);
     }
+    profile = PROFILE_FLAGS[values.profile];
   }
-  if (values.app !== undefined && values.app === "") throw new UsageError("--app needs a name");
+  if (values.app === "") throw new UsageError("--app needs a name");
   const common: CommonOptions = { app: values.app, profile, json: values.json ?? false };
   switch (verb) {
     case "explain":

@@ -536,6 +536,7 @@ describe("cli: errors and output", () => {
       ["explain", "a", "--nope"],
       ["diff", "a"],
       ["explain", "a", "--profile", "heroku"],
+      ["explain", "a", "--profile", "constructor"],
     ]) {
       const r = await cli(...argv);
       assert.equal(r.code, 2, argv.join(" "));

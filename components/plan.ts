@@ -14,6 +14,8 @@ import {
   HOOK_SCOPES,
   parseAppSpec,
   parseOrThrow,
+  HOOK_STAGES,
+  type LifecycleHook,
   ROLES,
   VISIBILITIES,
 } from "../model/app";
@@ -222,7 +224,7 @@ const lifecycleArgsSchema = z
     roles: z.array(z.enum(ROLES)).min(1).optional(),
     timeoutSeconds: z.number().int().positive().optional(),
     phase: z.enum(["build", "runtime"]).optional(),
-    stage: z.enum(["beforeBuild", "afterBuild", "beforeActivate", "afterActivate"]),
+    stage: z.enum(HOOK_STAGES),
   })
   .strict();
 const deploymentFields = {
@@ -452,17 +454,16 @@ export function applicationModel<V>(
     };
     config["deployhooksBuild"] = { buildCommand };
   }
-  const lifecycle = args.lifecycle?.map((l) => ({
+  // The args' closed sets are the model's own literals: no casts needed.
+  const lifecycle = args.lifecycle?.map((l): LifecycleHook => ({
     name: l.name,
-    rerunOn: l.rerunOn as (typeof CHANGE_CLASSES)[number][],
-    failure: (l.failure ?? "abort") as "abort" | "warn",
-    scope: (l.scope ?? "everyHost") as "once" | "everyHost",
-    roles: (l.roles ?? ["web", "worker"]) as ("web" | "worker")[],
+    rerunOn: l.rerunOn,
+    failure: l.failure ?? "abort",
+    scope: l.scope ?? "everyHost",
+    roles: l.roles ?? ["web", "worker"],
     timeoutSeconds: l.timeoutSeconds ?? null,
-    phase: (l.phase ??
-      (l.stage === "beforeBuild" || l.stage === "afterBuild" ? "build" : "runtime")) as
-      "build" | "runtime",
-    stage: l.stage as "beforeBuild" | "afterBuild" | "beforeActivate" | "afterActivate",
+    phase: l.phase ?? (l.stage === "beforeBuild" || l.stage === "afterBuild" ? "build" : "runtime"),
+    stage: l.stage,
   }));
   return {
     componentName,

@@ -23,7 +23,7 @@ import {
   parseCleverCliText,
   parseEnvText,
 } from "./dotenv";
-import { closestName } from "./suggest";
+import { closestName } from "../model/suggest";
 
 /** Clever Cloud hook variable → camelCase hook name. */
 export const CLEVER_HOOK_VARS: Readonly<Record<string, string>> = {

@@ -8,4 +8,4 @@ export type { CleverEnvOptions } from "./cleverCloud";
 export { parseEnvText, parseCleverCliText } from "./dotenv";
 export type { EnvAssignment } from "./dotenv";
 export type { FileReader } from "./yamlSource";
-export { closestName } from "./suggest";
+export { closestName } from "../model/suggest";

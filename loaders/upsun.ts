@@ -31,7 +31,7 @@ import { isMap, isScalar, isSeq } from "yaml";
 import { AppSpec, HookInput, parseAppSpec, Variable } from "../model/app";
 import { ConfigError } from "../model/configError";
 import { formatPath } from "../model/fieldPath";
-import { closestName } from "./suggest";
+import { closestName } from "../model/suggest";
 import {
   Cursor,
   deref,

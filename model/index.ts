@@ -2,3 +2,4 @@ export * from "./changeClass";
 export * from "./configError";
 export * from "./fieldPath";
 export * from "./app";
+export * from "./suggest";

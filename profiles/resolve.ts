@@ -2,10 +2,10 @@
  * Resolving an app's hooks against its profile: the profile's rule row, overridden field by field
  * by what the user wrote, validated, in lifecycle order.
  */
-import { closest } from "fastest-levenshtein";
 import type { AppSpec } from "../model/app";
 import { orderClasses } from "../model/changeClass";
 import { ConfigError } from "../model/configError";
+import { closestName } from "../model/suggest";
 import type { ResolvedHook } from "../engine/types";
 import { cleverCloud } from "./cleverCloud";
 import { customProfile } from "./custom";
@@ -44,7 +44,8 @@ export function resolveHooks(app: AppSpec, profile: Profile = profileFor(app)): 
     };
     const rule = profile.hooks.find((r) => r.name === hook.name);
     if (!rule) {
-      const hint = known.length > 0 ? `; did you mean ${closest(hook.name, known)}?` : "";
+      const near = closestName(hook.name, known);
+      const hint = near ? `; did you mean ${near}?` : "";
       throw new ConfigError(
         `unknown hook '${hook.name}' for profile ${profile.name} (known: ${known.join(", ")})${hint}`,
         where,

@@ -445,6 +445,15 @@ describe("engine: per-hook overrides beyond the platforms", () => {
       /unknown hook 'postdeploy' for profile upsun .*did you mean postDeploy\?/,
     );
   });
+  it("a far-off unknown hook name gets no misleading suggestion", () => {
+    const app = upsunApp({ hooks: [{ name: "migrate", script: "x" }] });
+    assert.throws(
+      () => snapshotApp(app),
+      (e: Error) =>
+        e.message ===
+        "hooks[0]: unknown hook 'migrate' for profile upsun (known: build, deploy, postDeploy)",
+    );
+  });
   it("custom lifecycle: the user's own rule rows", () => {
     const app = parseAppSpec({
       name: "svc",

@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ApplicationArgs } from "./args";
 import { wireDeployment } from "./deployment";
-import { applicationModel } from "./plan";
+import { applicationModel } from "./deploymentModel";
 
 /**
  * Deploys an application to hosts (SSH) or to the local machine with a profile's hook lifecycle.

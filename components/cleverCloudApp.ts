@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CleverCloudAppArgs } from "./args";
 import { wireDeployment } from "./deployment";
-import { cleverCloudModel } from "./plan";
+import { cleverCloudModel } from "./deploymentModel";
 
 /**
  * Deploys a Clever Cloud application (its `CC_*_HOOK` variables, `CC_RUN_COMMAND`,

@@ -17,11 +17,10 @@ import {
   DeploymentModel,
   DeploymentPlan,
   LOCAL_COMMAND,
-  planDeployment,
   ResolvedInputs,
-  secretValues,
   StepResourceSpec,
-} from "./plan";
+} from "./planTypes";
+import { planDeployment, secretValues } from "./stepPlan";
 
 /** The outputs every component exposes. */
 export interface DeploymentOutputs {

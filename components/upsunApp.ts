@@ -4,7 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { UpsunAppArgs } from "./args";
 import { wireDeployment } from "./deployment";
-import { upsunModel } from "./plan";
+import { upsunModel } from "./deploymentModel";
 
 /**
  * Deploys an Upsun / Platform.sh application (its `hooks`, `variables`, `web.commands.start`,

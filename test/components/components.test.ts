@@ -347,7 +347,8 @@ describe("components (Pulumi mocks)", function () {
 
     it("marks stdout/stderr secret for steps that receive secrets (resource options)", async () => {
       const { stepResourceOptions } = await import("../../components/deployment");
-      const { planDeployment, upsunModel } = await import("../../components/plan");
+      const { planDeployment } = await import("../../components/stepPlan");
+      const { upsunModel } = await import("../../components/deploymentModel");
       const { structureInputs } = await import("../../components/deployment");
       const plan = planDeployment(
         structureInputs(

@@ -1,10 +1,6 @@
 import * as assert from "node:assert/strict";
-import {
-  applicationModel,
-  cleverCloudModel,
-  planDeployment,
-  upsunModel,
-} from "../../components/plan";
+import { applicationModel, cleverCloudModel, upsunModel } from "../../components/deploymentModel";
+import { planDeployment } from "../../components/stepPlan";
 import {
   healthOf,
   hookWarnings,

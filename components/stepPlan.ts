@@ -1,0 +1,325 @@
+/**
+ * A resolved deployment model → one resource spec per engine step ({type, name, create, update,
+ * triggers, secretNames, dependsOn, copy}). The component classes only wire these into resources.
+ */
+import * as path from "node:path";
+import { AppSpec } from "../model/app";
+import { deploymentSteps, snapshotApp, stepRef } from "../engine";
+import { type AppSnapshot, type StepHost, type StepPlan } from "../engine/types";
+import { profileFor } from "../profiles/resolve";
+import { renderActivateStep, renderStopStep } from "../render/activate";
+import { digestValue } from "../fingerprint/digest";
+import { renderBuildStep } from "../render/build";
+import { AppTarget, uploadPath } from "../render/layout";
+import { renderUploadStep } from "../render/upload";
+import { renderHookStep } from "../render/wrapper";
+import { renderOutcomeStep } from "../render/outcome";
+import {
+  COPY_TO_REMOTE,
+  DeploymentModel,
+  DeploymentPlan,
+  LOCAL_COMMAND,
+  NOOP_UPDATE,
+  PlanHost,
+  REMOTE_COMMAND,
+  ResolvedInputs,
+  StepResourceSpec,
+} from "./planTypes";
+import { appSpecOf } from "./deploymentModel";
+
+/** Resource name of a step. */
+export function resourceName(component: string, host: string, stepId: string): string {
+  return `${component}-${host}-${stepId}`;
+}
+
+/** Non-secret values and secret names visible to a process of `phase`. */
+export function variablesFor(
+  model: DeploymentModel<string>,
+  phase: "build" | "runtime",
+): { variables: Record<string, string>; secretNames: string[] } {
+  const visible = model.variables.filter((v) => v.visibility === "both" || v.visibility === phase);
+  const variables: Record<string, string> = {};
+  const secretNames: string[] = [];
+  for (const v of visible) {
+    if (v.secret) secretNames.push(v.name);
+    else variables[v.name] = v.value;
+  }
+  return { variables, secretNames: secretNames.sort() };
+}
+
+/** Secret values by name (for the stdin of a step). */
+export function secretValues(
+  model: DeploymentModel<string>,
+  names: readonly string[],
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const n of names) {
+    const v = model.variables.find((x) => x.secret && x.name === n);
+    if (v) out[n] = v.value;
+  }
+  return out;
+}
+
+/** The whole plan: one resource spec per engine step (engine order). */
+export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
+  const { model, code, artifact, identities } = inputs;
+  const app = appSpecOf(model);
+  const snapshot = snapshotApp(app, code);
+  const profile = profileFor(app);
+  const releaseId = snapshot.releaseId;
+  const stepHosts: StepHost[] = model.hosts.map((h) => ({
+    name: h.name,
+    roles: h.roles,
+    leader: h.leader,
+    identity: identities[h.name] ?? (h.remote ? `unknown:${h.name}` : "local"),
+  }));
+  const byName = new Map(model.hosts.map((h) => [h.name, h]));
+  const steps = withoutEmptyOutcomes(
+    deploymentSteps(snapshot, stepHosts, {
+      transfer: (h) => byName.get(h.name)?.remote ?? false,
+      healthCheck:
+        model.hosts.some((h) => h.url !== undefined) && model.healthCheckPath !== undefined,
+    }),
+    (host) => byName.get(host)?.url !== undefined && model.healthCheckPath !== undefined,
+  );
+  const build = variablesFor(model, "build");
+  const runtime = variablesFor(model, "runtime");
+  if (
+    model.port !== undefined &&
+    !("PORT" in runtime.variables) &&
+    !runtime.secretNames.includes("PORT")
+  ) {
+    runtime.variables.PORT = String(model.port);
+  }
+  const seal = profile.readOnlyRelease ? { mounts: model.mounts } : undefined;
+  const names = new Map(
+    steps.map((s) => [stepRef(s.host, s.id), resourceName(model.componentName, s.host, s.id)]),
+  );
+  const lastAfterBuild = new Map<string, string>();
+  for (const s of steps) {
+    if (s.kind === "build" || (s.kind === "hook" && s.hook?.stage === "afterBuild")) {
+      lastAfterBuild.set(s.host, s.id);
+    }
+  }
+
+  // Hosts whose deployment ends with an outcome step (health check, Clever run outcome hooks): their
+  // activation hands a start failure to that step, which runs runFailed and rolls back.
+  const withOutcome = new Set(steps.filter((s) => s.kind === "outcome").map((s) => s.host));
+
+  const supervised = Boolean(model.start) && !model.restartCommand;
+  const supervisorName = (host: string) => resourceName(model.componentName, host, "app");
+  const specs = steps.map((s): StepResourceSpec => {
+    const host = byName.get(s.host) as PlanHost;
+    const target: AppTarget = { root: host.root, app: app.name };
+    // On a remote host the tarball keeps its local name (`code-<fingerprint>.tar`, artifact/).
+    const remoteTarball = uploadPath(target, path.basename(artifact.path));
+    const common = { target, profile: app.profile, releaseId, instanceNumber: host.index };
+    // One digest of the step's triggers: recorded in the history, and the activation's identity.
+    const fingerprint = digestValue(s.triggers);
+    const stepSeal = seal && lastAfterBuild.get(s.host) === s.id ? seal : undefined;
+    const base = {
+      name: names.get(stepRef(s.host, s.id)) as string,
+      host: s.host,
+      stepId: s.id,
+      kind: s.kind,
+      triggers: s.triggers,
+      dependsOn: s.dependsOn.map((d) => names.get(d) as string),
+    };
+    const command = host.remote ? REMOTE_COMMAND : LOCAL_COMMAND;
+    const rendered = renderStep(s, {
+      model,
+      snapshot,
+      common,
+      fingerprint,
+      stepSeal,
+      build,
+      runtime,
+      host,
+      artifact,
+      tarball: host.remote ? remoteTarball : artifact.path,
+      outcomeFollows: withOutcome.has(s.host),
+    });
+    if (rendered === "copy") {
+      return {
+        ...base,
+        type: COPY_TO_REMOTE,
+        secretNames: [],
+        copy: {
+          localPath: artifact.path,
+          remotePath: remoteTarball,
+        },
+      };
+    }
+    return {
+      ...base,
+      type: command,
+      ...(s.hook ? { hook: s.hook.name, failure: s.hook.failure } : {}),
+      ...(s.kind === "activate" && supervised
+        ? { dependsOn: [...base.dependsOn, supervisorName(s.host)] }
+        : {}),
+      create: rendered.command,
+      update: NOOP_UPDATE,
+      secretNames: rendered.secretNames,
+    };
+  });
+  // The app process of each host, as a resource of its own: nothing to create (activate starts the
+  // app), triggered only by the host's identity, and its delete stops the app. So `pulumi destroy`
+  // (or removing a host) stops the app, while deployments never pay for it.
+  if (supervised) {
+    for (const s of steps.filter((x) => x.kind === "activate")) {
+      const host = byName.get(s.host) as PlanHost;
+      specs.unshift({
+        name: supervisorName(s.host),
+        type: host.remote ? REMOTE_COMMAND : LOCAL_COMMAND,
+        host: s.host,
+        stepId: "app",
+        kind: "app",
+        triggers: s.triggers.filter((t) => t.startsWith("host=")),
+        secretNames: [],
+        dependsOn: [],
+        update: NOOP_UPDATE,
+        delete: renderStopStep({ target: { root: host.root, app: app.name } }).command,
+      });
+    }
+  }
+  const urls = Object.fromEntries(
+    model.hosts.map((h) => [
+      h.name,
+      h.url && model.healthCheckPath !== undefined
+        ? new URL(model.healthCheckPath, h.url).toString()
+        : "",
+    ]),
+  );
+  return { app, snapshot, releaseId, steps: specs, urls };
+}
+
+/**
+ * The engine's `healthCheck` option is per app; a host without a URL (a worker) and without outcome
+ * hooks gets no outcome step: it is dropped and its dependents wait for what it waited for.
+ */
+export function withoutEmptyOutcomes(
+  steps: StepPlan[],
+  hasUrl: (host: string) => boolean,
+): StepPlan[] {
+  const dropped = new Map<string, string[]>();
+  for (const s of steps) {
+    if (
+      s.kind === "outcome" &&
+      !hasUrl(s.host) &&
+      !s.triggers.some((t) => /^[a-zA-Z0-9]+\.script=/.test(t))
+    ) {
+      dropped.set(stepRef(s.host, s.id), s.dependsOn);
+    }
+  }
+  if (dropped.size === 0) return steps;
+  const expand = (refs: string[]): string[] =>
+    refs.flatMap((r) => (dropped.has(r) ? expand(dropped.get(r) as string[]) : [r]));
+  return steps
+    .filter((s) => !dropped.has(stepRef(s.host, s.id)))
+    .map((s) => ({ ...s, dependsOn: [...new Set(expand(s.dependsOn))] }));
+}
+
+/** Port probed on the host itself (127.0.0.1): the host URL's port, else the app's port. */
+export function healthPort(host: PlanHost, port: number | undefined): number | undefined {
+  if (host.url === undefined) return undefined;
+  const u = new URL(host.url);
+  return u.port ? Number(u.port) : (port ?? (u.protocol === "https:" ? 443 : 80));
+}
+
+interface RenderContext {
+  model: DeploymentModel<string>;
+  snapshot: AppSnapshot;
+  common: {
+    target: AppTarget;
+    profile: AppSpec["profile"];
+    releaseId: string;
+    instanceNumber: number;
+  };
+  fingerprint: string;
+  stepSeal?: { mounts: string[] };
+  build: { variables: Record<string, string>; secretNames: string[] };
+  runtime: { variables: Record<string, string>; secretNames: string[] };
+  host: PlanHost;
+  artifact: { path: string; sha256: string };
+  tarball: string;
+  /** The host has an outcome step after its activation. */
+  outcomeFollows: boolean;
+}
+
+function renderStep(
+  s: StepPlan,
+  ctx: RenderContext,
+): { command: string; secretNames: string[] } | "copy" {
+  const { common, fingerprint } = ctx;
+  switch (s.kind) {
+    case "upload":
+      if (s.id === "transfer") return "copy";
+      return renderUploadStep({
+        target: common.target,
+        releaseId: common.releaseId,
+        tarball: ctx.tarball,
+        sha256: ctx.artifact.sha256,
+      });
+    case "build":
+      return renderBuildStep({
+        ...common,
+        ...ctx.build,
+        command: ctx.model.buildCommand,
+        fingerprint,
+        ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}),
+      });
+    case "hook": {
+      const hook = s.hook!;
+      const vars = hook.variables === "build" ? ctx.build : ctx.runtime;
+      return renderHookStep({
+        ...common,
+        ...vars,
+        hook,
+        fingerprint,
+        ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}),
+      });
+    }
+    case "activate":
+      return renderActivateStep({
+        ...common,
+        activationId: fingerprint,
+        ...ctx.runtime,
+        // With an outcome step after it, a start failure is judged there (runFailed, rollback)
+        // and the start check need not wait: the health check does.
+        ...(ctx.outcomeFollows ? { deferFailure: true } : {}),
+        ...(ctx.model.restartCommand
+          ? { restartCommand: ctx.model.restartCommand }
+          : ctx.model.start
+            ? {
+                start: {
+                  command: ctx.model.start,
+                  ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}),
+                  ...(ctx.outcomeFollows ? { startCheckSeconds: 0 } : {}),
+                },
+              }
+            : {}),
+      });
+    case "outcome": {
+      const mine = ctx.snapshot.hooks.filter(
+        (h) => h.outcome && s.triggers.some((t) => t.startsWith(`${h.name}.script=`)),
+      );
+      const port = healthPort(ctx.host, ctx.model.port);
+      return renderOutcomeStep({
+        ...common,
+        ...ctx.runtime,
+        ...(port !== undefined && ctx.model.healthCheckPath !== undefined
+          ? {
+              health: {
+                port,
+                path: ctx.model.healthCheckPath,
+                timeoutSeconds: ctx.model.healthCheckTimeoutSeconds,
+              },
+            }
+          : {}),
+        fingerprint,
+        succeeded: mine.find((h) => h.outcome === "succeeded"),
+        failed: mine.find((h) => h.outcome === "failed"),
+      });
+    }
+  }
+}

@@ -26,7 +26,7 @@
  * compression, and `tar -xf` on the host then needs no decompressor. Revisit for slow WAN links.
  *
  * No fsync: a torn file after a crash cannot be mistaken for a good one, because reuse requires the
- * sidecar `.sha256` (written after the rename) to match the bytes.
+ * tarball's own bytes to verify against the tree (`verify.ts`).
  *
  * Consistency: each file's content is hashed while it is copied and compared with `tree.files`; a
  * file changed since it was fingerprinted makes `buildArtifact` throw instead of producing an
@@ -37,6 +37,10 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TreeFingerprint } from "../fingerprint/tree";
 import { compareCodePoints } from "../fingerprint/digest";
+import { pruneArtifacts } from "./prune";
+import { privateDirProblem } from "./privateDir";
+import { BLOCK, headerBytes } from "./tarHeader";
+import { verifyArtifact } from "./verify";
 
 export interface Artifact {
   /** Absolute path of the tarball: `<outDir>/code-<fingerprint hex>.tar`. */
@@ -51,12 +55,9 @@ export interface Artifact {
   reused: boolean;
 }
 
-/** Fixed mtime of every entry: 2000-01-01T00:00:00Z. */
-export const ARTIFACT_MTIME = 946684800;
+export { ARTIFACT_MTIME } from "./tarHeader";
 
-const BLOCK = 512;
 const BUF_SIZE = 4 << 20;
-const USTAR_MAX_SIZE = 0o77777777777;
 
 /** File name of the artifact of a code fingerprint (`sha256:<hex>` → `code-<hex>.tar`). */
 export function artifactFileName(fingerprint: string): string {
@@ -68,9 +69,14 @@ export function artifactFileName(fingerprint: string): string {
 }
 
 /**
- * Builds (or reuses) the tarball of `tree` read from `root` into `outDir`. An existing tarball is
- * reused when its sha256 matches the sidecar `<name>.sha256` written with it; otherwise it is
- * rebuilt. Written atomically (temporary file in `outDir`, then rename).
+ * Builds (or reuses) the tarball of `tree` read from `root` into `outDir`, which must be a private
+ * directory of the deploying user (`artifact/privateDir.ts`; created with mode 0700 if missing,
+ * refused when someone else owns or can write it). An existing tarball is reused only when its own
+ * bytes prove it is the archive of `tree` (`verifyArtifact`: every header equals the one this
+ * writer would write and every entry's content has the digest `tree.files` gives), never on the
+ * word of a stored checksum; otherwise it is rebuilt. Written atomically (a new temporary file of
+ * mode 0600 in `outDir`, then rename). After each build or reuse the directory is pruned
+ * (`pruneArtifacts`). A full disk is reported as such, with the path being written.
  */
 export async function buildArtifact(
   root: string,
@@ -79,27 +85,23 @@ export async function buildArtifact(
 ): Promise<Artifact> {
   const absRoot = path.resolve(root);
   const name = artifactFileName(tree.fingerprint);
-  fs.mkdirSync(outDir, { recursive: true });
-  const target = path.resolve(outDir, name);
-  const sidecar = target + ".sha256";
+  const dir = ensurePrivateDir(outDir);
+  const target = path.join(dir, name);
   const paths = Object.keys(tree.files).sort(compareCodePoints);
 
-  if (fs.existsSync(target) && fs.existsSync(sidecar)) {
-    const expected = fs.readFileSync(sidecar, "utf8").trim();
-    const actual = hashFile(target);
-    if (actual === expected) {
-      return {
-        path: target,
-        sha256: actual,
-        bytes: fs.statSync(target).size,
-        files: paths.length,
-        reused: true,
-      };
-    }
+  const reused = reusableArtifact(target, absRoot, tree, paths);
+  if (reused) {
+    pruneArtifacts(dir, name);
+    return { path: target, ...reused, files: paths.length, reused: true };
   }
 
   const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
-  const fd = fs.openSync(tmp, "w");
+  let fd: number;
+  try {
+    fd = fs.openSync(tmp, OPEN_NEW, 0o600);
+  } catch (e) {
+    throw diskError(e, tmp, 0) ?? e;
+  }
   const out = new Writer(fd);
   try {
     const dirs = new Set<string>();
@@ -111,7 +113,9 @@ export async function buildArtifact(
         const dir = rel.slice(0, slash + 1);
         if (!dirs.has(dir)) {
           dirs.add(dir);
-          writeHeader(out, index++, { path: dir, mode: 0o755, size: 0, type: "5", linkpath: "" });
+          out.write(
+            headerBytes(index++, { path: dir, mode: 0o755, size: 0, type: "5", linkpath: "" }),
+          );
         }
         slash = rel.indexOf("/", slash + 1);
       }
@@ -122,25 +126,29 @@ export async function buildArtifact(
         const target = fs.readlinkSync(abs, { encoding: "buffer" });
         const d = createHash("sha256").update("l\0").update(target);
         checkDigest(rel, expected, d);
-        writeHeader(out, index++, {
-          path: rel,
-          mode: 0o777,
-          size: 0,
-          type: "2",
-          linkpath: target.toString("utf8"),
-        });
+        out.write(
+          headerBytes(index++, {
+            path: rel,
+            mode: 0o777,
+            size: 0,
+            type: "2",
+            linkpath: target.toString("utf8"),
+          }),
+        );
         continue;
       }
       const src = fs.openSync(abs, "r");
       try {
         const size = fs.fstatSync(src).size;
-        writeHeader(out, index++, {
-          path: rel,
-          mode: mode === "x" ? 0o755 : 0o644,
-          size,
-          type: "0",
-          linkpath: "",
-        });
+        out.write(
+          headerBytes(index++, {
+            path: rel,
+            mode: mode === "x" ? 0o755 : 0o644,
+            size,
+            type: "0",
+            linkpath: "",
+          }),
+        );
         const h = createHash("sha256").update(mode + "\0");
         let left = size;
         while (left > 0) {
@@ -165,7 +173,7 @@ export async function buildArtifact(
     fs.closeSync(fd);
     const sha = "sha256:" + out.hash.digest("hex");
     fs.renameSync(tmp, target);
-    fs.writeFileSync(sidecar, sha + "\n");
+    pruneArtifacts(dir, name);
     return { path: target, sha256: sha, bytes: out.total, files: paths.length, reused: false };
   } catch (e) {
     try {
@@ -174,7 +182,72 @@ export async function buildArtifact(
       // already closed
     }
     fs.rmSync(tmp, { force: true });
-    throw e;
+    throw diskError(e, tmp, out.total) ?? e;
+  }
+}
+
+/** A new file, never through a symbolic link, never an existing file. */
+const OPEN_NEW =
+  fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW;
+
+/** The error to throw for a full disk or quota while writing `file`; undefined for other errors. */
+function diskError(e: unknown, file: string, written: number): Error | undefined {
+  const code = (e as NodeJS.ErrnoException | undefined)?.code;
+  if (code !== "ENOSPC" && code !== "EDQUOT") return undefined;
+  const why = code === "ENOSPC" ? "no space left on device" : "disk quota exceeded";
+  return Object.assign(
+    new Error(
+      `buildArtifact: ${why} while writing ${file} (${written} bytes written); free space there or set artifactDir to another disk`,
+    ),
+    { code },
+  );
+}
+
+/** Creates `dir` if needed and checks it is private (`privateDir.ts`); throws when it is not. */
+function ensurePrivateDir(outDir: string): string {
+  const dir = path.resolve(outDir);
+  try {
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    // EEXIST: not a directory (privateDirProblem says so below).
+    if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw diskError(e, dir, 0) ?? e;
+  }
+  const problem = privateDirProblem(dir);
+  if (problem) throw new Error(`buildArtifact: the artifact directory ${dir} ${problem}`);
+  return dir;
+}
+
+/**
+ * The existing tarball at `target` when it is our own regular file (not a link) and its bytes are
+ * exactly the archive of `tree` (see `verifyArtifact`); its last-use time is then set to now (the
+ * pruning rule counts uses) and its mode to 0600. Undefined otherwise.
+ */
+function reusableArtifact(
+  target: string,
+  absRoot: string,
+  tree: TreeFingerprint,
+  paths: string[],
+): { sha256: string; bytes: number } | undefined {
+  let fd: number;
+  try {
+    fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+  } catch {
+    return undefined;
+  }
+  try {
+    const st = fs.fstatSync(fd);
+    const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
+    if (!st.isFile() || st.uid !== uid) return undefined;
+    const verified = verifyArtifact(fd, absRoot, tree, paths);
+    if (!verified) return undefined;
+    if (st.mode & 0o077) fs.fchmodSync(fd, 0o600);
+    const now = new Date();
+    fs.futimesSync(fd, now, now);
+    return verified;
+  } catch {
+    return undefined;
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -189,22 +262,6 @@ function checkDigest(
       `buildArtifact: ${rel} changed since the tree was fingerprinted; fingerprint again`,
     );
   }
-}
-
-function hashFile(file: string): string {
-  const h = createHash("sha256");
-  const fd = fs.openSync(file, "r");
-  const buf = Buffer.allocUnsafe(BUF_SIZE);
-  try {
-    for (;;) {
-      const got = fs.readSync(fd, buf, 0, buf.length, null);
-      if (got === 0) break;
-      h.update(buf.subarray(0, got));
-    }
-  } finally {
-    fs.closeSync(fd);
-  }
-  return "sha256:" + h.digest("hex");
 }
 
 /** Buffered writer that also hashes everything it writes. */
@@ -255,91 +312,4 @@ class Writer {
     const rem = (this.total + this.pos) % BLOCK;
     if (rem) this.zeros(BLOCK - rem);
   }
-}
-
-interface HeaderFields {
-  path: string;
-  mode: number;
-  size: number;
-  type: "0" | "2" | "5" | "x";
-  linkpath: string;
-}
-
-const ASCII = /^[\x20-\x7e]*$/;
-
-/** A name or link target the 100-byte ustar field cannot hold exactly. */
-function needsPax(text: string): boolean {
-  return Buffer.byteLength(text) > 100 || !ASCII.test(text);
-}
-
-function writeHeader(out: Writer, index: number, f: HeaderFields): void {
-  const records: string[] = [];
-  const paxPath = needsPax(f.path);
-  const paxLink = f.linkpath !== "" && needsPax(f.linkpath);
-  if (paxPath) records.push(paxRecord("path", f.path));
-  if (paxLink) records.push(paxRecord("linkpath", f.linkpath));
-  if (f.size > USTAR_MAX_SIZE) records.push(paxRecord("size", String(f.size)));
-  if (records.length > 0) {
-    const body = Buffer.from(records.join(""), "utf8");
-    out.write(
-      ustarHeader({
-        path: `PaxHeader/${index}`,
-        mode: 0o644,
-        size: body.length,
-        type: "x",
-        linkpath: "",
-      }),
-    );
-    out.write(body);
-    out.pad();
-  }
-  out.write(
-    ustarHeader({
-      ...f,
-      path: records.length > 0 ? asciiFallback(f.path) : f.path,
-      linkpath: paxLink ? asciiFallback(f.linkpath) : f.linkpath,
-      size: f.size > USTAR_MAX_SIZE ? 0 : f.size,
-    }),
-  );
-}
-
-/** `"<len> key=value\n"` where len counts the whole record in bytes, itself included. */
-function paxRecord(key: string, value: string): string {
-  const rest = ` ${key}=${value}\n`;
-  const restLen = Buffer.byteLength(rest);
-  let len = restLen + 1;
-  while (String(len).length + restLen !== len) len = String(len).length + restLen;
-  return `${len}${rest}`;
-}
-
-/** Readable ASCII stand-in for the ustar name field when a pax record carries the real one. */
-function asciiFallback(p: string): string {
-  const ascii = p.replace(/[^\x20-\x7e]/g, "_");
-  return ascii.length <= 100 ? ascii : ascii.slice(ascii.length - 100);
-}
-
-function octal(value: number, width: number): string {
-  return value.toString(8).padStart(width - 1, "0") + "\0";
-}
-
-function ustarHeader(f: HeaderFields): Buffer {
-  const h = Buffer.alloc(BLOCK);
-  h.write(f.path, 0, 100, "utf8");
-  h.write(octal(f.mode, 8), 100, "ascii");
-  h.write(octal(0, 8), 108, "ascii"); // uid
-  h.write(octal(0, 8), 116, "ascii"); // gid
-  h.write(octal(f.size, 12), 124, "ascii");
-  h.write(octal(ARTIFACT_MTIME, 12), 136, "ascii");
-  h.write("        ", 148, "ascii"); // checksum placeholder
-  h.write(f.type, 156, "ascii");
-  h.write(f.linkpath, 157, 100, "utf8");
-  h.write("ustar\0", 257, "ascii");
-  h.write("00", 263, "ascii");
-  // uname (265) and gname (297) stay empty.
-  h.write(octal(0, 8), 329, "ascii"); // devmajor
-  h.write(octal(0, 8), 337, "ascii"); // devminor
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += h[i];
-  h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
-  return h;
 }

@@ -362,8 +362,10 @@ export interface ApplicationArgs {
    */
   redeployToken?: string;
   /**
-   * Local directory for the release tarballs (one per code fingerprint).
-   * @default "<os tmpdir>/deployhooks-artifacts"
+   * Local directory for the release tarballs (one per code fingerprint) and stat caches. Must be
+   * private: owned by the deploying user, writable by nobody else (created with mode 0700);
+   * otherwise the deployment is refused.
+   * @default "$XDG_CACHE_HOME/deployhooks/artifacts" (else "~/.cache/deployhooks/artifacts")
    */
   artifactDir?: string;
 }
@@ -507,8 +509,8 @@ export interface UpsunAppArgs {
    */
   redeployToken?: string;
   /**
-   * Local directory for release tarballs.
-   * @default "<os tmpdir>/deployhooks-artifacts"
+   * Local directory for release tarballs; private to the deploying user (see `ApplicationArgs`).
+   * @default "$XDG_CACHE_HOME/deployhooks/artifacts" (else "~/.cache/deployhooks/artifacts")
    */
   artifactDir?: string;
 }
@@ -605,8 +607,8 @@ export interface CleverCloudAppArgs {
    */
   redeployToken?: string;
   /**
-   * Local directory for release tarballs.
-   * @default "<os tmpdir>/deployhooks-artifacts"
+   * Local directory for release tarballs; private to the deploying user (see `ApplicationArgs`).
+   * @default "$XDG_CACHE_HOME/deployhooks/artifacts" (else "~/.cache/deployhooks/artifacts")
    */
   artifactDir?: string;
 }

@@ -10,6 +10,7 @@ import { sha256 } from "../fingerprint/digest";
 import { fingerprintTree } from "../fingerprint/tree";
 import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
+import { resolveArtifactDir } from "../artifact/privateDir";
 import { buildArtifact } from "../artifact/tarball";
 import { parseStepOutput } from "../render/parse";
 import {
@@ -120,13 +121,13 @@ export function wireDeployment(
   for (const h of hosts ?? []) if (h.connection) connections.set(h.name, h.connection);
   // The stat cache (one per source tree, next to the artifacts) makes re-fingerprinting an
   // unchanged tree on every preview/up cost a stat walk instead of reading every file.
-  const cacheFile = path.join(
-    model.artifactDir,
-    `stat-cache-${sha256(model.source).slice(7, 23)}.bin`,
-  );
+  // Checked private to the deploying user (a planted tarball or cache must never be used); the
+  // default directory falls back to another private one when it cannot be used.
+  const artifactDir = resolveArtifactDir(model.artifactDir, (m) => void pulumi.log.warn(m, self));
+  const cacheFile = path.join(artifactDir, `stat-cache-${sha256(model.source).slice(7, 23)}.bin`);
   const codePromise = fingerprintTree(model.source, { cacheFile }).then(async (tree) => ({
     code: { fingerprint: tree.fingerprint, files: tree.files },
-    artifact: await buildArtifact(model.source, tree, model.artifactDir),
+    artifact: await buildArtifact(model.source, tree, artifactDir),
   }));
   const identities = pulumi.all(
     Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])),

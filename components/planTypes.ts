@@ -21,10 +21,8 @@ export const DEFAULT_REMOTE_ROOT = "/srv/deployhooks";
 export function defaultLocalRoot(): string {
   return path.join(os.homedir(), ".deployhooks", "apps");
 }
-/** Default directory of release tarballs. */
-export function defaultArtifactDir(): string {
-  return path.join(os.tmpdir(), "deployhooks-artifacts");
-}
+/** Default directory of release tarballs: private to the user (artifact/privateDir.ts). */
+export { defaultArtifactDir } from "../artifact/privateDir";
 
 /** A variable whose value may still be an Input (V) or is resolved (string). */
 export interface ModelVariable<V> {

@@ -54,11 +54,24 @@ export function isRacy(mtimeMs: number, writtenAt: number): boolean {
   return mtimeMs >= writtenAt - RACY_WINDOW_MS;
 }
 
-/** Loads a cache file; undefined when missing, unreadable, corrupt or of another version/root. */
+/**
+ * Loads a cache file; undefined when missing, unreadable, corrupt or of another version/root, and
+ * when it is not a regular file owned by the current user and writable by nobody else (a symbolic
+ * link, or a file someone else could have planted or edited, is never trusted: a forged entry could
+ * make a changed file look unchanged).
+ */
 export function loadStatCache(file: string, root: string): StatCacheData | undefined {
   let buf: Buffer;
   try {
-    buf = fs.readFileSync(file);
+    const fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    try {
+      const st = fs.fstatSync(fd);
+      const uid = typeof process.getuid === "function" ? process.getuid() : st.uid;
+      if (!st.isFile() || st.uid !== uid || st.mode & 0o022) return undefined;
+      buf = fs.readFileSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch {
     return undefined;
   }
@@ -91,7 +104,10 @@ export function loadStatCache(file: string, root: string): StatCacheData | undef
   }
 }
 
-/** Writes a cache file atomically (temporary file in the same directory, then rename). */
+/**
+ * Writes a cache file atomically (a new temporary file of mode 0600 in the same directory, then
+ * rename). Missing directories are created with mode 0700.
+ */
 export function saveStatCache(file: string, data: StatCacheData): void {
   const n = data.paths.length;
   const pathsBuf = Buffer.from(n === 0 ? "" : data.paths.join("\0") + "\0", "utf8");
@@ -115,10 +131,19 @@ export function saveStatCache(file: string, data: StatCacheData): void {
   Buffer.from(data.nums.buffer, data.nums.byteOffset, numsBytes).copy(out, numsStart);
   out.write(data.digests, numsStart + numsBytes, "latin1");
   pathsBuf.copy(out, numsStart + numsBytes + n * DIGEST_LEN);
-  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(tmp, out);
+    const fd = fs.openSync(
+      tmp,
+      fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW,
+      0o600,
+    );
+    try {
+      fs.writeFileSync(fd, out);
+    } finally {
+      fs.closeSync(fd);
+    }
     fs.renameSync(tmp, file);
   } catch (e) {
     fs.rmSync(tmp, { force: true });

@@ -16,7 +16,7 @@ export interface QuickstartConfig {
   greeting?: string;
   /** Deployment root on this machine. Default `$HOME/.deployhooks/apps`. */
   root?: string;
-  /** Where release tarballs are written. Default `<tmp>/deployhooks-artifacts`. */
+  /** Where release tarballs are written. Default `~/.cache/deployhooks/artifacts` (private to the user). */
   artifactDir?: string;
   /** Change it to redeploy with nothing else changed. */
   redeployToken?: string;

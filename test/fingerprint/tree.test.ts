@@ -272,6 +272,48 @@ describe("fingerprint/tree stat cache", () => {
     assert.equal(t.files["f.txt"], sha256("planted"));
   });
 
+  it("a cache file others could have written is not trusted; caches are written 0600", async () => {
+    const cases: [string, (cacheFile: string) => string, boolean][] = [
+      ["world-writable", (f) => (fs.chmodSync(f, 0o666), f), false],
+      ["group-writable", (f) => (fs.chmodSync(f, 0o620), f), false],
+      ["owned by another user", (f) => (fs.chownSync(f, 65534, 65534), f), true],
+      [
+        "a symbolic link to a good cache",
+        (f) => {
+          fs.renameSync(f, f + ".real");
+          fs.symlinkSync(f + ".real", f);
+          return f;
+        },
+        false,
+      ],
+    ];
+    for (const [what, plant, needsRoot] of cases) {
+      if (needsRoot && process.getuid?.() !== 0) {
+        console.log(`      (case "${what}" skipped: needs root to chown)`);
+        continue;
+      }
+      const root = tree({ "f.txt": "aaaa" });
+      age(root);
+      const cacheFile = path.join(root, "..", path.basename(root) + ".cache3");
+      roots.push(cacheFile, cacheFile + ".real");
+      const old = process.umask(0);
+      let first;
+      try {
+        first = await fingerprintTree(root, { cacheFile });
+      } finally {
+        process.umask(old);
+      }
+      assert.equal(fs.statSync(cacheFile).mode & 0o777, 0o600, what);
+      const cache = loadStatCache(cacheFile, path.resolve(root))!;
+      cache.digests = cache.digests.replace(first.files["f.txt"], sha256("planted"));
+      saveStatCache(cacheFile, cache);
+      plant(cacheFile);
+      const t = await fingerprintTree(root, { cacheFile });
+      assert.equal(t.files["f.txt"], sha256("-\0aaaa"), what);
+      assert.equal(t.stats.hashed, 1, what);
+    }
+  });
+
   it("a corrupt cache file is ignored", async () => {
     const root = tree(BASE);
     const cacheFile = path.join(root, "..", path.basename(root) + ".bad");

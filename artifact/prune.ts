@@ -1,0 +1,65 @@
+/**
+ * Retention of local artifacts: without it, every code change leaves one more tarball (as big as the
+ * source tree) in the artifact directory, forever.
+ *
+ * Rule, applied to the artifact directory after each build or reuse of a tarball: a tarball's last
+ * use is its mtime (set when it is built and each time it is reused); the tarball just used is always
+ * kept; any other `code-<fingerprint>.tar` is deleted when it is not among the
+ * `ARTIFACT_KEEP` most recently used ones or was last used more than `ARTIFACT_MAX_AGE_DAYS` days
+ * ago. Temporary files of interrupted builds (`code-….tar.<pid>.<time>.tmp`) older than a day and the
+ * `.sha256` sidecars of earlier versions are deleted too. Nothing else in the directory is touched
+ * (stat caches, other tools' files).
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+/** How many tarballs (the most recently used ones) a directory keeps. */
+export const ARTIFACT_KEEP = 5;
+/** Tarballs unused for longer than this are deleted. */
+export const ARTIFACT_MAX_AGE_DAYS = 7;
+
+const DAY_MS = 24 * 3600 * 1000;
+const TARBALL = /^code-[0-9a-f]{64}\.tar$/;
+const TEMPORARY = /^code-[0-9a-f]{64}\.tar\.\d+\.\d+\.tmp$/;
+const SIDECAR = /^code-[0-9a-f]{64}\.tar\.sha256$/;
+
+/** Applies the retention rule to `dir`; `current` (a file name) is kept. Returns what was removed. */
+export function pruneArtifacts(dir: string, current: string, now = Date.now()): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  const tarballs: { name: string; used: number }[] = [];
+  const removed: string[] = [];
+  const remove = (name: string): void => {
+    try {
+      fs.unlinkSync(path.join(dir, name));
+      removed.push(name);
+    } catch {
+      // already gone (another deployment pruning at the same time)
+    }
+  };
+  for (const name of names) {
+    if (name === current) continue;
+    const isTarball = TARBALL.test(name);
+    const isTemporary = !isTarball && TEMPORARY.test(name);
+    if (!isTarball && !isTemporary && !SIDECAR.test(name)) continue;
+    let st: fs.Stats;
+    try {
+      st = fs.lstatSync(path.join(dir, name));
+    } catch {
+      continue;
+    }
+    if (!st.isFile()) continue;
+    if (isTarball) tarballs.push({ name, used: st.mtimeMs });
+    else if (!isTemporary || now - st.mtimeMs > DAY_MS) remove(name);
+  }
+  tarballs.sort((a, b) => b.used - a.used || (a.name < b.name ? -1 : 1));
+  tarballs.forEach((t, i) => {
+    // `current` is one of the kept ones: the others get ARTIFACT_KEEP - 1 places.
+    if (i >= ARTIFACT_KEEP - 1 || now - t.used > ARTIFACT_MAX_AGE_DAYS * DAY_MS) remove(t.name);
+  });
+  return removed;
+}

@@ -128,6 +128,41 @@ export const applicationArgsSchema = z
   })
   .strict();
 
+const relationshipEndpointSchema = z
+  .object({
+    host: z.string().min(1),
+    port: z.number().int().min(1).max(65535),
+    scheme: z.string().optional(),
+    username: z.string().optional(),
+    password: z.any().optional(),
+    path: z.string().optional(),
+    query: z.record(z.string(), z.any()).optional(),
+    service: z.string().optional(),
+    rel: z.string().optional(),
+    type: z.string().optional(),
+  })
+  .strict();
+const upsunRouteSchema = z
+  .object({
+    type: z.enum(["upstream", "redirect"]).optional(),
+    upstream: z.string().optional(),
+    to: z.string().optional(),
+    id: z.string().optional(),
+    primary: z.boolean().optional(),
+    originalUrl: z.string().optional(),
+  })
+  .strict();
+const upsunPlatformSchema = z
+  .object({
+    project: z.string().min(1).optional(),
+    branch: z.string().min(1).optional(),
+    environment: z.string().min(1).optional(),
+    environmentType: z.string().min(1).optional(),
+    smtpHost: z.string().optional(),
+    projectEntropy: z.any().optional(),
+  })
+  .strict();
+
 /** zod schema of UpsunAppArgs. */
 export const upsunAppArgsSchema = z
   .object({
@@ -157,6 +192,9 @@ export const upsunAppArgsSchema = z
     config: z.record(z.string(), z.any()).optional(),
     buildCommand: z.string().optional(),
     healthCheckPath: z.string().startsWith("/").optional(),
+    relationships: z.record(z.string(), relationshipEndpointSchema).optional(),
+    routes: z.record(z.string(), upsunRouteSchema).optional(),
+    platform: upsunPlatformSchema.optional(),
   })
   .strict();
 

@@ -421,6 +421,129 @@ export interface UpsunMountArgs {
   sourcePath?: string;
 }
 
+/**
+ * One endpoint of an Upsun relationship, as your own hosts reach the service. It becomes one entry of
+ * `PLATFORM_RELATIONSHIPS` (base64 JSON, the platform's keys) and the service variables
+ * `<NAME>_HOST`, `<NAME>_PORT`, `<NAME>_PASSWORD`, `<NAME>_URL`, ….
+ */
+export interface RelationshipEndpointArgs {
+  /** Host name or address of the service. */
+  host: string;
+  /** Port of the service. */
+  port: number;
+  /**
+   * URL scheme (`mysql`, `pgsql`, `redis`, …).
+   * @default ""
+   */
+  scheme?: string;
+  /**
+   * User name.
+   * @default ""
+   */
+  username?: string;
+  /**
+   * Password. Pass it as a secret: when any endpoint declares a password, `PLATFORM_RELATIONSHIPS`,
+   * `<NAME>_PASSWORD` and `<NAME>_URL` are secret variables (stdin only, never in command text).
+   * @default undefined (`""`, and the relationship variables are not secret)
+   */
+  password?: pulumi.Input<string>;
+  /**
+   * Path (the database name for SQL services).
+   * @default ""
+   */
+  path?: string;
+  /**
+   * `query` object of the endpoint (e.g. `{ is_master: true }`).
+   * @default {}
+   */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- a JSON object copied into PLATFORM_RELATIONSHIPS
+  query?: { [key: string]: any };
+  /**
+   * `service` name.
+   * @default the service of `relationships.<name>` in the configuration, else the relationship name
+   */
+  service?: string;
+  /**
+   * `rel` (the endpoint name).
+   * @default the endpoint of `relationships.<name>` in the configuration, else the scheme
+   */
+  rel?: string;
+  /**
+   * `type` of the service (`mariadb:10.6`).
+   * @default ""
+   */
+  type?: string;
+}
+
+/** One route of `PLATFORM_ROUTES`, keyed by its resolved URL (`https://www.example.com/`). */
+export interface UpsunRouteArgs {
+  /**
+   * `upstream` or `redirect`.
+   * @default "upstream"
+   */
+  type?: string;
+  /**
+   * Upstream app of an `upstream` route.
+   * @default the app name
+   */
+  upstream?: string;
+  /**
+   * Target of a `redirect` route.
+   * @default ""
+   */
+  to?: string;
+  /**
+   * Route `id` (what `.environment` scripts select with jq).
+   * @default null
+   */
+  id?: string;
+  /**
+   * The primary route.
+   * @default false
+   */
+  primary?: boolean;
+  /**
+   * `original_url` (`https://{default}/`).
+   * @default the URL
+   */
+  originalUrl?: string;
+}
+
+/** Identity of the Upsun environment the app believes it runs in. */
+export interface UpsunPlatformArgs {
+  /**
+   * `PLATFORM_PROJECT` (build and runtime).
+   * @default the app name
+   */
+  project?: string;
+  /**
+   * `PLATFORM_BRANCH` (runtime).
+   * @default "main"
+   */
+  branch?: string;
+  /**
+   * `PLATFORM_ENVIRONMENT` (runtime).
+   * @default the branch
+   */
+  environment?: string;
+  /**
+   * `PLATFORM_ENVIRONMENT_TYPE` (runtime): `production`, `staging` or `development`.
+   * @default "production"
+   */
+  environmentType?: string;
+  /**
+   * `PLATFORM_SMTP_HOST` (runtime).
+   * @default "" (Upsun's value when mail is disabled)
+   */
+  smtpHost?: string;
+  /**
+   * `PLATFORM_PROJECT_ENTROPY` (build and runtime), a stable random string apps use as a secret key.
+   * Pass it as a secret; it travels on stdin only.
+   * @default undefined (not set)
+   */
+  projectEntropy?: pulumi.Input<string>;
+}
+
 /** Arguments of `UpsunApp`: what an Upsun / Platform.sh user writes, deployed to your hosts. */
 export interface UpsunAppArgs {
   /**
@@ -491,6 +614,23 @@ export interface UpsunAppArgs {
    * @default "/" when `port` or a host `url` is set
    */
   healthCheckPath?: string;
+  /**
+   * Endpoints of the app's relationships, by relationship name: `PLATFORM_RELATIONSHIPS` and the
+   * service variables (`DATABASE_HOST`, …) at runtime. A `runtime` input.
+   * @default {} (`PLATFORM_RELATIONSHIPS` is `e30=`, the base64 of `{}`)
+   */
+  relationships?: { [name: string]: RelationshipEndpointArgs };
+  /**
+   * Routes by resolved URL: `PLATFORM_ROUTES` at runtime. A `runtime` input.
+   * @default {}
+   */
+  routes?: { [url: string]: UpsunRouteArgs };
+  /**
+   * The environment's identity: `PLATFORM_PROJECT`, `PLATFORM_BRANCH`, `PLATFORM_ENVIRONMENT`,
+   * `PLATFORM_ENVIRONMENT_TYPE`, `PLATFORM_SMTP_HOST`, `PLATFORM_PROJECT_ENTROPY`.
+   * @default {}
+   */
+  platform?: UpsunPlatformArgs;
   /**
    * Hosts; none = the local machine.
    * @default [{ name: "local" }]

@@ -18,6 +18,7 @@ import {
   type UpsunAppArgs,
 } from "./args";
 import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
+import { upsunProvidedVariables } from "./platformVariables";
 import { DeploymentModel, ModelVariable, defaultArtifactDir } from "./planTypes";
 import {
   CC_FIELDS,
@@ -199,6 +200,8 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
       ]),
     );
   }
+  // Upsun-provided variables (PLATFORM_RELATIONSHIPS, PLATFORM_ROUTES, PLATFORM_BRANCH, …).
+  vars.push(...upsunProvidedVariables<V>(args.appName ?? componentName, config, args, vars));
   const hooks = (["build", "deploy", "postDeploy"] as const)
     .filter((k) => args.hooks?.[k] !== undefined)
     .map((k) => ({

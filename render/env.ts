@@ -63,6 +63,48 @@ export function platformVariables(ctx: PlatformContext): Record<string, string> 
 }
 
 /**
+ * What Upsun adds to every process of an app, in bash (only for profiles with the Upsun variables):
+ * - the global `dependencies` on PATH (`.global/bin` for npm and pip, `.global/vendor/bin` for
+ *   Composer; render/flavor.ts installs them there), when the app has a `.global` directory;
+ * - `PLATFORM_DOCUMENT_ROOT` given relative (profiles/upsunEnvironment.ts) made absolute against
+ *   the process's `PLATFORM_APP_DIR`;
+ * - at runtime (`PLATFORM_ENVIRONMENT` is set: the test Upsun's own config readers use to tell
+ *   runtime from build), the app's `.environment` file sourced last, so it "has the last word on
+ *   environment variable values" (platformsh-docs `development/variables/set-variables.md`, "Set
+ *   variables via script": it runs "when the container starts and on all SSH logins", i.e. for the
+ *   deploy and post_deploy hooks, the start command, workers and crons, never for the build).
+ *   Upsun sources it with dash; we source it in the process's bash, with the caller's shell options
+ *   (`set -u`, …) lifted while it runs.
+ */
+function upsunRuntimeLines(variables: Record<string, string>): string[] {
+  const lines = [
+    '  if [ -d "$PLATFORM_APP_DIR/.global" ]; then',
+    '    export PATH="$PLATFORM_APP_DIR/.global/bin:$PLATFORM_APP_DIR/.global/vendor/bin:$PATH"',
+    '    export PYTHONUSERBASE="$PLATFORM_APP_DIR/.global"',
+    "  fi",
+  ];
+  const docRoot = variables.PLATFORM_DOCUMENT_ROOT;
+  if (docRoot !== undefined && !docRoot.startsWith("/")) {
+    const rel = docRoot === "" ? "" : `/${docRoot}`;
+    lines.push(
+      `  export PLATFORM_DOCUMENT_ROOT="$PLATFORM_APP_DIR"${shellQuote(rel, "PLATFORM_DOCUMENT_ROOT")}`,
+    );
+  }
+  if (variables.PLATFORM_ENVIRONMENT !== undefined) {
+    lines.push(
+      '  if [ -f "$PLATFORM_APP_DIR/.environment" ]; then',
+      "    local dh_opts",
+      "    dh_opts=$(set +o)",
+      "    set +eu",
+      '    . "$PLATFORM_APP_DIR/.environment"',
+      '    eval "$dh_opts"',
+      "  fi",
+    );
+  }
+  return lines;
+}
+
+/**
  * Bash function `name` that exports, in this order: `variables` (quoted literals), the secrets
  * `secretNames` (from `dh_secrets`), then `platform`. Runs inside the subshell of one process only.
  */
@@ -90,5 +132,6 @@ export function renderEnvFunction(
     lines.push(`  export ${k}="\${dh_secrets[${k}]}"`);
   }
   for (const [k, v] of Object.entries(platform)) lines.push(`  export ${k}=${shellQuote(v, k)}`);
+  if ("PLATFORM_APP_DIR" in platform) lines.push(...upsunRuntimeLines(variables));
   return [`${name}() {`, ...lines, "  return 0", "}"].join("\n");
 }

@@ -3,7 +3,7 @@
  * Exit codes: 0 success, 2 bad input (file, line and field path on stderr; never a stack trace),
  * 1 internal error.
  */
-import { loadConfig, type LoadedConfig } from "../loaders";
+import { loadConfig, type LoadedConfig, type LoaderProfile } from "../loaders";
 import type { AppSpec } from "../model/app";
 import { ConfigError, isConfigError } from "../model/configError";
 import { snapshotApp } from "../engine/snapshot";
@@ -36,6 +36,38 @@ function selectApps(config: LoadedConfig, app: string | undefined, file: string)
   return found;
 }
 
+/**
+ * Loads the new side of a diff. Its profile is detected on its own (an old YAML file against a new
+ * env file is a mistake to name, not a YAML syntax error); only a file whose format cannot be told
+ * from its name falls back to the old side's profile.
+ */
+function loadNewConfig(
+  file: string,
+  profile: LoaderProfile | undefined,
+  before: LoadedConfig,
+): LoadedConfig {
+  let after: LoadedConfig;
+  try {
+    after = loadConfig(file, { profile });
+  } catch (e) {
+    if (
+      profile !== undefined ||
+      !isConfigError(e) ||
+      !/cannot tell the configuration format/.test(e.message)
+    ) {
+      throw e;
+    }
+    after = loadConfig(file, { profile: before.profile });
+  }
+  if (after.profile !== before.profile) {
+    throw new ConfigError(
+      `the two files are different platforms: the old configuration ${before.files[0] ?? ""} is ${before.profile}, the new one is ${after.profile}; diff compares two configurations of the same platform`,
+      { file },
+    );
+  }
+  return after;
+}
+
 /** Prints each warning once (the old and the new configuration usually share theirs). */
 function warn(io: Io, warnings: readonly string[]): void {
   for (const w of new Set(warnings)) io.err(`deployhooks: warning: ${w}\n`);
@@ -60,7 +92,7 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
       }
       case "diff": {
         const before = loadConfig(cmd.oldConfig, { profile: cmd.profile });
-        const after = loadConfig(cmd.newConfig, { profile: cmd.profile ?? before.profile });
+        const after = loadNewConfig(cmd.newConfig, cmd.profile, before);
         const next = selectApps(after, cmd.app, cmd.newConfig);
         const prev =
           cmd.app === undefined ? before.apps : before.apps.filter((a) => a.name === cmd.app);

@@ -24,6 +24,7 @@ import {
   parseEnvText,
 } from "./dotenv";
 import { closestName } from "../model/suggest";
+import { checkJsonNesting } from "./inputText";
 
 /** Clever Cloud hook variable → camelCase hook name. */
 export const CLEVER_HOOK_VARS: Readonly<Record<string, string>> = {
@@ -151,6 +152,7 @@ function jsonKeyLines(text: string): Map<string, number> {
 
 /** Parses a legacy `clevercloud/<runtime>.json`. */
 export function parseCleverCloudJson(text: string, file: string): AppSpec {
+  checkJsonNesting(text, file);
   let data: unknown;
   try {
     data = JSON.parse(text);

@@ -34,6 +34,7 @@ import {
 } from "yaml";
 import { ConfigError } from "../model/configError";
 import { formatPath, PathSegment } from "../model/fieldPath";
+import { checkYamlNesting, MAX_NESTING, nestingError, readConfigFile } from "./inputText";
 
 /** Reads a file's text; returns `undefined` when it does not exist. */
 export type FileReader = (file: string) => string | undefined;
@@ -45,8 +46,8 @@ export interface LoadContext {
   readFile: FileReader;
   /** Every file read, in order (for LoadedConfig.files). */
   files: string[];
-  /** Node-visit budget, a guard against alias bombs. */
-  budget: { nodes: number };
+  /** Node-visit and expanded-text budgets, a guard against alias bombs. */
+  budget: { nodes: number; chars: number };
 }
 
 /** One parsed YAML file. */
@@ -76,24 +77,20 @@ export interface StringInclude {
   file: string;
 }
 
-const MAX_NODES = 1_000_000;
+/** Most YAML nodes visited in one load, aliases expanded (an alias bomb stops here). */
+export const MAX_NODES = 250_000;
+/** Most characters of scalar text in one load, aliases expanded. */
+export const MAX_EXPANDED_CHARS = 32 * 1024 * 1024;
 
-/** The default reader: UTF-8 text from disk, `undefined` when missing (not for other errors). */
-export const readFileFromDisk: FileReader = (file) => {
-  try {
-    const st = fs.statSync(file);
-    if (!st.isFile()) return undefined;
-    return fs.readFileSync(file, "utf8");
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
-    throw new ConfigError(`cannot read: ${(e as Error).message}`, { file });
-  }
-};
+/**
+ * The default reader: UTF-8 text from disk (BOM dropped), `undefined` when missing; a FIFO, a
+ * directory, a file above the size limit or invalid UTF-8 are ConfigErrors (inputText.ts).
+ */
+export const readFileFromDisk: FileReader = readConfigFile;
 
 /** A fresh load context. */
 export function newContext(root: string, readFile: FileReader = readFileFromDisk): LoadContext {
-  return { root, readFile, files: [], budget: { nodes: 0 } };
+  return { root, readFile, files: [], budget: { nodes: 0, chars: 0 } };
 }
 
 const includeTags = [
@@ -104,6 +101,7 @@ const includeTags = [
 
 /** Parses YAML text; syntax errors become ConfigErrors with the line. */
 export function parseYaml(text: string, file: string): YamlSource {
+  checkYamlNesting(text, file);
   const lines = new LineCounter();
   // Note: no `prettyErrors` context in messages; we print our own location.
   const doc = parseDocument(text, {
@@ -112,6 +110,8 @@ export function parseYaml(text: string, file: string): YamlSource {
     prettyErrors: false,
     uniqueKeys: true,
     version: "1.2",
+    // `<<: *anchor` merge keys, as Platform.sh/Upsun read them (YAML 1.1); see entries().
+    merge: true,
   });
   if (doc.errors.length > 0) {
     const err = doc.errors[0];
@@ -187,7 +187,7 @@ function spend(ctx: LoadContext, cur: Cursor): void {
   if (ctx.budget.nodes > MAX_NODES) {
     throw errorAt(
       cur,
-      `configuration too large (more than ${MAX_NODES} nodes after alias expansion)`,
+      `configuration too large (more than ${MAX_NODES} nodes after alias expansion, the limit)`,
     );
   }
 }
@@ -337,26 +337,74 @@ export interface Entry {
   value: Cursor;
 }
 
-/** The entries of a mapping node (after deref), in order. Keys must be scalars. */
-export function entries(cur: Cursor): Entry[] {
-  const node = cur.node;
-  if (!isMap(node)) throw errorAt(cur, `must be a mapping, got ${describe(node)}`);
-  const out: Entry[] = [];
-  for (const pair of (node as YAMLMap).items) {
-    if (!isPair(pair)) continue;
-    const keyNode = pair.key as Node | null;
-    let key: string;
-    if (keyNode === null || keyNode === undefined) key = "";
-    else if (isScalar(keyNode)) {
-      key = keyNode.value === null ? "" : String((keyNode as Scalar).value);
-    } else {
+function keyOf(cur: Cursor, keyNode: Node | null | undefined): string {
+  if (keyNode === null || keyNode === undefined) return "";
+  if (isScalar(keyNode)) return keyNode.value === null ? "" : String((keyNode as Scalar).value);
+  throw errorAt(
+    cur,
+    "mapping keys must be plain values (complex keys are not supported)",
+    nodeLine(cur.src, keyNode, cur.line),
+  );
+}
+
+/** True for the YAML merge key `<<` (parsed with `merge: true`). */
+function isMergeKey(node: unknown): boolean {
+  return isScalar(node) && typeof node.value === "symbol";
+}
+
+/** The mappings a `<<` value names: an alias of a mapping, or a list of them (or inline mappings). */
+function mergeSources(cur: Cursor, value: Node | null, line: number): Cursor[] {
+  const one = (n: Node | null): Cursor => {
+    const target = isAlias(n) ? ((n as Alias).resolve(cur.src.doc) as Node | undefined) : n;
+    if (!isMap(target)) {
       throw errorAt(
         cur,
-        "mapping keys must be plain values (complex keys are not supported)",
-        nodeLine(cur.src, keyNode, cur.line),
+        "<< (merge key) must be an alias of a mapping, or a list of such aliases",
+        line,
       );
     }
+    return { node: target, src: cur.src, path: cur.path, line, stack: cur.stack };
+  };
+  if (isSeq(value)) return value.items.map((n) => one((n as Node | null) ?? null));
+  return [one(value)];
+}
+
+/**
+ * The entries of a mapping node (after deref), in order. Keys must be scalars. YAML merge keys
+ * (`<<: *anchor`, `<<: [*a, *b]`) are expanded as YAML 1.1 defines them (and Platform.sh reads
+ * them): a key written in the mapping itself wins wherever it is written, then the merged
+ * mappings in their order (an earlier one wins); merged entries take the place of the `<<`.
+ */
+export function entries(cur: Cursor, merging: ReadonlySet<Node> = new Set()): Entry[] {
+  const node = cur.node;
+  if (!isMap(node)) throw errorAt(cur, `must be a mapping, got ${describe(node)}`);
+  const pairs = (node as YAMLMap).items.filter(isPair);
+  const own = new Set<string>();
+  for (const pair of pairs) {
+    if (!isMergeKey(pair.key)) own.add(keyOf(cur, pair.key as Node | null));
+  }
+  const out: Entry[] = [];
+  const taken = new Set<string>();
+  for (const pair of pairs) {
+    const keyNode = pair.key as Node | null;
     const line = nodeLine(cur.src, keyNode, cur.line);
+    if (isMergeKey(keyNode)) {
+      const inner = new Set(merging).add(node);
+      for (const source of mergeSources(cur, (pair.value as Node | null) ?? null, line)) {
+        if (inner.has(source.node as Node)) {
+          throw errorAt(cur, "recursive merge: a << merges a mapping that contains it", line);
+        }
+        if (inner.size > MAX_NESTING) throw nestingError(cur.src.file, line);
+        for (const e of entries(source, inner)) {
+          if (own.has(e.key) || taken.has(e.key)) continue;
+          taken.add(e.key);
+          out.push({ ...e, value: { ...e.value, path: [...cur.path, e.key] } });
+        }
+      }
+      continue;
+    }
+    const key = keyOf(cur, keyNode);
+    taken.add(key);
     out.push({
       key,
       line,
@@ -393,23 +441,54 @@ export function setKey(obj: Record<string, unknown>, key: string, value: unknown
   Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
-/** Converts a node to plain data, resolving includes (string includes give their text). */
-export function toPlain(cur: Cursor, ctx: LoadContext): unknown {
+/**
+ * Converts a node to plain data, resolving includes (string includes give their text). Bounded:
+ * nesting beyond MAX_NESTING, a recursive alias, and expansion beyond the node and text budgets
+ * are ConfigErrors naming the limit.
+ */
+export function toPlain(
+  cur: Cursor,
+  ctx: LoadContext,
+  active: ReadonlySet<Node> = new Set(),
+): unknown {
+  const alias = isAlias(cur.node) ? (cur.node as Alias).source : undefined;
   const r = deref(cur, ctx);
-  if ("kind" in r) return r.text;
+  if ("kind" in r) return spendText(ctx, r.text, cur);
   const node = r.node;
   if (node === null) return null;
-  if (isMap(node)) {
-    const out: Record<string, unknown> = {};
-    for (const e of entries(r)) setKey(out, e.key, toPlain(e.value, ctx));
-    return out;
+  if (isMap(node) || isSeq(node)) {
+    if (active.has(node)) {
+      throw errorAt(
+        cur,
+        `recursive alias${alias ? ` *${alias}` : ""}: it refers to a node that contains it`,
+      );
+    }
+    if (active.size >= MAX_NESTING) throw nestingError(cur.src.file, cur.line);
+    const inner = new Set(active).add(node);
+    if (isMap(node)) {
+      const out: Record<string, unknown> = {};
+      for (const e of entries(r)) setKey(out, e.key, toPlain(e.value, ctx, inner));
+      return out;
+    }
+    return items(r).map((i) => toPlain(i, ctx, inner));
   }
-  if (isSeq(node)) return items(r).map((i) => toPlain(i, ctx));
   if (isScalar(node)) {
     const v = node.value;
     if (typeof v === "bigint") return Number(v);
     if (v instanceof Uint8Array) return Buffer.from(v).toString("base64");
+    if (typeof v === "string") return spendText(ctx, v, cur);
     return v;
   }
   throw errorAt(r, `unsupported YAML node ${describe(node)}`);
+}
+
+function spendText(ctx: LoadContext, text: string, cur: Cursor): string {
+  ctx.budget.chars += text.length;
+  if (ctx.budget.chars > MAX_EXPANDED_CHARS) {
+    throw errorAt(
+      cur,
+      `configuration too large (more than ${MAX_EXPANDED_CHARS} characters of text after alias expansion, the limit)`,
+    );
+  }
+  return text;
 }

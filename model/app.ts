@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { CHANGE_CLASSES } from "./changeClass";
+import { checkAppText } from "./appText";
 import { ConfigError } from "./configError";
 import { formatPath, PathSegment } from "./fieldPath";
 
@@ -168,10 +169,38 @@ export function parseOrThrow<S extends z.ZodTypeAny>(
   throw new ConfigError(issue.message, { file: where.file, path: path || undefined });
 }
 
-/** Validates one app (defaults applied). */
+/** The line a schema issue at `issuePath` of an app input refers to, from the input's origins. */
+function issueLine(input: unknown, issuePath: readonly PropertyKey[]): number | undefined {
+  const app = (input ?? {}) as {
+    origin?: { line?: number };
+    hooks?: { origin?: { line?: number } }[];
+    variables?: { origin?: { line?: number } }[];
+  };
+  const [head, index] = issuePath;
+  const list = head === "hooks" ? app.hooks : head === "variables" ? app.variables : undefined;
+  const item = Array.isArray(list) && typeof index === "number" ? list[index] : undefined;
+  return item?.origin?.line ?? app.origin?.line;
+}
+
+/**
+ * Validates one app (defaults applied). A problem is reported at the line of the hook, variable or
+ * app it concerns (from the origins the loader recorded), and text that no host could receive
+ * (NUL, lone surrogates, an oversized non-secret variable) is refused here (appText.ts).
+ */
 export function parseAppSpec(
   input: unknown,
   where: { file?: string; prefix?: readonly PathSegment[] } = {},
 ): AppSpec {
-  return parseOrThrow(appSpecSchema, input, where);
+  const result = appSpecSchema.safeParse(input);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const path = formatPath([...(where.prefix ?? []), ...(issue.path as PathSegment[])]);
+    throw new ConfigError(issue.message, {
+      file: where.file,
+      line: issueLine(input, issue.path),
+      path: path || undefined,
+    });
+  }
+  checkAppText(result.data);
+  return result.data;
 }

@@ -5,7 +5,7 @@
  * |---|---|---|
  * | `…/.platform.app.yaml` | one Platform.sh app | upsun |
  * | `…/.platform/applications.yaml` | list or map of apps | upsun |
- * | `…/.upsun/` or any `…/.upsun/*.yaml` | every `*.yaml`/`*.yml` in `.upsun/`, merged in file-name order | upsun |
+ * | `…/.upsun/` or any `…/.upsun/*.yaml` | every `*.yaml`/`*.yml` directly in `.upsun/`, in alphabetical (code-point) order; an app defined in several files is taken whole from the last one, with a warning naming both places (Upsun's rule) | upsun |
  * | a directory holding `.upsun/`, `.platform/applications.yaml` or `.platform.app.yaml` | that (first found, in this order) | upsun |
  * | other `*.yaml`/`*.yml` | decided from the content (upsun.ts `auto`) | upsun |
  * | `*.env`, `.env` | dotenv syntax | cleverCloud |
@@ -65,7 +65,7 @@ function isDir(p: string): boolean {
   }
 }
 
-/** Loads every `*.yaml`/`*.yml` of an `.upsun/` directory, merged (file-name order). */
+/** Loads every `*.yaml`/`*.yml` of an `.upsun/` directory, merged (alphabetical order, later wins). */
 function loadUpsunDirectory(dir: string): LoadedConfig {
   let names: string[];
   try {
@@ -86,18 +86,17 @@ function loadUpsunDirectory(dir: string): LoadedConfig {
     ctx.files.push(file);
     const src = parseYaml(read(file), file);
     for (const app of readUpsunDocument(rootCursor(src), "upsun", ctx)) {
-      const prev = apps.find((a) => a.name === app.name);
-      if (prev) {
-        throw new ConfigError(
-          `application ${JSON.stringify(app.name)} is defined twice: here and in ${prev.origin?.file}:${prev.origin?.line}`,
-          {
-            file: app.origin?.file,
-            line: app.origin?.line,
-            path: `applications.${app.name}`,
-          },
-        );
+      const i = apps.findIndex((a) => a.name === app.name);
+      if (i < 0) {
+        apps.push(app);
+        continue;
       }
-      apps.push(app);
+      // Upsun merges the files' top-level keys, so an app defined again in a later file replaces
+      // the earlier definition as a whole (docs: yaml-structure). It keeps its place in the order.
+      const prev = apps[i];
+      const where = (a: AppSpec) => `${a.origin?.file}${a.origin?.line ? `:${a.origin.line}` : ""}`;
+      const warning = `application ${JSON.stringify(app.name)} is defined in ${where(prev)} and again in ${where(app)}; the later file wins as a whole, as on Upsun (files are read in alphabetical order)`;
+      apps[i] = { ...app, warnings: [...app.warnings, warning] };
     }
   }
   if (apps.length === 0) {

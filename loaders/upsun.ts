@@ -4,7 +4,7 @@
  * Shapes (corpus INDEX "Parser-relevant real-world forms"):
  *   - `app`: one application mapping (`.platform.app.yaml`, or a file `!include`d from a list);
  *   - `applications`: `.platform/applications.yaml`, a list (`- name: app`, any indentation) or a
- *     mapping keyed by app name;
+ *     mapping keyed by app name (keys starting with `.` are anchor templates, not apps);
  *   - `upsun`: an Upsun file (`.upsun/*.yaml`) with an `applications:` mapping; `routes`,
  *     `services` and other top-level keys are ignored (never read, so their includes are not
  *     resolved). A top-level list (GuGuss/django-nextjs puts the Platform.sh list format into
@@ -264,8 +264,15 @@ function readList(at: Cursor, ctx: LoadContext): AppSpec[] {
   return items(at).map((item) => readApp(undefined, item, ctx));
 }
 
+/**
+ * A mapping of app name → app. Keys starting with a dot are not apps: Platform.sh ignores them
+ * ("ignores YAML keys that start with a dot"), and people use them to hold anchor templates
+ * (`.common: &common` merged into each app with `<<: *common`).
+ */
 function readMapOfApps(at: Cursor, ctx: LoadContext): AppSpec[] {
-  return entries(at).map((e) => readApp(e.key, e.value, ctx));
+  return entries(at)
+    .filter((e) => !e.key.startsWith("."))
+    .map((e) => readApp(e.key, e.value, ctx));
 }
 
 function looksLikeOneApp(cur: Cursor): boolean {

@@ -401,19 +401,23 @@ describe("loaders/loadConfig: detection and the .upsun directory", () => {
       assert.equal(cfg.apps[1].hooks[0].origin?.file, path.join(tmp, ".upsun", "b.yml"));
     }
   });
-  it("an app defined in two .upsun files is an error", () => {
-    write(".upsun/a.yaml", "applications:\n  api:\n    type: php\n");
-    write(".upsun/b.yaml", "\napplications:\n  api:\n    type: php\n");
-    const e = configError(() => loadConfig(path.join(tmp, ".upsun")));
+  it("an app defined in two .upsun files: the later file wins as a whole, in the first place, with a warning", () => {
+    write(
+      ".upsun/a.yaml",
+      "applications:\n  api:\n    type: php\n    hooks: {build: a, deploy: a}\n  web:\n    type: php\n",
+    );
+    write(".upsun/b.yaml", "\napplications:\n  api:\n    type: php\n    hooks: {build: b}\n");
+    const cfg = loadConfig(path.join(tmp, ".upsun"));
     assert.deepEqual(
-      [e.file, e.line, e.path, e.detail],
+      cfg.apps.map((a) => [a.name, a.origin?.file, a.hooks.map((h) => `${h.name}=${h.script}`)]),
       [
-        path.join(tmp, ".upsun/b.yaml"),
-        3,
-        "applications.api",
-        `application "api" is defined twice: here and in ${path.join(tmp, ".upsun/a.yaml")}:2`,
+        ["api", path.join(tmp, ".upsun/b.yaml"), ["build=b"]],
+        ["web", path.join(tmp, ".upsun/a.yaml"), []],
       ],
     );
+    assert.deepEqual(cfg.warnings, [
+      `application "api" is defined in ${path.join(tmp, ".upsun/a.yaml")}:2 and again in ${path.join(tmp, ".upsun/b.yaml")}:3; the later file wins as a whole, as on Upsun (files are read in alphabetical order)`,
+    ]);
   });
   it("a .upsun dir without applications is an error", () => {
     write(".upsun/routes.yaml", "routes: {}\n");

@@ -216,6 +216,7 @@ export const cleverCloudAppArgsSchema = z
     environment: envMap.optional(),
     secrets: envMap.optional(),
     docker: z.boolean().optional(),
+    type: z.enum(["node", "php"]).optional(),
   })
   .strict();
 

@@ -720,6 +720,16 @@ export interface CleverCloudAppArgs {
    */
   secrets?: { [name: string]: pulumi.Input<string> };
   /**
+   * Clever Cloud application type (`clever create --type`) whose build runs before
+   * `CC_BUILD_COMMAND`: `node` (dependency install with `CC_NODE_BUILD_TOOL` npm/npm-ci/yarn/
+   * yarn-berry/pnpm/bun/custom or the lock file's tool, `CC_NODE_DEV_DEPENDENCIES`,
+   * `CC_CACHE_DEPENDENCIES`; start: `CC_RUN_COMMAND`, else `npm start` with a `scripts.start`, else
+   * `node <main>`) or `php` (`composer install` with `CC_PHP_COMPOSER_FLAGS`,
+   * `CC_PHP_DEV_DEPENDENCIES`, `CC_CACHE_DEPENDENCIES`). The tools are the host's. A `build` input.
+   * @default undefined (no dependency install: only `CC_BUILD_COMMAND`)
+   */
+  type?: string;
+  /**
    * Docker application: only `CC_RUN_SUCCEEDED_HOOK` is accepted.
    * @default false
    */

@@ -19,6 +19,8 @@ import {
 } from "./args";
 import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
 import { upsunProvidedVariables } from "./platformVariables";
+import { cleverBuildFlavorSteps, upsunBuildFlavorSteps } from "../profiles/buildFlavor";
+import { CLEVER_NODE_START, composeBuildCommand } from "../render/flavor";
 import { DeploymentModel, ModelVariable, defaultArtifactDir } from "./planTypes";
 import {
   CC_FIELDS,
@@ -215,7 +217,8 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
     variables: vars,
     config,
     start: args.web?.commands?.start ?? "",
-    buildCommand: args.buildCommand ?? "",
+    // Upsun's dependencies and build flavor run first (render/flavor.ts), as on the platform.
+    buildCommand: composeBuildCommand(upsunBuildFlavorSteps(config), args.buildCommand ?? ""),
     healthCheckPath: args.healthCheckPath,
     mounts: Object.keys(args.mounts ?? {}),
   });
@@ -270,9 +273,16 @@ export function cleverCloudModel<V>(
       profile: "cleverCloud",
       hooks,
       variables: vars,
-      config: args.docker ? { runtime: "docker" } : {},
-      start: plain("CC_RUN_COMMAND"),
-      buildCommand: plain("CC_BUILD_COMMAND"),
+      config: {
+        ...(args.docker ? { runtime: "docker" } : {}),
+        ...(args.type !== undefined ? { type: args.type } : {}),
+      },
+      start: plain("CC_RUN_COMMAND") || (args.type === "node" ? CLEVER_NODE_START : ""),
+      // The runtime's dependency install (render/flavor.ts), then CC_BUILD_COMMAND.
+      buildCommand: composeBuildCommand(
+        cleverBuildFlavorSteps(args.type),
+        plain("CC_BUILD_COMMAND"),
+      ),
       healthCheckPath: plain("CC_HEALTH_CHECK_PATH") || "/",
       mounts: [],
     },

@@ -201,6 +201,8 @@ export function appProgram(spec: ProgramSpec): () => Record<string, unknown> {
       app = new UpsunApp(c.name, {
         ...common,
         type: "nodejs:20",
+        // The fixture has no package.json: no build flavor, so the build step stays a no-op.
+        config: { build: { flavor: "none" } },
         hooks: {
           build: script("build"),
           deploy: script("deploy"),

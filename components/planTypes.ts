@@ -74,8 +74,8 @@ export interface StepResourceSpec {
   type: StepResourceType;
   host: string;
   stepId: string;
-  /** An engine step kind, or `app`: the app process of a host (no create; its delete stops it). */
-  kind: StepKind | "app";
+  /** An engine step kind, or `app`: the app process of a host (no create; its delete stops it), or `cron`: the leader's cron jobs (components/cronPlan.ts). */
+  kind: StepKind | "app" | "cron";
   /** Hook name for hook steps. */
   hook?: string;
   /** Hook failure policy (hook steps). */

@@ -26,6 +26,7 @@ import {
   StepResourceSpec,
 } from "./planTypes";
 import { appSpecOf } from "./deploymentModel";
+import { cronResource } from "./cronPlan";
 
 /** Resource name of a step. */
 export function resourceName(component: string, host: string, stepId: string): string {
@@ -182,6 +183,20 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       });
     }
   }
+  // The leader's cron jobs (Upsun crons, Clever Cloud clevercloud/cron.json): installed after its
+  // activation, removed by the resource's delete.
+  const cron = cronResource({
+    model,
+    app,
+    releaseId,
+    steps,
+    stepHosts,
+    hosts: byName,
+    names,
+    runtime,
+    resourceName: (host, id) => resourceName(model.componentName, host, id),
+  });
+  if (cron) specs.push(cron);
   const urls = Object.fromEntries(
     model.hosts.map((h) => [
       h.name,

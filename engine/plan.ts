@@ -7,7 +7,7 @@
  */
 import { CHANGE_CLASSES, type ChangeClass } from "../model/changeClass";
 import { watchMatcher } from "../fingerprint/watch";
-import { classTrigger, hookTriggers, splitTrigger } from "./triggers";
+import { classTriggers, hookTriggers } from "./triggers";
 import type { AppPlan, AppSnapshot, HookDecision, KeyedClassState, ResolvedHook } from "./types";
 
 /** How many changed files a `code` reason lists before summarising the rest. */
@@ -16,7 +16,9 @@ export const MAX_FILES_NAMED = 5;
 /** Classes whose class trigger differs between two snapshots, in the normative order. */
 export function changedClasses(prev: AppSnapshot | undefined, next: AppSnapshot): ChangeClass[] {
   if (!prev) return [...CHANGE_CLASSES];
-  return CHANGE_CLASSES.filter((c) => classTrigger(prev, c) !== classTrigger(next, c));
+  return CHANGE_CLASSES.filter(
+    (c) => !sameTriggers(classTriggers(prev, c), classTriggers(next, c)),
+  );
 }
 
 /** Keys whose digest differs (added, removed or changed), sorted. */
@@ -60,21 +62,22 @@ function explain(
   prevHook: ResolvedHook,
   hook: ResolvedHook,
 ): string[] {
-  const before = new Map(hookTriggers(prev, prevHook).map(splitTrigger));
-  const after = new Map(hookTriggers(next, hook).map(splitTrigger));
   const reasons: Reason[] = [];
   const phaseIndex = CHANGE_CLASSES.indexOf(hook.phase);
   const add = (cls: number, text: string) => {
     if (!reasons.some((r) => r.text === text)) reasons.push({ cls, text });
   };
-  if (before.get("script") !== after.get("script")) {
+  if (prev.scripts[prevHook.name] !== next.scripts[hook.name]) {
     add(phaseIndex, `${hook.phase} changed: ${hook.key}`);
   }
-  const rulesChanged =
-    [...before.keys()].some((k) => !after.has(k)) || [...after.keys()].some((k) => !before.has(k));
-  if (rulesChanged) add(phaseIndex, `${hook.phase} changed: ${hook.key}.rerunOn`);
+  if (!sameTriggers(prevHook.rerunOn, hook.rerunOn)) {
+    add(phaseIndex, `${hook.phase} changed: ${hook.key}.rerunOn`);
+  }
   for (const cls of hook.rerunOn) {
-    if (!before.has(cls) || before.get(cls) === after.get(cls)) continue;
+    if (!prevHook.rerunOn.includes(cls)) continue;
+    const before = classTriggers(prev, cls, prevHook.watch);
+    const after = classTriggers(next, cls, hook.watch);
+    if (sameTriggers(before, after)) continue;
     const i = CHANGE_CLASSES.indexOf(cls);
     switch (cls) {
       case "code":
@@ -92,7 +95,7 @@ function explain(
   return reasons.sort((a, b) => a.cls - b.cls).map((r) => r.text);
 }
 
-function sameTriggers(a: string[], b: string[]): boolean {
+function sameTriggers(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((t, i) => t === b[i]);
 }
 

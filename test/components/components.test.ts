@@ -104,17 +104,30 @@ describe("components (Pulumi mocks)", function () {
       const fp = await promiseOf(first.component.fingerprints);
       assert.match(fp.code, /^sha256:[0-9a-f]{64}$/);
       const hook = first.resources.get("app-local-hook-postDeploy")!.inputs.triggers as string[];
-      assert.deepEqual(
-        hook.map((t) => t.split("=")[0]),
-        ["code", "build", "runtime", "redeploy", "script", "host"],
+      // One entry per top-level path / configuration key, grouped by class in the normative order.
+      const classes = (ts: string[]) => [...new Set(ts.map((t) => t.split(/[:=]/)[0]))];
+      assert.deepEqual(classes(hook), ["code", "build", "runtime", "redeploy", "script", "host"]);
+      const names = hook.map((t) => t.slice(0, t.indexOf("=")));
+      for (const name of [
+        "code:index.js",
+        "code:migrate.js",
+        "build:variables.env.NODE_ENV",
+        "runtime:runtimeVariables.FEATURE",
+        "runtime:hooks.post_deploy",
+      ]) {
+        assert.ok(names.includes(name), `${name} in ${names.join(", ")}`);
+      }
+      assert.ok(
+        hook.every((t) => /^(script|host|redeploy)=|^[a-z]+:[^=]+=[0-9a-f]{16}$/.test(t)),
+        hook.join("\n"),
       );
       assert.ok(hook.includes("host=local"));
-      assert.deepEqual(
-        first.resources
-          .get("app-local-hook-build")!
-          .inputs.triggers.map((t: string) => t.split("=")[0]),
-        ["code", "build", "script", "host"],
-      );
+      assert.deepEqual(classes(first.resources.get("app-local-hook-build")!.inputs.triggers), [
+        "code",
+        "build",
+        "script",
+        "host",
+      ]);
       // The `steps` output carries exactly each resource's triggers.
       for (const [n, r] of first.resources) assert.deepEqual(r.inputs.triggers, first.steps[n], n);
       assert.match(await promiseOf(first.component.releaseId), /^[0-9a-f]{16}$/);

@@ -71,20 +71,43 @@ describe("engine: deployment steps across hosts", () => {
     const snap = snapshotApp(upsunApp(), { fingerprint: "sha256:c0de" });
     const steps = deploymentSteps(snap, [WEB2]);
     const deploy = steps.find((s) => s.id === "hook-deploy")!;
+    const build = [
+      "build:build.flavor=2b55901f404d94e6",
+      "build:dependencies.nodejs.yarn=cb0e129b013d7d64",
+      "build:disk=c8a57773de8c4f88",
+      "build:hooks.build=24c4a6d82fee5623",
+      'build:mounts["/var"].source=5ee5a99347b4978c',
+      "build:type=aab8a993379f2a84",
+      "build:variables.env.NODE_ENV=c48c04378e97d496",
+      'build:web.mounts["/uploads"].source=8de518e5aac1f245',
+      'build:web.mounts["/uploads"].source_path=c0bf6e2540b6d184',
+      'build:workers.queue.mounts["/tmp"].source=02a68dabdfa5c9cd',
+    ];
+    // No per-file digests here (a bare fingerprint): one `code=` entry for the whole tree.
     assert.deepEqual(deploy.triggers, [
       "code=sha256:c0de",
-      `build=${snap.build.fingerprint}`,
+      ...build,
       `script=${snap.scripts.deploy}`,
       "host=deploy@10.0.0.2:22",
     ]);
     const activate = steps.find((s) => s.id === "activate")!;
-    assert.deepEqual(activate.triggers, [
-      "code=sha256:c0de",
-      `build=${snap.build.fingerprint}`,
-      `runtime=${snap.runtime.fingerprint}`,
-      "redeploy=",
-      "host=deploy@10.0.0.2:22",
-    ]);
+    assert.deepEqual(activate.triggers.slice(0, build.length + 1), ["code=sha256:c0de", ...build]);
+    assert.deepEqual(
+      activate.triggers.slice(build.length + 1).map((t) => t.slice(0, t.indexOf("="))),
+      [
+        "runtime:access.ssh",
+        "runtime:crons.report.commands.start",
+        "runtime:crons.report.spec",
+        "runtime:firewall.outbound",
+        "runtime:hooks.deploy",
+        "runtime:hooks.post_deploy",
+        "runtime:relationships.database",
+        "runtime:web.commands.start",
+        "runtime:workers.queue.commands.start",
+        "redeploy",
+        "host",
+      ],
+    );
   });
 
   it("a runtime-only change reruns exactly activate, outcome and every-deployment hooks", () => {

@@ -29,7 +29,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
-import { compareCodePoints, sha256 } from "./digest";
+import { createHash } from "node:crypto";
+import { compareCodePoints } from "./digest";
 import { rawLstat, type RawStat } from "./fastLstat";
 import { hashFiles, type EntryMode, type HashJob } from "./hashFiles";
 import {
@@ -39,6 +40,7 @@ import {
   NUMS_PER_ENTRY,
   saveStatCache,
   type StatCacheData,
+  type StatList,
 } from "./statCache";
 
 export type { EntryMode } from "./hashFiles";
@@ -80,6 +82,11 @@ export interface TreeFingerprint {
     cached: number;
     /** Entries whose stat matched the cache but were rehashed because they were racily clean. */
     racy: number;
+    /**
+     * Whether the directories were read (no usable cache, or a directory or ignore file changed
+     * since the cache was written); false when the cached list of entries was revalidated.
+     */
+    walked: boolean;
     /** Whether the cache file was (re)written. */
     cacheWritten: boolean;
     seconds: number;
@@ -95,13 +102,41 @@ interface Level {
   test: RulesTest;
 }
 
-/** The walk's output, as parallel arrays (no object per entry: 20,000 of them cost GC time). */
+/** A growable list of `NUMS_PER_ENTRY` stat numbers per path (no object per entry). */
+class StatListBuilder {
+  paths: string[] = [];
+  nums = new Float64Array(1024 * NUMS_PER_ENTRY);
+
+  push(rel: string, size: number, mtimeMs: number, ctimeMs: number, ino: number, mode: number) {
+    const o = this.paths.length * NUMS_PER_ENTRY;
+    if (o + NUMS_PER_ENTRY > this.nums.length) {
+      const bigger = new Float64Array(this.nums.length * 2);
+      bigger.set(this.nums);
+      this.nums = bigger;
+    }
+    this.nums[o] = size;
+    this.nums[o + 1] = mtimeMs;
+    this.nums[o + 2] = ctimeMs;
+    this.nums[o + 3] = ino;
+    this.nums[o + 4] = mode;
+    this.paths.push(rel);
+  }
+
+  done(): StatList {
+    return { paths: this.paths, nums: this.nums.subarray(0, this.paths.length * NUMS_PER_ENTRY) };
+  }
+}
+
+/** The entries of the tree, as parallel arrays (no object per entry: 20,000 cost GC time). */
 interface Walked {
   rels: string[];
-  abss: string[];
   modes: EntryMode[];
   /** `NUMS_PER_ENTRY` numbers per entry: size, mtimeMs, ctimeMs, ino, st_mode. */
   nums: Float64Array;
+  /** Directories walked (`""` = the root), with their lstat, taken before they were read. */
+  dirs: StatList;
+  /** Ignore files read, with their stat (following links; all -1 when it failed). */
+  ignores: StatList;
 }
 
 /** Fingerprint of the source tree at `root` (see the module documentation). */
@@ -121,14 +156,21 @@ export async function fingerprintTree(
     const r = path.relative(absRoot, cacheFile);
     if (r && !r.startsWith("..") && !path.isAbsolute(r)) cacheRel = r.split(path.sep).join("/");
   }
-  const excluded =
-    options.exclude && options.exclude.length > 0
-      ? picomatch(options.exclude, { dot: true })
-      : undefined;
+  const exclude = options.exclude ?? [];
+  const excluded = exclude.length > 0 ? picomatch(exclude, { dot: true }) : undefined;
+  const key = JSON.stringify({ cacheRel: cacheRel ?? null, exclude });
 
+  const cache = cacheFile ? loadStatCache(cacheFile, absRoot, key) : undefined;
+  // With a cache whose directories and ignore files are all unchanged, the set of entries is the
+  // cached one: only the entries themselves are lstat-ed (no readdir, no ignore rules, no sort).
+  // (Not when the cache file lies inside the tree: writing it changes its own directory.)
+  const useDirs = cacheRel === undefined;
+  if (cache && cacheFile && useDirs) {
+    const warm = await warmRun(absRoot, cache, cacheFile, options, scanStart, started);
+    if (warm) return warm;
+  }
   const w = walk(absRoot, cacheRel, excluded);
-  const cache = cacheFile ? loadStatCache(cacheFile, absRoot) : undefined;
-  const { rels, abss, modes: modeList, nums } = w;
+  const { rels, modes: modeList, nums } = w;
   const n = rels.length;
 
   // Match against the cache.
@@ -139,6 +181,8 @@ export async function fingerprintTree(
   let bytes = 0;
   let hashedBytes = 0;
   let cacheIndex: Map<string, number> | undefined;
+  // Every entry at the same index as in the cache, with the cached digest, and no other entry.
+  let sameEntries = cache !== undefined && cache.paths.length === n;
   for (let i = 0; i < n; i++) {
     const o = i * NUMS_PER_ENTRY;
     const size = nums[o];
@@ -147,6 +191,7 @@ export async function fingerprintTree(
       // Fast path: same position in both sorted lists; else a map lookup (built on first need).
       let ci: number | undefined = i;
       if (cache.paths[i] !== rels[i]) {
+        sameEntries = false;
         if (!cacheIndex) {
           cacheIndex = new Map();
           for (let k = 0; k < cache.paths.length; k++) cacheIndex.set(cache.paths[k], k);
@@ -171,7 +216,8 @@ export async function fingerprintTree(
         }
       }
     }
-    jobs.push({ abs: abss[i], mode: modeList[i], size });
+    sameEntries = false;
+    jobs.push({ abs: absRoot + "/" + rels[i], mode: modeList[i], size });
     jobIndex.push(i);
     hashedBytes += size;
   }
@@ -183,26 +229,29 @@ export async function fingerprintTree(
     }
   }
 
-  // Result and tree digest.
+  // Result and tree digest (the cached one when the entries and their digests are the cached ones).
   const files: Record<string, string> = {};
   const modes: Record<string, EntryMode> = {};
-  const lines: string[] = new Array<string>(n);
   for (let i = 0; i < n; i++) {
-    const rel = rels[i];
-    files[rel] = digests[i];
-    modes[rel] = modeList[i];
-    lines[i] = rel + "\0" + modeList[i] + "\0" + digests[i] + "\n";
+    files[rels[i]] = digests[i];
+    modes[rels[i]] = modeList[i];
   }
-  const fingerprint = sha256(lines.join(""));
+  const fingerprint = sameEntries ? cache!.fingerprint : treeDigest(rels, modeList, digests);
 
+  // Rewritten when an entry changed, or (cache outside the tree) to record the directories' new
+  // lstat, so that the next run is a warm one.
   let cacheWritten = false;
-  if (cacheFile && (jobs.length > 0 || !cache || cache.paths.length !== n)) {
+  if (cacheFile && (!sameEntries || useDirs)) {
     const data: StatCacheData = {
       root: absRoot,
+      key,
       writtenAt: scanStart,
+      fingerprint,
       paths: rels,
       nums: nums.subarray(0, n * NUMS_PER_ENTRY),
       digests: digests.join(""),
+      dirs: w.dirs,
+      ignores: w.ignores,
     };
     saveStatCache(cacheFile, data);
     cacheWritten = true;
@@ -219,6 +268,181 @@ export async function fingerprintTree(
       hashedBytes,
       cached: n - jobs.length,
       racy,
+      walked: true,
+      cacheWritten,
+      seconds: Number(process.hrtime.bigint() - started) / 1e9,
+    },
+  };
+}
+
+/** `sha256:` + sha256 over the lines `<path>\0<mode>\0<digest>\n` in path order. */
+function treeDigest(rels: string[], modes: EntryMode[], digests: string[]): string {
+  const h = createHash("sha256");
+  const n = rels.length;
+  // Hashed in batches of joined lines: one update per line would cost more than the hashing.
+  const BATCH = 4096;
+  for (let start = 0; start < n; start += BATCH) {
+    const end = Math.min(n, start + BATCH);
+    let text = "";
+    for (let i = start; i < end; i++) text += rels[i] + "\0" + modes[i] + "\0" + digests[i] + "\n";
+    h.update(text, "utf8");
+  }
+  return "sha256:" + h.digest("hex");
+}
+
+function modeOf(stMode: number): EntryMode | undefined {
+  const type = stMode & 0o170000;
+  if (type === 0o120000) return "l";
+  if (type === 0o100000) return stMode & 0o100 ? "x" : "-";
+  return undefined;
+}
+
+/** stat (following links) of an ignore file, as the walk records it. */
+function statIgnoreFile(abs: string, list: StatListBuilder | undefined, rel: string): number[] {
+  let v = [-1, -1, -1, -1, -1];
+  try {
+    const s = fs.statSync(abs);
+    v = [s.size, s.mtimeMs, s.ctimeMs, s.ino, s.mode];
+  } catch {
+    // missing or dangling: recorded as -1s, so its appearance is noticed
+  }
+  list?.push(rel, v[0], v[1], v[2], v[3], v[4]);
+  return v;
+}
+
+/** Whether the cached directories and ignore files are unchanged (see `warmRun`). */
+function listingsUnchanged(absRoot: string, cache: StatCacheData): boolean {
+  const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
+  const { dirs, ignores } = cache;
+  if (dirs.paths.length === 0) return false;
+  for (let k = 0; k < dirs.paths.length; k++) {
+    const rel = dirs.paths[k];
+    if (!rawLstat(rel === "" ? absRoot : absRoot + "/" + rel, st, absRoot)) return false;
+    const o = k * NUMS_PER_ENTRY;
+    const c = dirs.nums;
+    if (
+      c[o] !== st.size ||
+      c[o + 1] !== st.mtimeMs ||
+      c[o + 2] !== st.ctimeMs ||
+      c[o + 3] !== st.ino ||
+      c[o + 4] !== st.mode ||
+      isRacy(st.mtimeMs, cache.writtenAt)
+    ) {
+      return false;
+    }
+  }
+  for (let k = 0; k < ignores.paths.length; k++) {
+    const v = statIgnoreFile(absRoot + "/" + ignores.paths[k], undefined, "");
+    const o = k * NUMS_PER_ENTRY;
+    for (let j = 0; j < NUMS_PER_ENTRY; j++) if (ignores.nums[o + j] !== v[j]) return false;
+    if (isRacy(v[1], cache.writtenAt)) return false;
+  }
+  return true;
+}
+
+/**
+ * The warm run: when every cached directory and ignore file is unchanged (same lstat/stat, and not
+ * modified within the racy window of the cache's scan), the set of entries is the cached one — a
+ * directory's mtime changes whenever an entry is added, removed or renamed in it, though not when a
+ * file's content changes, hence each entry's own lstat. No readdir, no ignore rules, no sort, one
+ * pass that lstat-s each entry and fills the result records from the cache; entries whose lstat
+ * differs (or is racy) are hashed again. Undefined as soon as anything says the set of
+ * entries or the ignore rules may differ: the caller then walks the tree.
+ */
+async function warmRun(
+  absRoot: string,
+  cache: StatCacheData,
+  cacheFile: string,
+  options: FingerprintTreeOptions,
+  scanStart: number,
+  started: bigint,
+): Promise<TreeFingerprint | undefined> {
+  const rels = cache.paths;
+  const n = rels.length;
+  const cn = cache.nums;
+  if (!listingsUnchanged(absRoot, cache)) return undefined;
+  const files: Record<string, string> = {};
+  const modes: Record<string, EntryMode> = {};
+  const modeList: EntryMode[] = new Array<EntryMode>(n);
+  const nums = new Float64Array(n * NUMS_PER_ENTRY);
+  const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
+  for (let i = 0; i < n; i++) {
+    const rel = rels[i];
+    const o = i * NUMS_PER_ENTRY;
+    if (!rawLstat(absRoot + "/" + rel, st, absRoot)) return undefined; // gone: walk instead
+    nums[o] = st.size;
+    nums[o + 1] = st.mtimeMs;
+    nums[o + 2] = st.ctimeMs;
+    nums[o + 3] = st.ino;
+    nums[o + 4] = st.mode;
+    const mode = modeOf(cn[o + 4]) ?? "-";
+    modeList[i] = mode;
+    files[rel] = digestAt(cache, i);
+    modes[rel] = mode;
+  }
+
+  const jobs: HashJob[] = [];
+  const jobIndex: number[] = [];
+  let racy = 0;
+  let bytes = 0;
+  let hashedBytes = 0;
+  for (let i = 0; i < n; i++) {
+    const o = i * NUMS_PER_ENTRY;
+    const size = nums[o];
+    bytes += size;
+    if (
+      cn[o] === size &&
+      cn[o + 1] === nums[o + 1] &&
+      cn[o + 2] === nums[o + 2] &&
+      cn[o + 3] === nums[o + 3] &&
+      cn[o + 4] === nums[o + 4]
+    ) {
+      if (!isRacy(nums[o + 1], cache.writtenAt)) continue;
+      racy++;
+    }
+    const mode = modeOf(nums[o + 4]);
+    // Gone or no longer a file or link: only a change of its directory does that; walk instead.
+    if (mode === undefined) return undefined;
+    modeList[i] = mode;
+    jobs.push({ abs: absRoot + "/" + rels[i], mode, size });
+    jobIndex.push(i);
+    hashedBytes += size;
+  }
+
+  let fingerprint = cache.fingerprint;
+  let cacheWritten = false;
+  if (jobs.length > 0) {
+    const raw = await hashFiles(jobs, { threads: options.threads });
+    const digests: string[] = new Array<string>(n);
+    for (let i = 0; i < n; i++) digests[i] = digestAt(cache, i);
+    for (let k = 0; k < jobs.length; k++) {
+      const i = jobIndex[k];
+      digests[i] = "sha256:" + raw.toString("hex", k * 32, k * 32 + 32);
+      files[rels[i]] = digests[i];
+      modes[rels[i]] = modeList[i];
+    }
+    fingerprint = treeDigest(rels, modeList, digests);
+    saveStatCache(cacheFile, {
+      ...cache,
+      writtenAt: scanStart,
+      fingerprint,
+      nums: nums.slice(0, n * NUMS_PER_ENTRY),
+      digests: digests.join(""),
+    });
+    cacheWritten = true;
+  }
+  return {
+    fingerprint,
+    files,
+    modes,
+    fileCount: n,
+    bytes,
+    stats: {
+      hashed: jobs.length,
+      hashedBytes,
+      cached: n - jobs.length,
+      racy,
+      walked: false,
       cacheWritten,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     },
@@ -231,24 +455,35 @@ function walk(
   cacheRel: string | undefined,
   excluded: ((p: string) => boolean) | undefined,
 ): Walked {
-  const rels: string[] = [];
-  const abss: string[] = [];
+  const entries = new StatListBuilder();
   const modes: EntryMode[] = [];
-  let nums = new Float64Array(4096 * NUMS_PER_ENTRY);
-  let count = 0;
+  const dirs = new StatListBuilder();
+  const ignores = new StatListBuilder();
   const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
   const levels: Level[] = [];
 
   const visit = (absDir: string, prefix: string): void => {
+    // The directory's lstat BEFORE reading it: a change after this point shows next time.
+    if (!rawLstat(absDir, st, absRoot)) return; // vanished during the walk
+    dirs.push(
+      prefix === "" ? "" : prefix.slice(0, -1),
+      st.size,
+      st.mtimeMs,
+      st.ctimeMs,
+      st.ino,
+      st.mode,
+    );
     const dirents = fs.readdirSync(absDir, { withFileTypes: true });
     const pushed = dirents.some((d) => IGNORE_FILES.includes(d.name) && !d.isDirectory());
     if (pushed) {
       const ig = ignore({ ignorecase: false });
       for (const name of IGNORE_FILES) {
+        if (!dirents.some((d) => d.name === name && !d.isDirectory())) continue;
+        statIgnoreFile(path.join(absDir, name), ignores, prefix + name);
         try {
           ig.add(fs.readFileSync(path.join(absDir, name), "utf8"));
         } catch {
-          // missing, or e.g. a dangling symlink named .gitignore
+          // e.g. a dangling symlink named .gitignore
         }
       }
       levels.push({ base: prefix, test: ruleTester(ig) });
@@ -289,32 +524,17 @@ function walk(
       }
       if (!d.isFile() && !d.isSymbolicLink()) continue;
       if (!rawLstat(abs, st, absRoot)) continue; // vanished during the walk
-      const type = st.mode & 0o170000;
-      let mode: EntryMode;
-      if (type === 0o120000) mode = "l";
-      else if (type === 0o100000) mode = st.mode & 0o100 ? "x" : "-";
-      else continue;
-      if ((count + 1) * NUMS_PER_ENTRY > nums.length) {
-        const bigger = new Float64Array(nums.length * 2);
-        bigger.set(nums);
-        nums = bigger;
-      }
-      const o = count * NUMS_PER_ENTRY;
-      nums[o] = st.size;
-      nums[o + 1] = st.mtimeMs;
-      nums[o + 2] = st.ctimeMs;
-      nums[o + 3] = st.ino;
-      nums[o + 4] = st.mode;
-      rels.push(rel);
-      abss.push(abs);
+      const mode = modeOf(st.mode);
+      if (mode === undefined) continue;
+      entries.push(rel, st.size, st.mtimeMs, st.ctimeMs, st.ino, st.mode);
       modes.push(mode);
-      count++;
     }
     if (pushed) levels.pop();
   };
 
   visit(absRoot, "");
-  return { rels, abss, modes, nums: nums.subarray(0, count * NUMS_PER_ENTRY) };
+  const e = entries.done();
+  return { rels: e.paths, modes, nums: e.nums, dirs: dirs.done(), ignores: ignores.done() };
 }
 
 interface TestResult {

@@ -184,13 +184,16 @@ describe("fingerprint/tree", () => {
 
 describe("fingerprint/tree stat cache", () => {
   const PAST = Date.now() / 1000 - 3600;
+  /** Sets every file's and directory's mtime an hour back (out of the racy window). */
   function age(root: string) {
     const walk = (d: string) => {
       for (const e of fs.readdirSync(d, { withFileTypes: true })) {
         const p = path.join(d, e.name);
         if (e.isDirectory()) walk(p);
         else if (e.isFile()) fs.utimesSync(p, PAST, PAST);
+        else if (e.isSymbolicLink()) fs.lutimesSync(p, PAST, PAST);
       }
+      fs.utimesSync(d, PAST, PAST);
     };
     walk(root);
   }
@@ -204,6 +207,7 @@ describe("fingerprint/tree stat cache", () => {
     assert.ok(!Object.keys(cold.files).some((k) => k.startsWith(".cache")), "cache file left out");
     const warm = await fingerprintTree(root, { cacheFile });
     assert.equal(warm.stats.hashed, 0);
+    assert.equal(warm.stats.walked, true, "a cache inside the tree: directories are read");
     assert.equal(warm.stats.cacheWritten, false);
     assert.deepEqual(warm.files, cold.files);
     assert.equal(warm.fingerprint, cold.fingerprint);
@@ -236,6 +240,146 @@ describe("fingerprint/tree stat cache", () => {
       assert.equal(cached.fingerprint, cold.fingerprint, `round ${round}`);
       assert.deepEqual(cached.files, cold.files);
     }
+  });
+
+  /** A cache file outside the tree (removed after the tests). */
+  function outsideCache(): string {
+    const f = path.join(
+      os.tmpdir(),
+      `dh-cache-${process.pid}-${Math.random().toString(36).slice(2)}.bin`,
+    );
+    roots.push(f);
+    return f;
+  }
+
+  it("an unchanged tree with the cache outside it: no directory read, nothing hashed, nothing written", async () => {
+    const root = tree({ ...BASE, ".gitignore": "*.log\n", "lib/.deployhooksignore": "x\n" });
+    age(root);
+    const cacheFile = outsideCache();
+    const cold = await fingerprintTree(root, { cacheFile });
+    const warm = await fingerprintTree(root, { cacheFile });
+    assert.deepEqual(
+      { ...warm.stats, seconds: 0 },
+      {
+        hashed: 0,
+        hashedBytes: 0,
+        cached: 6,
+        racy: 0,
+        walked: false,
+        cacheWritten: false,
+        seconds: 0,
+      },
+    );
+    assert.equal(warm.fingerprint, cold.fingerprint);
+    assert.deepEqual(warm.files, cold.files);
+    assert.deepEqual(warm.modes, cold.modes);
+  });
+
+  // Each row: a change to a cached (aged) tree, and whether it changes a directory's listing.
+  const CHANGES: [string, (root: string) => void, boolean][] = [
+    [
+      "one byte, same size, mtime put back",
+      (r) => {
+        const p = path.join(r, "lib/a.js");
+        fs.writeFileSync(p, "A\n");
+        fs.utimesSync(p, PAST, PAST);
+      },
+      false,
+    ],
+    ["the exec bit", (r) => fs.chmodSync(path.join(r, "lib/b.js"), 0o755), false],
+    ["a rename", (r) => fs.renameSync(path.join(r, "lib/a.js"), path.join(r, "lib/c.js")), true],
+    [
+      "a file added in a subdirectory",
+      (r) => fs.writeFileSync(path.join(r, "lib/new.js"), "n\n"),
+      true,
+    ],
+    ["a file deleted", (r) => fs.rmSync(path.join(r, "bin/run")), true],
+    [
+      "a new directory",
+      (r) => {
+        fs.mkdirSync(path.join(r, "lib/deep/er"), { recursive: true });
+        fs.writeFileSync(path.join(r, "lib/deep/er/x.js"), "x");
+      },
+      true,
+    ],
+    [
+      "a file replaced by a symlink",
+      (r) => {
+        fs.rmSync(path.join(r, "index.js"));
+        fs.symlinkSync("lib/a.js", path.join(r, "index.js"));
+      },
+      true,
+    ],
+    [
+      ".gitignore edited in place (same directory listing)",
+      (r) => {
+        fs.appendFileSync(path.join(r, ".gitignore"), "lib/b.js\n");
+      },
+      false,
+    ],
+    [
+      "a self-ignored ignore file edited in place",
+      (r) => {
+        fs.writeFileSync(path.join(r, "lib/.deployhooksignore"), ".deployhooksignore\na.js\n");
+      },
+      false,
+    ],
+  ];
+  for (const [what, change, listing] of CHANGES) {
+    it(`cached tree, then ${what}: a new fingerprint, equal to a cold run`, async () => {
+      const root = tree({
+        ...BASE,
+        ".gitignore": "*.log\n",
+        "lib/.deployhooksignore": ".deployhooksignore\n",
+      });
+      age(root);
+      const cacheFile = outsideCache();
+      const before = await fingerprintTree(root, { cacheFile });
+      assert.equal((await fingerprintTree(root, { cacheFile })).stats.walked, false);
+      change(root);
+      const after = await fingerprintTree(root, { cacheFile });
+      const cold = await fingerprintTree(root);
+      assert.notEqual(after.fingerprint, before.fingerprint);
+      assert.equal(after.fingerprint, cold.fingerprint);
+      assert.deepEqual(after.files, cold.files);
+      assert.deepEqual(after.modes, cold.modes);
+      // An ignore file's change is seen through its own stat, a listing change through its directory's.
+      const ignoreFileChange = what.includes("ignore");
+      assert.equal(after.stats.walked, listing || ignoreFileChange, "walked");
+      // And the next run is warm again once the changed directories are out of the racy window.
+      age(root);
+      const next = await fingerprintTree(root, { cacheFile });
+      const again = await fingerprintTree(root, { cacheFile });
+      assert.equal(next.fingerprint, cold.fingerprint);
+      assert.equal(again.stats.walked, false);
+      assert.equal(again.stats.hashed, 0);
+    });
+  }
+
+  it("racy directory: a listing change that left the directory's stat unchanged is still seen when recent", async () => {
+    // Simulates a coarse-timestamp file system: the cache says lib/ has exactly its current stat.
+    const run = async (writtenAtOffsetMs: number) => {
+      const root = tree(BASE);
+      age(root);
+      const cacheFile = outsideCache();
+      await fingerprintTree(root, { cacheFile });
+      fs.writeFileSync(path.join(root, "lib/new.js"), "n\n");
+      const lib = fs.lstatSync(path.join(root, "lib"));
+      const cache = loadStatCache(cacheFile, path.resolve(root))!;
+      const k = cache.dirs.paths.indexOf("lib");
+      cache.dirs.nums.set([lib.size, lib.mtimeMs, lib.ctimeMs, lib.ino, lib.mode], k * 5);
+      cache.writtenAt = lib.mtimeMs + writtenAtOffsetMs;
+      saveStatCache(cacheFile, cache);
+      return fingerprintTree(root, { cacheFile });
+    };
+    const recent = await run(0);
+    assert.equal(recent.stats.walked, true);
+    assert.ok("lib/new.js" in recent.files);
+    // Control: the same forged cache written long after the change is trusted (so the rule above
+    // is what made the difference).
+    const old = await run(60_000);
+    assert.equal(old.stats.walked, false);
+    assert.ok(!("lib/new.js" in old.files));
   });
 
   it("racy entry: same size, same mtime, same ctime in the cache is still rehashed when recent", async () => {

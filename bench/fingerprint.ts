@@ -1,76 +1,117 @@
 /**
- * Fingerprint benchmark: baseline `find TREE -type f -print0 | sort -z | xargs -0 sha256sum`
- * against `fingerprintTree` cold (no stat cache) and warm (stat cache of an unchanged tree).
- * The OS page cache is warm for all three: the baseline runs once before anything is measured.
- * Each figure is the median of `runs` runs.
+ * Fingerprint benchmark, every baseline measured in the same run, interleaved with what it is
+ * compared to (the machine's load moves both alike):
+ * - cold: `fingerprintTree` without a stat cache, against
+ *   `find TREE -type f -print0 | sort -z | xargs -0 sha256sum` (`baselineSeconds`, whole process);
+ *   `coldRatio = coldSeconds / baselineSeconds` (target ≤ 0.35).
+ * - warm: `fingerprintTree` of the unchanged tree with its stat cache (outside the tree, as the
+ *   components keep it), measured inside this already-running Node process — what a
+ *   `pulumi preview`/`up` pays, since the fingerprint runs in the Pulumi program's process;
+ *   against `git status --porcelain` in a committed copy of the tree (`gitStatusSeconds`, whole
+ *   process, including git's start); `warmVsGit = warmSeconds / gitStatusSeconds` (target ≤ 1.0).
+ *   `nodeStartSeconds` (`node -e 0`, whole process) is reported alongside: it is what a separate
+ *   Node process would add to `warmSeconds`.
+ * The OS page cache is warm for all: the baselines and a cold run run once before anything is
+ * measured. Each figure is the median of its samples (`runs` cold samples; 3 × `runs` warm ones).
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { fingerprintTree } from "../fingerprint/tree";
 import type { BenchContext } from "./main";
+import { ensureGitCopy } from "./tree";
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
 }
 
-function timeBaseline(root: string): number {
+/** Wall-clock seconds of `f`. */
+function time(f: () => unknown): number {
   const t = process.hrtime.bigint();
+  f();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+async function timeAsync(f: () => Promise<unknown>): Promise<number> {
+  const t = process.hrtime.bigint();
+  await f();
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+const quiet = { stdio: ["ignore", "ignore", "inherit"] as ("ignore" | "inherit")[] };
+
+function shaBaseline(root: string): void {
   execFileSync(
     "bash",
     ["-c", 'find "$1" -type f -print0 | sort -z | xargs -0 sha256sum > /dev/null', "bash", root],
-    {
-      stdio: ["ignore", "ignore", "inherit"],
-    },
+    quiet,
   );
-  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+function gitStatus(copy: string): void {
+  const out = execFileSync("git", ["status", "--porcelain"], { cwd: copy, encoding: "utf8" });
+  if (out !== "") throw new Error(`bench: the git copy is not clean:\n${out.slice(0, 500)}`);
 }
 
 export async function runFingerprintBench(ctx: BenchContext): Promise<Record<string, unknown>> {
   const { root, runs, log } = ctx;
   const cacheFile = path.join(ctx.workDir, "fingerprint.cache");
-  log(`fingerprint: warming the page cache (baseline once, not counted)`);
-  timeBaseline(root);
+  log(`fingerprint: preparing the committed git copy of the tree (once per tree)`);
+  const copy = ensureGitCopy(ctx.tree);
+  log(`fingerprint: warming the page cache (baselines and a cold run once, not counted)`);
+  shaBaseline(root);
+  gitStatus(copy);
+  gitStatus(copy);
+  await fingerprintTree(root);
   const baseline: number[] = [];
   const cold: number[] = [];
   const warm: number[] = [];
+  const git: number[] = [];
+  const nodeStart: number[] = [];
   let files = 0;
   let bytes = 0;
   let fp = "";
   for (let i = 0; i < runs; i++) {
-    baseline.push(timeBaseline(root));
+    baseline.push(time(() => shaBaseline(root)));
     fs.rmSync(cacheFile, { force: true });
-    let t = process.hrtime.bigint();
-    const c = await fingerprintTree(root, { cacheFile });
-    cold.push(Number(process.hrtime.bigint() - t) / 1e9);
-    t = process.hrtime.bigint();
-    const w = await fingerprintTree(root, { cacheFile });
-    warm.push(Number(process.hrtime.bigint() - t) / 1e9);
-    if (w.fingerprint !== c.fingerprint || w.stats.hashed !== 0) {
-      throw new Error(`warm run differs from cold run (hashed ${w.stats.hashed})`);
+    let c: Awaited<ReturnType<typeof fingerprintTree>> | undefined;
+    cold.push(await timeAsync(async () => (c = await fingerprintTree(root, { cacheFile }))));
+    for (let k = 0; k < 3; k++) {
+      git.push(time(() => gitStatus(copy)));
+      let w: Awaited<ReturnType<typeof fingerprintTree>> | undefined;
+      warm.push(await timeAsync(async () => (w = await fingerprintTree(root, { cacheFile }))));
+      if (w!.fingerprint !== c!.fingerprint || w!.stats.hashed !== 0) {
+        throw new Error(`warm run differs from cold run (hashed ${w!.stats.hashed})`);
+      }
     }
-    files = c.fileCount;
-    bytes = c.bytes;
-    fp = c.fingerprint;
+    nodeStart.push(time(() => execFileSync(process.execPath, ["-e", "0"], quiet)));
+    files = c!.fileCount;
+    bytes = c!.bytes;
+    fp = c!.fingerprint;
     log(
-      `fingerprint run ${i + 1}/${runs}: baseline ${baseline[i].toFixed(3)} s, cold ${cold[i].toFixed(3)} s, warm ${warm[i].toFixed(3)} s`,
+      `fingerprint run ${i + 1}/${runs}: sha256sum baseline ${baseline[i].toFixed(3)} s, cold ${cold[i].toFixed(3)} s; ` +
+        `git status ${git.slice(-3).map((x) => x.toFixed(3))} s, warm ${warm.slice(-3).map((x) => x.toFixed(3))} s`,
     );
   }
   const coldSeconds = median(cold);
   const warmSeconds = median(warm);
   const baselineSeconds = median(baseline);
+  const gitStatusSeconds = median(git);
   const result = {
     files,
     bytes,
     coldSeconds: round(coldSeconds),
-    warmSeconds: round(warmSeconds),
     baselineSeconds: round(baselineSeconds),
     coldRatio: round(coldSeconds / baselineSeconds),
+    warmSeconds: round(warmSeconds),
+    gitStatusSeconds: round(gitStatusSeconds),
+    warmVsGit: round(warmSeconds / gitStatusSeconds),
+    nodeStartSeconds: round(median(nodeStart)),
     warmRatio: round(warmSeconds / coldSeconds),
   };
   log(
-    `fingerprint: ${files} files, ${bytes} bytes, ${fp}; page cache warm for all runs; medians of ${runs}`,
+    `fingerprint: ${files} files, ${bytes} bytes, ${fp}; page cache warm for all runs; medians (cold ${runs} samples, warm/git ${3 * runs})`,
   );
   log(`fingerprint: ${JSON.stringify(result)}`);
   return { fingerprint: result };

@@ -4,6 +4,7 @@
  * large incompressible binaries). Generated once under `os.tmpdir()` and reused while the seed and
  * parameters stay the same (a `params.json` next to the tree is written last, as a completion mark).
  */
+import { execFileSync } from "node:child_process";
 import { createCipheriv, createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -139,4 +140,34 @@ export function ensureBenchTree(options: BenchTreeOptions = {}): BenchTree {
   }
   fs.writeFileSync(marker, JSON.stringify({ ...params, files: count, bytes }) + "\n");
   return { root, dir, files: count, bytes, reused: false };
+}
+
+/**
+ * A committed git copy of the bench tree (`<dir>/git/`: the same files, `git add -A && git commit`),
+ * made once and reused like the tree: the baseline for warm re-fingerprinting is
+ * `git status --porcelain` there, which answers the same question (did anything change?) from the
+ * same kind of stat data.
+ */
+export function ensureGitCopy(tree: BenchTree): string {
+  const copy = path.join(tree.dir, "git");
+  const marker = path.join(tree.dir, "git.done");
+  // No automatic gc: a background repack would load the machine while the bench measures.
+  const noGc = () => execFileSync("git", ["config", "gc.auto", "0"], { cwd: copy });
+  if (fs.existsSync(marker)) {
+    noGc();
+    return copy;
+  }
+  fs.rmSync(copy, { recursive: true, force: true });
+  execFileSync("cp", ["-a", tree.root, copy]);
+  const git = (...args: string[]) =>
+    execFileSync("git", ["-c", "user.name=bench", "-c", "user.email=bench@localhost", ...args], {
+      cwd: copy,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  git("init", "-q");
+  noGc();
+  git("add", "-A");
+  git("commit", "-q", "-m", "bench tree");
+  fs.writeFileSync(marker, "");
+  return copy;
 }

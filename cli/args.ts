@@ -13,9 +13,12 @@ const PROFILE_FLAGS: Record<string, "upsun" | "cleverCloud"> = {
 export const USAGE = `usage:
   deployhooks explain <config> [--app NAME] [--profile upsun|clever] [--json]
   deployhooks diff <old-config> <new-config> [--code-changed] [--app NAME] [--profile upsun|clever] [--json]
+  deployhooks diff --program <prev.json> <next.json> [--code-changed] [--app NAME] [--json]
 
 <config>: .platform.app.yaml, .platform/applications.yaml, .upsun/config.yaml or the .upsun/
 directory, a Clever Cloud env file (*.env), or a legacy clevercloud/*.json.
+--program: two JSON files of a Pulumi program's component args ({"component": "UpsunApp",
+"name": "api", "args": {...}} or a list), or two \`pulumi stack output steps --json\` / stack exports.
 Exit codes: 0 success, 2 bad input, 1 internal error.`;
 
 /** A mistake in the command line itself (exit 2, with the usage). */
@@ -33,7 +36,14 @@ export interface CommonOptions {
 }
 export type Command =
   | ({ kind: "explain"; config: string } & CommonOptions)
-  | ({ kind: "diff"; oldConfig: string; newConfig: string; codeChanged: boolean } & CommonOptions)
+  | ({
+      kind: "diff";
+      oldConfig: string;
+      newConfig: string;
+      codeChanged: boolean;
+      /** The two files are a Pulumi program's component args or `steps` outputs (cli/program.ts). */
+      program: boolean;
+    } & CommonOptions)
   | { kind: "help" };
 
 /** Parses argv (without `node` and the script). */
@@ -49,6 +59,7 @@ export function parseCommand(argv: readonly string[]): Command {
         profile: { type: "string" },
         json: { type: "boolean", default: false },
         "code-changed": { type: "boolean", default: false },
+        program: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -70,19 +81,28 @@ export function parseCommand(argv: readonly string[]): Command {
   switch (verb) {
     case "explain":
       if (values["code-changed"]) throw new UsageError("--code-changed only applies to diff");
+      if (values.program) throw new UsageError("--program only applies to diff");
       if (files.length !== 1) {
         throw new UsageError(`explain takes one <config>, got ${files.length}`);
       }
       return { kind: "explain", config: files[0], ...common };
     case "diff":
       if (files.length !== 2) {
-        throw new UsageError(`diff takes <old-config> <new-config>, got ${files.length} file(s)`);
+        throw new UsageError(
+          values.program
+            ? `diff --program takes <prev.json> <next.json>, got ${files.length} file(s)`
+            : `diff takes <old-config> <new-config>, got ${files.length} file(s)`,
+        );
+      }
+      if (values.program && profile !== undefined) {
+        throw new UsageError("--profile does not apply to --program (the component says it)");
       }
       return {
         kind: "diff",
         oldConfig: files[0],
         newConfig: files[1],
         codeChanged: values["code-changed"] ?? false,
+        program: values.program ?? false,
         ...common,
       };
     case undefined:

@@ -10,7 +10,8 @@ import { snapshotApp } from "../engine/snapshot";
 import { planApps } from "../engine/plan";
 import { resolveHooks } from "../profiles/resolve";
 import { parseCommand, USAGE, UsageError } from "./args";
-import { ANSI, PLAIN, diffJson, diffText, explainJson, explainText } from "./report";
+import { diffSteps, readProgramFile } from "./program";
+import { ANSI, PLAIN, diffJson, diffText, explainJson, explainText, type DiffJson } from "./report";
 
 /** Where the CLI writes; injectable so tests can run `main` in-process. */
 export interface Io {
@@ -73,6 +74,66 @@ function warn(io: Io, warnings: readonly string[]): void {
   for (const w of new Set(warnings)) io.err(`deployhooks: warning: ${w}\n`);
 }
 
+/** The diff report of two app lists. The CLI has no source tree: code changes only when the user says so. */
+function diffApps(prev: AppSpec[], next: AppSpec[], codeChanged: boolean): DiffJson {
+  const oldCode = { fingerprint: "cli:code" };
+  const newCode = { fingerprint: codeChanged ? "cli:code-changed" : "cli:code" };
+  return diffJson(
+    planApps(
+      prev.map((a) => snapshotApp(a, oldCode)),
+      next.map((a) => snapshotApp(a, newCode)),
+    ),
+  );
+}
+
+/** `diff --program`: two component-args files, or two `steps` outputs (cli/program.ts). */
+function diffProgram(
+  prevFile: string,
+  nextFile: string,
+  app: string | undefined,
+  codeChanged: boolean,
+): DiffJson {
+  const prev = readProgramFile(prevFile);
+  const next = readProgramFile(nextFile);
+  if (prev.kind !== next.kind) {
+    throw new ConfigError(
+      `the two files are of different kinds: ${prevFile} holds ${prev.kind === "args" ? "component args" : "steps outputs"}, this one ${next.kind === "args" ? "component args" : "steps outputs"}`,
+      { file: nextFile },
+    );
+  }
+  if (prev.kind === "args" && next.kind === "args") {
+    const nextApps = app === undefined ? next.apps : next.apps.filter((a) => a.name === app);
+    if (app !== undefined && nextApps.length === 0) {
+      const names = next.apps.map((a) => a.name).join(", ") || "none";
+      throw new ConfigError(`no app named '${app}' (apps: ${names})`, {
+        file: nextFile,
+        path: "--app",
+      });
+    }
+    const prevApps = app === undefined ? prev.apps : prev.apps.filter((a) => a.name === app);
+    return diffApps(prevApps, nextApps, codeChanged);
+  }
+  if (prev.kind === "steps" && next.kind === "steps") {
+    if (codeChanged) {
+      throw new UsageError(
+        "--code-changed does not apply to steps outputs (their triggers say it)",
+      );
+    }
+    const report = diffSteps(prev, next);
+    if (app === undefined) return report;
+    const apps = report.apps.filter((a) => a.name === app);
+    if (apps.length === 0) {
+      const names = report.apps.map((a) => a.name).join(", ") || "none";
+      throw new ConfigError(`no component named '${app}' (components: ${names})`, {
+        file: nextFile,
+        path: "--app",
+      });
+    }
+    return { apps };
+  }
+  throw new Error("unreachable");
+}
+
 /** Runs the CLI; resolves to the exit code. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
   try {
@@ -91,20 +152,18 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         return 0;
       }
       case "diff": {
+        if (cmd.program) {
+          const report = diffProgram(cmd.oldConfig, cmd.newConfig, cmd.app, cmd.codeChanged);
+          io.out(cmd.json ? JSON.stringify(report) + "\n" : diffText(report, style) + "\n");
+          return 0;
+        }
         const before = loadConfig(cmd.oldConfig, { profile: cmd.profile });
         const after = loadNewConfig(cmd.newConfig, cmd.profile, before);
         const next = selectApps(after, cmd.app, cmd.newConfig);
         const prev =
           cmd.app === undefined ? before.apps : before.apps.filter((a) => a.name === cmd.app);
-        // The CLI has no source tree: code changes only when the user says so.
-        const oldCode = { fingerprint: "cli:code" };
-        const newCode = { fingerprint: cmd.codeChanged ? "cli:code-changed" : "cli:code" };
-        const plans = planApps(
-          prev.map((a) => snapshotApp(a, oldCode)),
-          next.map((a) => snapshotApp(a, newCode)),
-        );
         warn(io, [...before.warnings, ...after.warnings]);
-        const report = diffJson(plans);
+        const report = diffApps(prev, next, cmd.codeChanged);
         io.out(cmd.json ? JSON.stringify(report) + "\n" : diffText(report, style) + "\n");
         return 0;
       }

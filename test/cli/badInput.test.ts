@@ -137,6 +137,12 @@ const TABLE: { what: string; args: string[]; code: number; stderr: RegExp }[] = 
       /^deployhooks: ok\.env: the two files are different platforms: the old configuration ok\/\.platform\.app\.yaml is upsun, the new one is cleverCloud/,
   },
   {
+    what: "diff --program of files that are not JSON",
+    args: ["diff", "--program", "ok.env", "ok.env"],
+    code: 2,
+    stderr: /^deployhooks: ok\.env: JSON syntax error/,
+  },
+  {
     what: "a directory given as an env file",
     args: ["explain", "ok", "--profile", "clever"],
     code: 2,

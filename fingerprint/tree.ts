@@ -32,7 +32,7 @@ import picomatch from "picomatch";
 import { createHash } from "node:crypto";
 import { compareCodePoints } from "./digest";
 import { rawLstat, type RawStat } from "./fastLstat";
-import { hashFiles, type EntryMode, type HashJob } from "./hashFiles";
+import { hashFiles, startHasher, type EntryMode, type HashJob } from "./hashFiles";
 import {
   digestAt,
   isRacy,
@@ -169,7 +169,16 @@ export async function fingerprintTree(
     const warm = await warmRun(absRoot, cache, cacheFile, options, scanStart, started);
     if (warm) return warm;
   }
-  const w = walk(absRoot, cacheRel, excluded);
+  // A cache file was asked for but there is no usable cache: every entry will be hashed, so the
+  // hashing workers start now, during the walk.
+  const hasher = cache || !cacheFile ? undefined : startHasher({ threads: options.threads });
+  let w: Walked;
+  try {
+    w = walk(absRoot, cacheRel, excluded);
+  } catch (e) {
+    hasher?.close();
+    throw e;
+  }
   const { rels, modes: modeList, nums } = w;
   const n = rels.length;
 
@@ -222,20 +231,17 @@ export async function fingerprintTree(
     hashedBytes += size;
   }
 
+  if (jobs.length === 0) hasher?.close();
   if (jobs.length > 0) {
-    const raw = await hashFiles(jobs, { threads: options.threads });
+    const raw = hasher
+      ? await hasher.hash(jobs)
+      : await hashFiles(jobs, { threads: options.threads });
     for (let k = 0; k < jobs.length; k++) {
       digests[jobIndex[k]] = "sha256:" + raw.toString("hex", k * 32, k * 32 + 32);
     }
   }
 
   // Result and tree digest (the cached one when the entries and their digests are the cached ones).
-  const files: Record<string, string> = {};
-  const modes: Record<string, EntryMode> = {};
-  for (let i = 0; i < n; i++) {
-    files[rels[i]] = digests[i];
-    modes[rels[i]] = modeList[i];
-  }
   const fingerprint = sameEntries ? cache!.fingerprint : treeDigest(rels, modeList, digests);
 
   // Rewritten when an entry changed, or (cache outside the tree) to record the directories' new
@@ -257,10 +263,8 @@ export async function fingerprintTree(
     cacheWritten = true;
   }
 
-  return {
+  return withRecords(rels, (i) => digests[i], modeList, {
     fingerprint,
-    files,
-    modes,
     fileCount: n,
     bytes,
     stats: {
@@ -272,7 +276,52 @@ export async function fingerprintTree(
       cacheWritten,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     },
+  });
+}
+
+/**
+ * The result with its `files` and `modes` records. They are plain objects, built on first access
+ * (then an ordinary data property): inserting 20,000 keys into an object costs about as much as the
+ * warm run's 20,000 lstat calls, and a caller that needs only the fingerprint should not pay it.
+ * Reading, spreading, `JSON.stringify` or `structuredClone` of the result all see them as usual.
+ */
+function withRecords(
+  rels: string[],
+  digestOf: (i: number) => string,
+  modeList: EntryMode[],
+  rest: Omit<TreeFingerprint, "files" | "modes">,
+): TreeFingerprint {
+  const result = rest as TreeFingerprint;
+  const define = (key: "files" | "modes", build: () => Record<string, string>) => {
+    const settle = (value: unknown) =>
+      Object.defineProperty(result, key, {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    Object.defineProperty(result, key, {
+      enumerable: true,
+      configurable: true,
+      get() {
+        const value = build();
+        settle(value);
+        return value;
+      },
+      set: settle,
+    });
   };
+  define("files", () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < rels.length; i++) files[rels[i]] = digestOf(i);
+    return files;
+  });
+  define("modes", () => {
+    const modes: Record<string, EntryMode> = {};
+    for (let i = 0; i < rels.length; i++) modes[rels[i]] = modeList[i];
+    return modes;
+  });
+  return result;
 }
 
 /** `sha256:` + sha256 over the lines `<path>\0<mode>\0<digest>\n` in path order. */
@@ -361,8 +410,6 @@ async function warmRun(
   const n = rels.length;
   const cn = cache.nums;
   if (!listingsUnchanged(absRoot, cache)) return undefined;
-  const files: Record<string, string> = {};
-  const modes: Record<string, EntryMode> = {};
   const modeList: EntryMode[] = new Array<EntryMode>(n);
   const nums = new Float64Array(n * NUMS_PER_ENTRY);
   const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
@@ -375,10 +422,7 @@ async function warmRun(
     nums[o + 2] = st.ctimeMs;
     nums[o + 3] = st.ino;
     nums[o + 4] = st.mode;
-    const mode = modeOf(cn[o + 4]) ?? "-";
-    modeList[i] = mode;
-    files[rel] = digestAt(cache, i);
-    modes[rel] = mode;
+    modeList[i] = modeOf(cn[o + 4]) ?? "-";
   }
 
   const jobs: HashJob[] = [];
@@ -411,16 +455,15 @@ async function warmRun(
 
   let fingerprint = cache.fingerprint;
   let cacheWritten = false;
+  let digestOf = (i: number) => digestAt(cache, i);
   if (jobs.length > 0) {
     const raw = await hashFiles(jobs, { threads: options.threads });
     const digests: string[] = new Array<string>(n);
     for (let i = 0; i < n; i++) digests[i] = digestAt(cache, i);
     for (let k = 0; k < jobs.length; k++) {
-      const i = jobIndex[k];
-      digests[i] = "sha256:" + raw.toString("hex", k * 32, k * 32 + 32);
-      files[rels[i]] = digests[i];
-      modes[rels[i]] = modeList[i];
+      digests[jobIndex[k]] = "sha256:" + raw.toString("hex", k * 32, k * 32 + 32);
     }
+    digestOf = (i) => digests[i];
     fingerprint = treeDigest(rels, modeList, digests);
     saveStatCache(cacheFile, {
       ...cache,
@@ -431,10 +474,8 @@ async function warmRun(
     });
     cacheWritten = true;
   }
-  return {
+  return withRecords(rels, digestOf, modeList, {
     fingerprint,
-    files,
-    modes,
     fileCount: n,
     bytes,
     stats: {
@@ -446,7 +487,7 @@ async function warmRun(
       cacheWritten,
       seconds: Number(process.hrtime.bigint() - started) / 1e9,
     },
-  };
+  });
 }
 
 /** Walks the tree synchronously; entries come out already in code-point order of their paths. */

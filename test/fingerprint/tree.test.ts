@@ -468,6 +468,40 @@ describe("fingerprint/tree stat cache", () => {
     assert.equal(t.fingerprint, (await fingerprintTree(root)).fingerprint);
   });
 
+  it("files and modes are plain data on the result (built on first access)", async () => {
+    const root = tree(BASE);
+    const t = await fingerprintTree(root);
+    const viaJson = JSON.parse(JSON.stringify(t)) as { files: unknown; modes: unknown };
+    assert.deepEqual(viaJson.files, { ...t.files });
+    assert.deepEqual(Object.keys({ ...t }).sort(), [
+      "bytes",
+      "fileCount",
+      "files",
+      "fingerprint",
+      "modes",
+      "stats",
+    ]);
+    assert.equal(Object.getPrototypeOf(t.files), Object.prototype);
+    assert.equal(t.files, t.files, "built once");
+    assert.equal(typeof Object.getOwnPropertyDescriptor(t, "files")!.value, "object");
+    t.modes = {};
+    assert.deepEqual(t.modes, {});
+    assert.deepEqual(structuredClone(t).files, t.files);
+  });
+
+  it("a cold run with a cache file (hashing workers started during the walk) equals one without", async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 2100; i++) files[`d${i % 13}/f${i}.txt`] = `content ${i}\n`.repeat(i % 7);
+    const root = tree(files);
+    const cacheFile = path.join(os.tmpdir(), `dh-cache-${process.pid}-cold.bin`);
+    roots.push(cacheFile);
+    const withCache = await fingerprintTree(root, { cacheFile });
+    const without = await fingerprintTree(root, { threads: 1 });
+    assert.equal(withCache.stats.hashed, 2100);
+    assert.equal(withCache.fingerprint, without.fingerprint);
+    assert.deepEqual(withCache.files, without.files);
+  });
+
   it("hashes large trees with worker threads identically to one thread", async () => {
     const files: Record<string, string> = {};
     for (let i = 0; i < 2100; i++) files[`d${i % 13}/f${i}.txt`] = `content ${i}\n`.repeat(i % 7);

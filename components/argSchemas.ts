@@ -103,6 +103,7 @@ const deploymentFields = {
   hosts: hostsSchema,
   redeployToken: z.string().optional(),
   artifactDir: z.string().min(1).optional(),
+  keepReleases: z.number().int().min(0).max(1000).optional(),
   port: z.number().int().min(1).max(65535).optional(),
   restartCommand: z.string().min(1).optional(),
 };

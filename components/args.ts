@@ -368,6 +368,15 @@ export interface ApplicationArgs {
    * @default "$XDG_CACHE_HOME/deployhooks/artifacts" (else "~/.cache/deployhooks/artifacts")
    */
   artifactDir?: string;
+  /**
+   * Releases kept on each host, the new one included (the oldest beyond are pruned after a
+   * successful activation; 0 = never prune). Pruning never removes the release `current` points
+   * to, the one it replaced, or the last confirmed activation (the rollback target). Deploying the
+   * code and build settings of a kept release again (a revert) re-activates it without an upload
+   * or a build.
+   * @default 5
+   */
+  keepReleases?: number;
 }
 
 /** Upsun `hooks`: the three scripts, as in `.upsun/config.yaml`. */
@@ -653,6 +662,15 @@ export interface UpsunAppArgs {
    * @default "$XDG_CACHE_HOME/deployhooks/artifacts" (else "~/.cache/deployhooks/artifacts")
    */
   artifactDir?: string;
+  /**
+   * Releases kept on each host, the new one included (the oldest beyond are pruned after a
+   * successful activation; 0 = never prune). Pruning never removes the release `current` points
+   * to, the one it replaced, or the last confirmed activation (the rollback target). Deploying the
+   * code and build settings of a kept release again (a revert) re-activates it without an upload
+   * or a build.
+   * @default 5
+   */
+  keepReleases?: number;
 }
 
 /** Arguments of `CleverCloudApp`: Clever Cloud's environment variables, deployed to your hosts. */
@@ -761,4 +779,13 @@ export interface CleverCloudAppArgs {
    * @default "$XDG_CACHE_HOME/deployhooks/artifacts" (else "~/.cache/deployhooks/artifacts")
    */
   artifactDir?: string;
+  /**
+   * Releases kept on each host, the new one included (the oldest beyond are pruned after a
+   * successful activation; 0 = never prune). Pruning never removes the release `current` points
+   * to, the one it replaced, or the last confirmed activation (the rollback target). Deploying the
+   * code and build settings of a kept release again (a revert) re-activates it without an upload
+   * or a build.
+   * @default 5
+   */
+  keepReleases?: number;
 }

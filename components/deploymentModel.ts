@@ -21,7 +21,12 @@ import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
 import { upsunProvidedVariables } from "./platformVariables";
 import { cleverBuildFlavorSteps, upsunBuildFlavorSteps } from "../profiles/buildFlavor";
 import { CLEVER_NODE_START, composeBuildCommand } from "../render/flavor";
-import { DeploymentModel, ModelVariable, defaultArtifactDir } from "./planTypes";
+import {
+  DEFAULT_KEEP_RELEASES,
+  DeploymentModel,
+  ModelVariable,
+  defaultArtifactDir,
+} from "./planTypes";
 import {
   CC_FIELDS,
   CLEVER_HOOK_FIELDS,
@@ -37,6 +42,7 @@ interface CommonDeploymentArgs {
   source?: string;
   redeployToken?: string;
   artifactDir?: string;
+  keepReleases?: number;
   hosts?: HostArgs[];
   port?: number;
   restartCommand?: string;
@@ -50,6 +56,7 @@ function commonModel(componentName: string, args: CommonDeploymentArgs) {
     hosts: normalizeHosts(args.hosts, args.port),
     source: path.resolve(args.source ?? "."),
     artifactDir: path.resolve(args.artifactDir ?? defaultArtifactDir()),
+    keepReleases: args.keepReleases ?? DEFAULT_KEEP_RELEASES,
     redeployToken: args.redeployToken ?? "",
     restartCommand: args.restartCommand,
   };
@@ -150,6 +157,7 @@ export function applicationModel<V>(
     hosts: c.hosts,
     source: c.source,
     artifactDir: c.artifactDir,
+    keepReleases: c.keepReleases,
     buildCommand,
     start,
     restartCommand: c.restartCommand,
@@ -329,6 +337,7 @@ function applicationModelFromParts<V>(
     hosts: c.hosts,
     source: c.source,
     artifactDir: c.artifactDir,
+    keepReleases: c.keepReleases,
     buildCommand: parts.buildCommand,
     start: parts.start,
     restartCommand: c.restartCommand,

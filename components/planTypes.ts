@@ -15,6 +15,8 @@ export type StepResourceType = typeof LOCAL_COMMAND | typeof REMOTE_COMMAND | ty
 
 /** The no-op `update` of every command: only `triggers` (a replace) rerun a step (SPEC §5). */
 export const NOOP_UPDATE = "true";
+/** Releases kept per host by default (the new one included). */
+export const DEFAULT_KEEP_RELEASES = 5;
 /** Default remote deployment root. */
 export const DEFAULT_REMOTE_ROOT = "/srv/deployhooks";
 /** Default local deployment root. */
@@ -57,6 +59,8 @@ export interface DeploymentModel<V> {
   hosts: PlanHost[];
   source: string;
   artifactDir: string;
+  /** Releases kept per host (activate's prune); 0 = never prune. */
+  keepReleases: number;
   buildCommand: string;
   start: string;
   /** Your own restart command (systemd, …) instead of the built-in supervisor. */

@@ -12,6 +12,9 @@ import { digestValue } from "../fingerprint/digest";
 import { renderBuildStep } from "../render/build";
 import { AppTarget, uploadPath } from "../render/layout";
 import { renderUploadStep } from "../render/upload";
+import { renderProbeStep } from "../render/probe";
+import type { BuildPhaseOptions } from "../render/releaseCheck";
+import type { ChangeClass } from "../model/changeClass";
 import { renderHookStep } from "../render/wrapper";
 import { renderOutcomeStep } from "../render/outcome";
 import {
@@ -118,6 +121,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     // One digest of the step's triggers: recorded in the history, and the activation's identity.
     const fingerprint = digestValue(s.triggers);
     const stepSeal = seal && lastAfterBuild.get(s.host) === s.id ? seal : undefined;
+    const buildPhase = buildPhaseOf(s, snapshot, lastAfterBuild.get(s.host) === s.id);
     const base = {
       name: names.get(stepRef(s.host, s.id)) as string,
       host: s.host,
@@ -133,6 +137,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       common,
       fingerprint,
       stepSeal,
+      buildPhase,
       build,
       runtime,
       host,
@@ -234,6 +239,32 @@ export function withoutEmptyOutcomes(
     .map((s) => ({ ...s, dependsOn: [...new Set(expand(s.dependsOn))] }));
 }
 
+const RUNTIME_CLASSES: readonly ChangeClass[] = ["runtime", "redeploy"];
+
+/**
+ * Build-phase options of a step (undefined for other steps): the build step and the
+ * beforeBuild/afterBuild hooks reuse a release built earlier; those that rerun on runtime or
+ * redeploy changes run again on the `current` release; the last one records the built state.
+ */
+export function buildPhaseOf(
+  s: StepPlan,
+  snapshot: AppSnapshot,
+  last: boolean,
+): BuildPhaseOptions | undefined {
+  const stage = s.hook?.stage;
+  if (
+    s.kind !== "build" &&
+    !(s.kind === "hook" && (stage === "beforeBuild" || stage === "afterBuild"))
+  ) {
+    return undefined;
+  }
+  const rerunOn = s.kind === "build" ? snapshot.buildRerunOn : (s.hook?.rerunOn ?? []);
+  return {
+    rerunWhenCurrent: rerunOn.some((c) => RUNTIME_CLASSES.includes(c)),
+    markBuilt: last,
+  };
+}
+
 /** Port probed on the host itself (127.0.0.1): the host URL's port, else the app's port. */
 export function healthPort(host: PlanHost, port: number | undefined): number | undefined {
   if (host.url === undefined) return undefined;
@@ -252,6 +283,8 @@ interface RenderContext {
   };
   fingerprint: string;
   stepSeal?: { mounts: string[] };
+  /** Build-phase steps (build, beforeBuild/afterBuild hooks): reuse of a built release. */
+  buildPhase?: BuildPhaseOptions;
   build: { variables: Record<string, string>; secretNames: string[] };
   runtime: { variables: Record<string, string>; secretNames: string[] };
   host: PlanHost;
@@ -269,6 +302,9 @@ function renderStep(
   switch (s.kind) {
     case "upload":
       if (s.id === "transfer") return "copy";
+      if (s.id === "probe") {
+        return renderProbeStep({ target: common.target, releaseId: common.releaseId });
+      }
       return renderUploadStep({
         target: common.target,
         releaseId: common.releaseId,
@@ -282,6 +318,7 @@ function renderStep(
         command: ctx.model.buildCommand,
         fingerprint,
         ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}),
+        ...(ctx.buildPhase ? { buildPhase: ctx.buildPhase } : {}),
       });
     case "hook": {
       const hook = s.hook!;
@@ -292,12 +329,14 @@ function renderStep(
         hook,
         fingerprint,
         ...(ctx.stepSeal ? { seal: ctx.stepSeal } : {}),
+        ...(ctx.buildPhase ? { buildPhase: ctx.buildPhase } : {}),
       });
     }
     case "activate":
       return renderActivateStep({
         ...common,
         activationId: fingerprint,
+        keepReleases: ctx.model.keepReleases,
         ...ctx.runtime,
         // With an outcome step after it, a start failure is judged there (runFailed, rollback)
         // and the start check need not wait: the health check does.

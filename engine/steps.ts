@@ -36,7 +36,10 @@ export function leaderOf(hosts: readonly StepHost[]): StepHost {
 
 /** Options of the step planner. */
 export interface StepOptions {
-  /** Add a `transfer` step per remote host (the artifact copy); false for the local machine. */
+  /**
+   * Add a `probe` step (what the host keeps of the release) and a `transfer` step (the artifact
+   * copy) per remote host; false for the local machine.
+   */
   transfer?: (host: StepHost) => boolean;
   /** Add an `outcome` step (health check + run outcome hooks) even without outcome hooks. */
   healthCheck?: boolean;
@@ -96,7 +99,12 @@ export function deploymentSteps(
   for (const host of hosts) {
     let last: readonly string[] = [];
     if (options.transfer?.(host)) {
-      const triggers = stepTriggers(snapshot, ["code"], host);
+      // The probe tells what the host keeps of the release, so the transfer copies the artifact
+      // only when the host needs it (a kept release is re-activated without an upload).
+      // Both follow the release id (code + build): the host removes an uploaded tarball once it is
+      // unpacked, so a build-only change (a new release of the same code) copies it again.
+      const triggers = stepTriggers(snapshot, ["code", "build"], host);
+      last = add({ id: "probe", kind: "upload", host: host.name, triggers }, last);
       last = add({ id: "transfer", kind: "upload", host: host.name, triggers }, last);
     }
     // A new release directory exists per code+build fingerprint (releaseId), so unpacking reruns on either.

@@ -101,7 +101,7 @@ export interface StepHost {
 /** One deployment step on one host: becomes one command resource. */
 export interface StepPlan {
   /**
-   * Step id unique per host: `transfer`, `upload`, `build`, `hook-postDeploy`, `activate`,
+   * Step id unique per host: `probe`, `transfer`, `upload`, `build`, `hook-postDeploy`, `activate`,
    * `outcome`.
    */
   id: string;

@@ -26,6 +26,7 @@ import { CommonStepOptions, renderProgram } from "./program";
 import { assertFingerprint, assertInteger, shellQuote } from "./quote";
 import { heredocDelimiter, renderRun, RUN_BASH } from "./run";
 import { normalizeSecretNames } from "./secrets";
+import { PRUNE_BASH } from "./prune";
 import type { InstanceInfo, ProcessVariables } from "./wrapper";
 
 export const RESTART_LABEL = "step:restart";
@@ -103,6 +104,7 @@ dh_switch() {
   local prev
   prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
   dh_link "$DH_RELEASE"
+  DH_PREVIOUS=@{prev#releases/}
   rm -f -- "$DH_STATE/rolled-back"
   printf '${M}activate release=%s previous=%s\n' "$DH_RELEASE" "@{prev#releases/}"
 }
@@ -222,21 +224,6 @@ dh_rollback() {
   fi
   return 0
 }
-dh_prune() {
-  local keep=$1 n=0 f id older=0
-  [ "$keep" -gt 0 ] || return 0
-  for f in $(ls -1t -- "$DH_STATE/releases/"*.ok 2>/dev/null); do
-    id=@{f##*/}
-    id=@{id%.ok}
-    if [ "$id" = "$DH_RELEASE" ]; then older=1; continue; fi
-    [ "$older" = 1 ] || continue
-    n=$((n + 1))
-    [ "$n" -lt "$keep" ] && continue
-    chmod -R u+w -- "$DH_APP/releases/$id" 2>/dev/null
-    rm -rf -- "$DH_APP/releases/$id" && rm -f -- "$f" "$DH_STATE/releases/$id.sealed" "$DH_STATE/hooks/$id-"*.sh
-    printf '${M}pruned release=%s\n' "$id"
-  done
-}
 `;
 
 /** The `activate` step. */
@@ -338,7 +325,11 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     ...input,
     step: "activate",
     secretNames,
-    libraries: [SUPERVISOR_BASH, ...(input.restartCommand !== undefined ? [RUN_BASH] : [])],
+    libraries: [
+      SUPERVISOR_BASH,
+      PRUNE_BASH,
+      ...(input.restartCommand !== undefined ? [RUN_BASH] : []),
+    ],
     main,
   });
   return { command: toCommand(program), program, secretNames };

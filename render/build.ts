@@ -12,6 +12,12 @@ import { MARKER_PREFIX } from "./messages";
 import { CommonStepOptions, renderProgram } from "./program";
 import { renderRun, RUN_BASH } from "./run";
 import { renderSealCall, SEAL_BASH, SealOptions } from "./seal";
+import {
+  BuildPhaseOptions,
+  RELEASE_BASH,
+  renderBuildPhaseEnd,
+  renderBuildPhaseStart,
+} from "./releaseCheck";
 import { normalizeSecretNames } from "./secrets";
 import type { InstanceInfo, ProcessVariables } from "./wrapper";
 
@@ -28,6 +34,11 @@ export interface BuildStepInput extends CommonStepOptions, InstanceInfo, Process
   fingerprint?: string;
   /** Upsun without a build hook: seal the release after the build. */
   seal?: SealOptions;
+  /**
+   * A release built earlier and unchanged on the host is reused (`reused release <id>`, nothing
+   * runs); `markBuilt` when this is the last build-phase step. Default: `{}` (reuse, no mark).
+   */
+  buildPhase?: BuildPhaseOptions;
 }
 
 /** The `build` step. */
@@ -57,12 +68,21 @@ export function renderBuildStep(input: BuildStepInput): RenderedStep {
           }),
           "dh_status=$?",
         ];
-  const main = ["dh_require_release", "dh_unseal", ...run, ...seal, 'exit "$dh_status"'].join("\n");
+  const phase = input.buildPhase ?? {};
+  const main = [
+    "dh_require_release",
+    ...renderBuildPhaseStart(phase),
+    "dh_unseal",
+    ...run,
+    ...seal,
+    ...renderBuildPhaseEnd(phase),
+    'exit "$dh_status"',
+  ].join("\n");
   const program = renderProgram({
     ...input,
     step: "build",
     secretNames,
-    libraries: [RUN_BASH, SEAL_BASH],
+    libraries: [RUN_BASH, SEAL_BASH, RELEASE_BASH],
     main,
   });
   return { command: toCommand(program), program, secretNames };

@@ -24,6 +24,9 @@ export interface HookWarning {
   message: string;
 }
 
+/** What the upload step did with the release. */
+export type UploadStatus = "reused" | "present" | "unpacked" | "rebuilt";
+
 export interface StepOutput {
   runs: HookRunReport[];
   /** Hooks that failed under the `warn` policy. */
@@ -37,7 +40,12 @@ export interface StepOutput {
   /** Error reported by the wrapper itself (`dh_fail`). */
   error?: { step: string; exitCode: number };
   health?: { healthy: boolean; code?: string; url?: string; check?: string };
-  upload?: "present" | "unpacked";
+  /** The upload step: `reused` (a kept, verified, built release), `present`, `unpacked`, `rebuilt`. */
+  upload?: UploadStatus;
+  /** A build-phase step found its release built earlier and unchanged: it did not run (`reused release <id>`). */
+  reused?: string;
+  /** The probe step's finding (`reused`, `present`, `rebuild`, `missing`). */
+  probe?: string;
   activated?: { release: string; previous: string };
   /**
    * The activate step (with `deferFailure`) saw the app die within its start check; the outcome
@@ -131,7 +139,13 @@ export function parseStepOutput(stdout: string): StepOutput {
         };
         break;
       case "upload":
-        out.upload = fields.status as "present" | "unpacked";
+        out.upload = fields.status as UploadStatus;
+        break;
+      case "reused":
+        out.reused = fields.release;
+        break;
+      case "probe":
+        out.probe = fields.status;
         break;
       case "startFailed":
         out.startFailed = true;

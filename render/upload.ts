@@ -1,13 +1,22 @@
 /**
  * The `upload` step: turns an uploaded deterministic tarball into `releases/<id>`.
- * - A release with its `.deployhooks/releases/<id>.ok` marker is complete: nothing to do (the
- *   tarball need not exist any more).
+ * - What the host already has decides first (`dh_release_status`, releaseCheck.ts): a release kept,
+ *   built and verified unchanged → `upload status=reused` (its `.ok` mtime refreshed: it counts as
+ *   recently deployed); a complete release not built yet, or `current` → `status=present`; in both
+ *   cases the tarball is not needed (a remote host got none: see the probe step). A kept release
+ *   that changed since its build, or whose build failed, is removed and unpacked again
+ *   (`status=rebuilt`, with the reason on a line of its own).
+ * - Before unpacking, failed builds of other releases, interrupted uploads and stale upload files
+ *   are pruned (prune.ts), and the free space is checked against the tarball's size.
  * - Otherwise leftovers of an interrupted run (`releases/<id>` without marker,
  *   `releases/<id>.tmp-*`) are removed, the tarball is unpacked into a fresh
  *   `releases/<id>.tmp-XXXXXX` while its sha256 is computed in parallel (a mismatch removes the
  *   temp dir and fails), renamed to `releases/<id>` (`mv -T`, atomic), then the marker is
- *   written. A crash at any point leaves either nothing usable or a complete release.
- * The same text works for a local deployment: `tarball` is then a path on the local machine.
+ *   written. A crash at any point leaves either nothing usable or a complete release. A full disk
+ *   is reported as `no space left on device` with the path. An uploaded tarball (under
+ *   `.deployhooks/uploads/`) is removed once its release is complete.
+ * The same text works for a local deployment: `tarball` is then a path on the local machine (never
+ * removed).
  */
 import { ConfigError } from "../model/configError";
 import { bash } from "./bashTemplate";
@@ -16,6 +25,8 @@ import { AppTarget } from "./layout";
 import { MARKER_PREFIX as M } from "./messages";
 import { CommonStepOptions, renderProgram } from "./program";
 import { shellQuote } from "./quote";
+import { PRUNE_BASH } from "./prune";
+import { RELEASE_BASH } from "./releaseCheck";
 
 export interface UploadStepInput extends CommonStepOptions {
   target: AppTarget;
@@ -41,41 +52,68 @@ export function normalizeSha256(value: string): string {
 
 const UPLOAD_BASH = bash`
 dh_upload() {
-  local tarball=$1 want=$2 got tmp d spid trc src
-  if dh_release_ok; then
-    printf '${M}upload release=%s status=present\n' "$DH_RELEASE"
-    return 0
-  fi
-  [ -f "$tarball" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host?)"
+  local tarball=$1 want=$2 got tmp d spid trc src need avail err status=unpacked
+  dh_release_status
+  case $DH_RS in
+    reused | present)
+      # A kept release: nothing to unpack, the tarball is not needed (a remote host got none).
+      [ "$DH_RS" = reused ] && touch -- "$DH_STATE/releases/$DH_RELEASE.ok" && dh_say "reused release $DH_RELEASE: $DH_RS_WHY; nothing to upload or unpack"
+      dh_drop_upload "$tarball"
+      printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$DH_RS"
+      return 0
+      ;;
+    rebuild)
+      dh_say "$DH_RS_WHY: rebuilding it from the artifact"
+      status=rebuilt
+      ;;
+  esac
+  dh_prune_failed
+  [ -f "$tarball" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
+  [ "$DH_RS" = rebuild ] && dh_remove_release "$DH_RELEASE" >/dev/null
   for d in "$DH_REL" "$DH_REL".tmp-*; do
     [ -e "$d" ] || [ -L "$d" ] || continue
     dh_say "removing leftover $d of an interrupted upload"
     chmod -R u+w -- "$d" 2>/dev/null
     rm -rf -- "$d" || dh_fail 73 "cannot remove $d"
   done
-  tmp=$(mktemp -d "$DH_REL.tmp-XXXXXX") || dh_fail 73 "cannot create a directory under $DH_APP/releases"
+  # Room for the unpacked tree (about the tarball's size) before writing anything.
+  need=$(stat -c %s -- "$tarball") || dh_fail 74 "cannot read $tarball"
+  avail=$(df -Pk -- "$DH_APP/releases" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if [[ $avail =~ ^[0-9]+$ ]] && [ $((avail * 1024)) -lt "$need" ]; then
+    dh_fail 73 "no space left on device: unpacking release $DH_RELEASE ($tarball, $((need / 1048576)) MiB) into $DH_APP/releases needs about $((need / 1048576)) MiB, only $((avail / 1024)) MiB are free"
+  fi
+  tmp=$(mktemp -d "$DH_REL.tmp-XXXXXX") || dh_fail 73 "cannot create a directory under $DH_APP/releases (no space left or not writable)"
   # The checksum is computed while tar unpacks (both read the file once, in parallel); nothing is
   # renamed into place before it matched.
   sha256sum -- "$tarball" >"$tmp.sha256" 2>&1 &
   spid=$!
-  tar -x --no-same-owner -f "$tarball" -C "$tmp"
+  tar -x --no-same-owner -f "$tarball" -C "$tmp" 2>"$tmp.err"
   trc=$?
   wait "$spid"
   src=$?
   got=$(cat -- "$tmp.sha256" 2>/dev/null)
-  rm -f -- "$tmp.sha256"
+  err=$(head -c 2000 -- "$tmp.err" 2>/dev/null)
+  rm -f -- "$tmp.sha256" "$tmp.err"
   got=@{got%% *}
-  if [ "$src" -ne 0 ] || [ "$got" != "$want" ]; then
+  if [ "$trc" -ne 0 ] || [ "$src" -ne 0 ] || [ "$got" != "$want" ]; then
     chmod -R u+w -- "$tmp" 2>/dev/null
     rm -rf -- "$tmp"
-    [ "$src" -eq 0 ] || dh_fail 74 "cannot read $tarball"
-    dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball: expected sha256:$want, got sha256:$got"
+    case "$err$got" in
+      *"No space left on device"*) dh_fail 73 "no space left on device while unpacking $tarball into $DH_APP/releases (release $DH_RELEASE); free space on that file system or lower keepReleases" ;;
+    esac
+    [ "$src" -eq 0 ] || dh_fail 74 "cannot read $tarball: $got"
+    [ "$got" = "$want" ] || dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball: expected sha256:$want, got sha256:$got"
+    dh_fail 74 "cannot unpack $tarball: $err"
   fi
-  [ "$trc" -eq 0 ] || { chmod -R u+w -- "$tmp" 2>/dev/null; rm -rf -- "$tmp"; dh_fail 74 "cannot unpack $tarball"; }
   chmod u=rwx,go=rx -- "$tmp"
   mv -T -- "$tmp" "$DH_REL" || dh_fail 73 "cannot rename $tmp to $DH_REL"
-  printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker"
-  printf '${M}upload release=%s status=unpacked\n' "$DH_RELEASE"
+  printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker $DH_STATE/releases/$DH_RELEASE.ok (no space left?)"
+  dh_drop_upload "$tarball"
+  printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$status"
+}
+# An uploaded tarball (under .deployhooks/uploads) is not needed once its release is unpacked.
+dh_drop_upload() {
+  case $1 in "$DH_STATE/uploads/"*) rm -f -- "$1" ;; esac
 }
 `;
 
@@ -97,7 +135,7 @@ export function renderUploadStep(input: UploadStepInput): RenderedStep {
     ...input,
     step: "upload",
     secretNames: [],
-    libraries: [UPLOAD_BASH],
+    libraries: [RELEASE_BASH, PRUNE_BASH, UPLOAD_BASH],
     main,
   });
   return { command: toCommand(program), program, secretNames: [] };

@@ -13,6 +13,12 @@ import { assertToken } from "./quote";
 import { renderRun, RUN_BASH } from "./run";
 import { renderSealCall, SEAL_BASH, SealOptions } from "./seal";
 import { normalizeSecretNames } from "./secrets";
+import {
+  BuildPhaseOptions,
+  RELEASE_BASH,
+  renderBuildPhaseEnd,
+  renderBuildPhaseStart,
+} from "./releaseCheck";
 
 /** The fields of a resolved hook the wrapper needs. */
 export type WrappedHook = Pick<
@@ -47,6 +53,11 @@ export interface HookStepInput extends CommonStepOptions, InstanceInfo, ProcessV
   fingerprint?: string;
   /** Upsun: after a successful run, link mounts and make the release read-only. */
   seal?: SealOptions;
+  /**
+   * Given for build-phase hooks (`beforeBuild`/`afterBuild`): a release built earlier and unchanged
+   * on the host is reused (`reused release <id>`, the hook does not run). See releaseCheck.ts.
+   */
+  buildPhase?: BuildPhaseOptions;
 }
 
 /** Whether a hook sees build-phase variables and the `build` instance type. */
@@ -66,6 +77,7 @@ export function renderHookStep(input: HookStepInput): RenderedStep {
   const main = [
     renderEnvFunction("dh_env", input.variables ?? {}, secretNames, platform),
     before ? "dh_require_release" : "dh_require_current",
+    ...(before && input.buildPhase ? renderBuildPhaseStart(input.buildPhase) : []),
     ...(before && isBuildPhase(hook) && input.seal ? ["dh_unseal"] : []),
     renderRun({
       label: hook.name,
@@ -79,13 +91,18 @@ export function renderHookStep(input: HookStepInput): RenderedStep {
     }),
     "dh_status=$?",
     ...(input.seal ? [`[ "$dh_status" -eq 0 ] && ${renderSealCall(input.seal)}`] : []),
+    ...(before && input.buildPhase ? renderBuildPhaseEnd(input.buildPhase) : []),
     'exit "$dh_status"',
   ].join("\n");
   const program = renderProgram({
     ...input,
     step: `hook:${hook.name}`,
     secretNames,
-    libraries: [RUN_BASH, ...(input.seal ? [SEAL_BASH] : [])],
+    libraries: [
+      RUN_BASH,
+      ...(input.seal ? [SEAL_BASH] : []),
+      ...(before && input.buildPhase ? [RELEASE_BASH] : []),
+    ],
     main,
   });
   return { command: toCommand(program), program, secretNames };

@@ -1,0 +1,81 @@
+/**
+ * Bounded disk on the host: which releases, uploads and logs are removed, and when.
+ *
+ * - `dh_remove_release ID`: removes `releases/<id>` (made writable first: sealed releases are
+ *   read-only), its markers (`.ok`, `.sealed`, `.built`, `.failed`), its hook files and its logs
+ *   (`logs/<id>-*.log`). Never `current`'s release: refused.
+ * - `dh_prune_failed` (the upload step, before it unpacks, under the lock): removes releases whose
+ *   build failed (`.failed`), release directories without `.ok` (an interrupted upload) and
+ *   `releases/*.tmp-*` leftovers, and upload files older than a day (a tarball is removed by the
+ *   upload step that unpacked it; an older file is the leftover of a run that stopped between its
+ *   transfer and its upload). The release being deployed, `current` and the rollback target stay.
+ * - `dh_prune KEEP` (the activate step, after a successful switch): keeps the KEEP most recently
+ *   deployed releases (by the mtime of their `.ok` marker, refreshed when a kept release is
+ *   reused), the new one included; never removes `current`, the release `current` pointed to before
+ *   this activation, the last confirmed activation (the rollback target, `app.good.sh`), or a
+ *   release deployed after this one (another deployment in flight). KEEP 0 = never prune.
+ */
+import { bash } from "./bashTemplate";
+import { MARKER_PREFIX as M } from "./messages";
+
+/** Bash: dh_rollback_target, dh_remove_release, dh_prune_failed, dh_prune. */
+export const PRUNE_BASH = bash`
+dh_rollback_target() {
+  local line=
+  [ -f "$DH_STATE/app.good.sh" ] || return 0
+  line=$(grep -m1 '^DH_RB_RELEASE=' -- "$DH_STATE/app.good.sh" 2>/dev/null) || return 0
+  printf '%s\n' "@{line#DH_RB_RELEASE=}"
+}
+dh_remove_release() {
+  local id=$1
+  [ -n "$id" ] || return 1
+  if [ "$(readlink -- "$DH_APP/current" 2>/dev/null)" = "releases/$id" ]; then return 1; fi
+  if [ -e "$DH_APP/releases/$id" ] || [ -L "$DH_APP/releases/$id" ]; then
+    chmod -R u+w -- "$DH_APP/releases/$id" 2>/dev/null
+    rm -rf -- "$DH_APP/releases/$id" || { dh_say "warning: cannot remove $DH_APP/releases/$id"; return 1; }
+  fi
+  rm -f -- "$DH_STATE/releases/$id".ok "$DH_STATE/releases/$id".sealed "$DH_STATE/releases/$id".built \
+    "$DH_STATE/releases/$id".failed "$DH_STATE/hooks/$id-"*.sh "$DH_APP/logs/$id-"*.log
+  printf '${M}pruned release=%s\n' "$id"
+}
+dh_prune_failed() {
+  local d id target
+  target=$(dh_rollback_target)
+  for d in "$DH_APP/releases/"*; do
+    [ -e "$d" ] || [ -L "$d" ] || continue
+    id=@{d##*/}
+    [ "$id" = "$DH_RELEASE" ] && continue
+    [ "$id" = "$target" ] && continue
+    case $id in
+      *.tmp-*)
+        chmod -R u+w -- "$d" 2>/dev/null
+        rm -rf -- "$d" && dh_say "removed $d, left by an interrupted upload"
+        continue
+        ;;
+    esac
+    if [ ! -f "$DH_STATE/releases/$id.ok" ]; then
+      dh_remove_release "$id" && dh_say "removed release $id: its upload never completed"
+    elif [ -f "$DH_STATE/releases/$id.failed" ]; then
+      dh_remove_release "$id" && dh_say "removed release $id: its build failed"
+    fi
+  done
+  find "$DH_STATE/uploads" -mindepth 1 -maxdepth 1 -type f -mmin +1440 -delete 2>/dev/null
+  return 0
+}
+dh_prune() {
+  local keep=$1 n=0 f id older=0 target
+  [ "$keep" -gt 0 ] || return 0
+  target=$(dh_rollback_target)
+  for f in $(ls -1t -- "$DH_STATE/releases/"*.ok 2>/dev/null); do
+    id=@{f##*/}
+    id=@{id%.ok}
+    if [ "$id" = "$DH_RELEASE" ]; then older=1; continue; fi
+    [ "$older" = 1 ] || continue
+    n=$((n + 1))
+    [ "$n" -lt "$keep" ] && continue
+    [ "$id" = "@{DH_PREVIOUS:-}" ] || [ "$id" = "$target" ] && continue
+    dh_remove_release "$id"
+  done
+  return 0
+}
+`;

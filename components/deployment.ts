@@ -22,6 +22,7 @@ import {
   StepResourceSpec,
 } from "./planTypes";
 import { planDeployment, secretValues } from "./stepPlan";
+import { placeholderPath, transferSource } from "./transfer";
 
 /** The outputs every component exposes. */
 export interface DeploymentOutputs {
@@ -172,15 +173,29 @@ export function wireDeployment(
     const triggers = plain((p) => p.steps[i].triggers);
     let res: pulumi.CustomResource;
     if (spec.type === COPY_TO_REMOTE) {
-      const asset = pulumi
-        .output(codePromise)
-        .apply((ca) => new pulumi.asset.FileAsset(ca.artifact.path));
+      // The probe step (just before) says whether the host keeps the release: then nothing of the
+      // artifact is sent, a placeholder is (components/transfer.ts).
+      const probe = structure.steps.find((s) => s.host === spec.host && s.stepId === "probe");
+      const source = pulumi
+        .all([
+          pulumi.output(codePromise),
+          plain((p) => p.releaseId),
+          probe ? stdouts[probe.name] : pulumi.output(""),
+        ])
+        .apply(([ca, releaseId, out]) => transferSource(ca.artifact.path, releaseId, out));
+      const asset = source.apply((src) =>
+        "artifact" in src
+          ? new pulumi.asset.FileAsset(src.artifact)
+          : new pulumi.asset.StringAsset(src.placeholder),
+      );
       res = new command.remote.CopyToRemote(
         spec.name,
         {
           connection: connectionOf(connections.get(spec.host) as SshConnectionArgs),
           source: asset,
-          remotePath: plain((p) => p.steps[i].copy!.remotePath),
+          remotePath: pulumi
+            .all([plain((p) => p.steps[i].copy!.remotePath), source])
+            .apply(([remote, src]) => ("artifact" in src ? remote : placeholderPath(remote))),
           triggers,
         },
         opts,

@@ -101,10 +101,11 @@ export function deploymentSteps(
     if (options.transfer?.(host)) {
       // The probe tells what the host keeps of the release, so the transfer copies the artifact
       // only when the host needs it (a kept release is re-activated without an upload).
-      // Both follow the release id (code + build): the host removes an uploaded tarball once it is
-      // unpacked, so a build-only change (a new release of the same code) copies it again.
-      const triggers = stepTriggers(snapshot, ["code", "build"], host);
-      last = add({ id: "probe", kind: "upload", host: host.name, triggers }, last);
+      // The probe follows the release id (code + build); the copy follows the code only (the host
+      // keeps the last unpacked tarball, so a build-only change needs no new copy).
+      const probeTriggers = stepTriggers(snapshot, ["code", "build"], host);
+      last = add({ id: "probe", kind: "upload", host: host.name, triggers: probeTriggers }, last);
+      const triggers = stepTriggers(snapshot, ["code"], host);
       last = add({ id: "transfer", kind: "upload", host: host.name, triggers }, last);
     }
     // A new release directory exists per code+build fingerprint (releaseId), so unpacking reruns on either.

@@ -6,9 +6,8 @@
  *   (`logs/<id>-*.log`). Never `current`'s release: refused.
  * - `dh_prune_failed` (the upload step, before it unpacks, under the lock): removes releases whose
  *   build failed (`.failed`), release directories without `.ok` (an interrupted upload) and
- *   `releases/*.tmp-*` leftovers, and upload files older than a day (a tarball is removed by the
- *   upload step that unpacked it; an older file is the leftover of a run that stopped between its
- *   transfer and its upload). The release being deployed, `current` and the rollback target stay.
+ *   `releases/*.tmp-*` leftovers. `uploads/` is bounded by the upload step itself (it keeps the last unpacked tarball
+ *   only). The release being deployed, `current` and the rollback target stay.
  * - `dh_prune KEEP` (the activate step, after a successful switch): keeps the KEEP most recently
  *   deployed releases (by the mtime of their `.ok` marker, refreshed when a kept release is
  *   reused), the new one included; never removes `current`, the release `current` pointed to before
@@ -59,14 +58,14 @@ dh_prune_failed() {
       dh_remove_release "$id" && dh_say "removed release $id: its build failed"
     fi
   done
-  find "$DH_STATE/uploads" -mindepth 1 -maxdepth 1 -type f -mmin +1440 -delete 2>/dev/null
   return 0
 }
 dh_prune() {
   local keep=$1 n=0 f id older=0 target
   [ "$keep" -gt 0 ] || return 0
   target=$(dh_rollback_target)
-  for f in $(ls -1t -- "$DH_STATE/releases/"*.ok 2>/dev/null); do
+  # Release ids are tokens (no blanks), so ls's one-name-per-line output is exact.
+  while IFS= read -r f; do
     id=@{f##*/}
     id=@{id%.ok}
     if [ "$id" = "$DH_RELEASE" ]; then older=1; continue; fi
@@ -75,7 +74,7 @@ dh_prune() {
     [ "$n" -lt "$keep" ] && continue
     [ "$id" = "@{DH_PREVIOUS:-}" ] || [ "$id" = "$target" ] && continue
     dh_remove_release "$id"
-  done
+  done < <(ls -1t -- "$DH_STATE/releases/"*.ok 2>/dev/null)
   return 0
 }
 `;

@@ -32,7 +32,7 @@ dh_tree_state() {
 }
 dh_is_current() { [ "$(readlink -- "$DH_APP/current" 2>/dev/null)" = "releases/$DH_RELEASE" ]; }
 dh_built_ok() {
-  local want= got
+  local want='' got
   dh_release_ok && [ -f "$DH_STATE/releases/$DH_RELEASE.built" ] || return 1
   read -r want <"$DH_STATE/releases/$DH_RELEASE.built" || return 1
   got=$(dh_tree_state "$DH_REL") || return 1
@@ -109,7 +109,7 @@ export function renderBuildPhaseEnd(options: BuildPhaseOptions): string[] {
   return [
     'if [ "$dh_status" -ne 0 ]; then',
     '  dh_is_current || : >"$DH_STATE/releases/$DH_RELEASE.failed"',
-    `elif [ ${options.markBuilt ? 1 : 0} = 1 ] || [ "$dh_was_built" = 1 ]; then`,
+    options.markBuilt ? "else" : 'elif [ "$dh_was_built" = 1 ]; then',
     "  dh_mark_built",
     "fi",
   ];

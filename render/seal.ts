@@ -33,7 +33,7 @@ dh_seal() {
     mkdir -p -- "$DH_APP/shared/$m" || dh_fail 73 "cannot create mount $DH_APP/shared/$m"
     if [ ! -L "$DH_REL/$m" ]; then
       chmod -R u+w -- "$DH_REL/$m" 2>/dev/null
-      rm -rf -- "$DH_REL/$m"
+      rm -rf -- "@{DH_REL:?}/$m"
       mkdir -p -- "$(dirname -- "$DH_REL/$m")" && ln -s -- "$target" "$DH_REL/$m" \
         || dh_fail 73 "cannot link mount $m into release $DH_RELEASE"
     fi

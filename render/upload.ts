@@ -13,8 +13,9 @@
  *   `releases/<id>.tmp-XXXXXX` while its sha256 is computed in parallel (a mismatch removes the
  *   temp dir and fails), renamed to `releases/<id>` (`mv -T`, atomic), then the marker is
  *   written. A crash at any point leaves either nothing usable or a complete release. A full disk
- *   is reported as `no space left on device` with the path. An uploaded tarball (under
- *   `.deployhooks/uploads/`) is removed once its release is complete.
+ *   is reported as `no space left on device` with the path. `.deployhooks/uploads/` keeps only the last
+ *   unpacked tarball (a build-only change of the same code unpacks it again without a new copy);
+ *   the placeholder a re-activation received instead of the tarball (`<name>.kept`) is removed.
  * The same text works for a local deployment: `tarball` is then a path on the local machine (never
  * removed).
  */
@@ -58,7 +59,7 @@ dh_upload() {
     reused | present)
       # A kept release: nothing to unpack, the tarball is not needed (a remote host got none).
       [ "$DH_RS" = reused ] && touch -- "$DH_STATE/releases/$DH_RELEASE.ok" && dh_say "reused release $DH_RELEASE: $DH_RS_WHY; nothing to upload or unpack"
-      dh_drop_upload "$tarball"
+      dh_drop_upload "$tarball" kept
       printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$DH_RS"
       return 0
       ;;
@@ -108,12 +109,19 @@ dh_upload() {
   chmod u=rwx,go=rx -- "$tmp"
   mv -T -- "$tmp" "$DH_REL" || dh_fail 73 "cannot rename $tmp to $DH_REL"
   printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker $DH_STATE/releases/$DH_RELEASE.ok (no space left?)"
-  dh_drop_upload "$tarball"
+  dh_drop_upload "$tarball" unpacked
   printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$status"
 }
-# An uploaded tarball (under .deployhooks/uploads) is not needed once its release is unpacked.
+# uploads/ keeps only the last unpacked tarball (a build-only change unpacks it again without a
+# new copy); the placeholder a re-activation got instead of the tarball (<name>.kept) is removed.
 dh_drop_upload() {
-  case $1 in "$DH_STATE/uploads/"*) rm -f -- "$1" ;; esac
+  local f
+  case $1 in "$DH_STATE/uploads/"*) ;; *) return 0 ;; esac
+  rm -f -- "@{1%.tar}.kept"
+  [ "$2" = unpacked ] || return 0
+  for f in "$DH_STATE/uploads/"*; do
+    [ "$f" = "$1" ] || rm -f -- "$f"
+  done
 }
 `;
 

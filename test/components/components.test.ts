@@ -288,6 +288,7 @@ describe("components (Pulumi mocks)", function () {
       assert.deepEqual(
         d.names.filter((n) => n.startsWith("shop-w1-")),
         [
+          "shop-w1-probe",
           "shop-w1-transfer",
           "shop-w1-upload",
           "shop-w1-build",
@@ -402,6 +403,7 @@ describe("components (Pulumi mocks)", function () {
       assert.deepEqual(
         b.names.filter((n) => !a.resources.has(n)),
         [
+          "shop-web3-probe",
           "shop-web3-transfer",
           "shop-web3-upload",
           "shop-web3-build",

@@ -59,9 +59,12 @@ export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
 };
 
 type StepKinds = { first: string[]; build: string[]; runtime: string[] };
-/** The first deployment runs the build deployment's steps after transferring the artifact. */
+/**
+ * The first deployment runs the build deployment's steps after probing the host and transferring
+ * the artifact.
+ */
 const withTransfer = (s: Omit<StepKinds, "first">): StepKinds => ({
-  first: ["transfer", ...s.build],
+  first: ["probe", "transfer", ...s.build.filter((x) => x !== "probe")],
   ...s,
 });
 
@@ -69,6 +72,7 @@ const withTransfer = (s: Omit<StepKinds, "first">): StepKinds => ({
 export const STEPS: Record<Profile, StepKinds> = {
   upsun: withTransfer({
     build: [
+      "probe",
       "upload",
       "build",
       "hook-build",
@@ -81,6 +85,7 @@ export const STEPS: Record<Profile, StepKinds> = {
   }),
   cleverCloud: withTransfer({
     build: [
+      "probe",
       "upload",
       "hook-preBuild",
       "build",
@@ -117,6 +122,8 @@ export interface TestHost {
   sshd?: SshdHandle;
   connection?: HostArgs["connection"];
   leader?: boolean;
+  /** Deploy to this machine directly (no connection: local commands, no transfer). */
+  local?: boolean;
 }
 
 /** Per-hook options beyond the platform's (switches the program to the generic `Application`). */
@@ -303,13 +310,17 @@ export class Scenario {
       root: h.root,
       url: `http://127.0.0.1:${h.httpPort}`,
       ...(h.leader ? { leader: true } : {}),
-      connection: h.connection ?? {
-        host: "127.0.0.1",
-        port: h.sshd!.port,
-        user: h.sshd!.user,
-        privateKey: h.sshd!.privateKey,
-        hostKey: h.sshd!.hostKey,
-      },
+      ...(h.local
+        ? {}
+        : {
+            connection: h.connection ?? {
+              host: "127.0.0.1",
+              port: h.sshd!.port,
+              user: h.sshd!.user,
+              privateKey: h.sshd!.privateKey,
+              hostKey: h.sshd!.hostKey,
+            },
+          }),
     }));
   }
 

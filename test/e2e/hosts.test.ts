@@ -118,7 +118,15 @@ for (const profile of PROFILES) {
       assert.equal(ra.failed, false, summary(ra));
       assert.equal(rb.failed, false, summary(rb));
       const h = s.history();
-      assert.equal(h.length, 2 * HISTORY[profile].full.length);
+      // Both deploy the same release: the one that builds it second finds it built and unchanged
+      // and reuses it (its build-phase steps report `reused release`), unless the two interleaved
+      // before the first build completed; the activation hooks always run twice.
+      const full = HISTORY[profile].full.length;
+      const activation = { upsun: 2, cleverCloud: 2 }[profile];
+      assert.ok(
+        h.length >= full + activation && h.length <= 2 * full,
+        `history: ${h.map((e) => e.hook).join(",")}`,
+      );
       // Hook runs hold the app's lock: no two of them overlap in time.
       const spans = h
         .map((e) => [Date.parse(e.start), Date.parse(e.end)] as const)
@@ -204,7 +212,7 @@ for (const profile of PROFILES) {
       );
       // The provider's default dialErrorLimit (10) retries, ~1 s apart: bounded, not hanging.
       assert.ok(seconds < 20, `took ${seconds} s`);
-      assert.deepEqual(executed(r, "app", "h1"), ["transfer"]);
+      assert.deepEqual(executed(r, "app", "h1"), ["probe"]);
       const state = JSON.parse(fs.readFileSync(s.stateFile, "utf8")) as {
         resources: { name: string; inputs: { create?: string } }[];
       };
@@ -269,7 +277,7 @@ for (const profile of PROFILES) {
       assert.deepEqual(s.newHistory(s.host("h1")), []);
       const expected =
         profile === "upsun"
-          ? ["transfer", "upload", "build", "hook-build", "activate", "outcome"] // deploy/postDeploy: once, on the leader h1
+          ? ["probe", "transfer", "upload", "build", "hook-build", "activate", "outcome"] // deploy/postDeploy: once, on the leader h1
           : STEPS[profile].first;
       assert.deepEqual(executed(r2, "app", "h2"), expected);
       assert.deepEqual(

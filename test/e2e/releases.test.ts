@@ -1,0 +1,182 @@
+/**
+ * Instant rollback, for each profile, over SSH and on the local machine: v1 → v2 → revert to v1
+ * re-activates the kept v1 release (no build, no build-phase hook, nothing of the artifact sent; the
+ * deploy / preRun hooks run again and v1 is served); a kept release changed on the host is detected
+ * and rebuilt; two hosts where only one still keeps v1 each do what their own state allows.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { RunReport, SshdHandle } from "../../testing";
+import { parseStepOutput } from "../../render";
+import {
+  executed,
+  hooksOf,
+  PROFILES,
+  Scenario,
+  sshdOrSkip,
+  summary,
+  type Profile,
+} from "./harness";
+
+/** Hooks (history labels) a re-activation runs: the activation phase of the profile only. */
+const REACTIVATION_HISTORY: Record<Profile, string[]> = {
+  upsun: ["deploy", "postDeploy"],
+  cleverCloud: ["preRun", "runSucceeded"],
+};
+/** Build-phase steps: they run (their triggers changed) and report `reused release <id>`. */
+const BUILD_PHASE: Record<Profile, string[]> = {
+  upsun: ["build", "hook-build"],
+  cleverCloud: ["hook-preBuild", "build", "hook-postBuild"],
+};
+
+function stepOut(r: RunReport, host: string, step: string): string {
+  const s = r.steps.find((x) => x.name === `app-${host}-${step}` && x.executed);
+  assert.ok(s, `step ${step} on ${host} did not run: ${summary(r)}`);
+  return s.stdout ?? "";
+}
+
+function removeRelease(s: Scenario, host: Scenario["hosts"][number], id: string): void {
+  const dir = s.appDir(host);
+  fs.rmSync(path.join(dir, "releases", id), { recursive: true, force: true });
+  for (const m of ["ok", "built", "sealed"]) {
+    fs.rmSync(path.join(dir, ".deployhooks/releases", `${id}.${m}`), { force: true });
+  }
+}
+
+for (const profile of PROFILES) {
+  for (const mode of ["sshd", "local"] as const) {
+    describe(`e2e ${profile} (${mode}): a revert re-activates the kept release`, function () {
+      this.timeout(180_000);
+      let sshd: SshdHandle | undefined;
+      let s: Scenario;
+      let v1 = "";
+      let v2 = "";
+
+      before(async function () {
+        if (mode === "sshd") sshd = await sshdOrSkip(this);
+        s = new Scenario(profile);
+        await s.addHost("h1", sshd, mode === "local" ? { local: true } : {});
+      });
+      after(async () => {
+        s?.cleanup();
+        await sshd?.stop();
+      });
+
+      it("v1 → v2 → revert: v1 comes back without build or upload; the activation hooks run again", async () => {
+        const r1 = await s.deploy();
+        assert.equal(r1.failed, false, summary(r1));
+        v1 = r1.outputs.releaseId as string;
+        s.write("version.txt", "v2\n");
+        const r2 = await s.deploy();
+        assert.equal(r2.failed, false, summary(r2));
+        v2 = r2.outputs.releaseId as string;
+        assert.match(await s.http(), /^build=v2\//);
+
+        s.write("version.txt", "v1\n");
+        const r3 = await s.deploy();
+        assert.equal(r3.failed, false, summary(r3));
+        assert.equal(r3.outputs.releaseId, v1);
+        assert.equal(s.current(), v1);
+        assert.deepEqual(hooksOf(s.newHistory()), REACTIVATION_HISTORY[profile]);
+        assert.match(await s.http(), new RegExp(`^build=v1/b1 .*release=${v1}`));
+
+        // The steps whose triggers changed ran, and said why they did nothing.
+        assert.equal(parseStepOutput(stepOut(r3, "h1", "upload")).upload, "reused");
+        for (const step of BUILD_PHASE[profile]) {
+          assert.equal(parseStepOutput(stepOut(r3, "h1", step)).reused, v1, step);
+          assert.match(
+            stepOut(r3, "h1", step),
+            new RegExp(`reused release ${v1}: it was built earlier`),
+          );
+        }
+        if (mode === "sshd") {
+          assert.equal(parseStepOutput(stepOut(r3, "h1", "probe")).probe, "reused");
+          // Nothing of the artifact was sent: the transfer copied the placeholder only.
+          const transfer = r3.steps.find((x) => x.name === "app-h1-transfer");
+          assert.ok(transfer?.executed, summary(r3));
+          assert.match(transfer.command ?? "", /\.kept$/);
+          assert.deepEqual(
+            fs
+              .readdirSync(path.join(s.appDir(), ".deployhooks/uploads"))
+              .filter((f) => f.endsWith(".kept")),
+            [],
+          );
+        }
+        // Up again: nothing runs.
+        const again = await s.deploy();
+        assert.equal(again.failed, false, summary(again));
+        assert.deepEqual(executed(again, "app", "h1"), []);
+      });
+
+      it("a kept release changed on the host is detected and rebuilt", async () => {
+        const file = path.join(s.appDir(), "releases", v2, "version.txt");
+        fs.chmodSync(path.dirname(file), 0o755); // a sealed (read-only) release: root writes anyway
+        fs.writeFileSync(file, "XX\n");
+        s.write("version.txt", "v2\n");
+        const r = await s.deploy();
+        assert.equal(r.failed, false, summary(r));
+        assert.equal(s.current(), v2);
+        const upload = stepOut(r, "h1", "upload");
+        assert.equal(parseStepOutput(upload).upload, "rebuilt");
+        assert.match(
+          upload,
+          new RegExp(
+            `release ${v2} changed on this host since it was built \\(verification failed\\): rebuilding it from the artifact`,
+          ),
+        );
+        if (mode === "sshd")
+          assert.equal(parseStepOutput(stepOut(r, "h1", "probe")).probe, "rebuild");
+        const built = profile === "upsun" ? "build" : "step:build";
+        assert.ok(hooksOf(s.newHistory()).includes(built), hooksOf(s.newHistory()).join(","));
+        assert.match(await s.http(), /^build=v2\//);
+        assert.equal(fs.readFileSync(file, "utf8"), "v2\n");
+      });
+    });
+  }
+
+  describe(`e2e ${profile}: two hosts, only one still keeps v1`, function () {
+    this.timeout(180_000);
+    let sshd: SshdHandle | undefined;
+    let s: Scenario;
+
+    before(async function () {
+      sshd = await sshdOrSkip(this);
+      s = new Scenario(profile);
+      await s.addHost("h1", sshd);
+      await s.addHost("h2", sshd);
+    });
+    after(async () => {
+      s?.cleanup();
+      await sshd?.stop();
+    });
+
+    it("h1 re-activates v1; h2, where v1 was pruned, rebuilds it; both serve v1", async () => {
+      const r1 = await s.deploy();
+      assert.equal(r1.failed, false, summary(r1));
+      const v1 = r1.outputs.releaseId as string;
+      s.write("version.txt", "v2\n");
+      assert.equal((await s.deploy()).failed, false);
+      removeRelease(s, s.host("h2"), v1);
+
+      s.write("version.txt", "v1\n");
+      const r = await s.deploy();
+      assert.equal(r.failed, false, summary(r));
+      const h1 = s.host("h1");
+      const h2 = s.host("h2");
+      assert.equal(parseStepOutput(stepOut(r, "h1", "probe")).probe, "reused");
+      assert.equal(parseStepOutput(stepOut(r, "h2", "probe")).probe, "missing");
+      assert.equal(parseStepOutput(stepOut(r, "h1", "upload")).upload, "reused");
+      assert.equal(parseStepOutput(stepOut(r, "h2", "upload")).upload, "unpacked");
+      assert.match(r.steps.find((x) => x.name === "app-h1-transfer")?.command ?? "", /\.kept$/);
+      assert.match(r.steps.find((x) => x.name === "app-h2-transfer")?.command ?? "", /\.tar$/);
+      const built = profile === "upsun" ? "build" : "step:build";
+      assert.equal(hooksOf(s.newHistory(h1)).includes(built), false);
+      assert.equal(hooksOf(s.newHistory(h2)).includes(built), true);
+      assert.equal(s.current(h1), v1);
+      assert.equal(s.current(h2), v1);
+      assert.match(await s.http(h1), /^build=v1\/b1 /);
+      assert.match(await s.http(h2), /^build=v1\/b1 /);
+    });
+  });
+}

@@ -125,8 +125,9 @@ for (const profile of PROFILES) {
             `release ${v2} changed on this host since it was built \\(verification failed\\): rebuilding it from the artifact`,
           ),
         );
-        if (mode === "sshd")
+        if (mode === "sshd") {
           assert.equal(parseStepOutput(stepOut(r, "h1", "probe")).probe, "rebuild");
+        }
         const built = profile === "upsun" ? "build" : "step:build";
         assert.ok(hooksOf(s.newHistory()).includes(built), hooksOf(s.newHistory()).join(","));
         assert.match(await s.http(), /^build=v2\//);

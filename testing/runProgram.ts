@@ -5,19 +5,16 @@
  * `pulumi up` remains the product's path.
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { runLocal, trimOne, type Connection, type ExecResult } from "./exec";
 import {
-  copyToRemote,
-  isSshFailure,
-  quoteGo,
-  runLocal,
-  runRemote,
-  trimOne,
-  type Connection,
-  type ExecResult,
-} from "./exec";
+  copySource,
+  executeScript,
+  failureText,
+  scriptFailure,
+  type LocalSource,
+} from "./operations";
+import { COMMAND_TYPES, COPY_TO_REMOTE, copyNeeded, decideOp, scriptKey } from "./rules";
 import {
   SecretKeys,
   deepEqual,
@@ -45,10 +42,7 @@ const sdkStack = require("@pulumi/pulumi/runtime/stack") as {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-export const LOCAL_COMMAND = "command:local:Command";
-export const REMOTE_COMMAND = "command:remote:Command";
-export const COPY_TO_REMOTE = "command:remote:CopyToRemote";
-const TRACKED = new Set([LOCAL_COMMAND, REMOTE_COMMAND, COPY_TO_REMOTE]);
+const TRACKED = new Set(COMMAND_TYPES);
 
 interface RegisterRequest {
   getParent(): string;
@@ -304,26 +298,6 @@ async function normalize(value: unknown): Promise<unknown> {
   return value;
 }
 
-function omit(o: Record<string, unknown>, key: string): Record<string, unknown> {
-  const { [key]: _drop, ...rest } = o;
-  void _drop;
-  return rest;
-}
-
-function failureText(r: ExecResult, command: string, where: "local" | "remote"): string {
-  if (r.spawnError) return `${r.spawnError}: running ${quoteGo(command)}`;
-  if (where === "remote" && isSshFailure(r)) return `ssh: ${r.stderr.trim()}`;
-  const status =
-    where === "local" ? `exit status ${r.exitCode}` : `Process exited with status ${r.exitCode}`;
-  return `${status}: running ${quoteGo(command)}:\n${r.combined}`;
-}
-
-/** Error text of a failed command resource script; a secret script is shown as `[secret]`. */
-function scriptFailure(r: ExecResult, type: string, script: string, secret: boolean): string {
-  const message = failureText(r, script, type === LOCAL_COMMAND ? "local" : "remote");
-  return secret ? message.split(quoteGo(script)).join("[secret]") : message;
-}
-
 async function handleResource(
   ctx: Ctx,
   args: pulumi.runtime.MockResourceArgs,
@@ -344,7 +318,7 @@ async function handleResource(
   const { stored, secretInputs } = sealInputs(normalized, ctx.keys, !ctx.preview);
   const plain = unwrapSecrets(args.inputs) as Record<string, unknown>;
   const prior = ctx.old.get(urn)?.res;
-  const op = decide(prior, stored);
+  const op = decideOp(prior?.inputs, stored, deepEqual);
   step.op = op;
   const echo = args.inputs as Record<string, unknown>;
 
@@ -372,39 +346,23 @@ async function handleResource(
 
   let outputs: { stdout?: string; stderr?: string } = { stdout: "", stderr: "" };
   if (args.type === COPY_TO_REMOTE) {
-    const sourceChanged =
-      !prior ||
-      op === "replace" ||
-      !deepEqual(prior.inputs.source, stored.source) ||
-      prior.inputs.remotePath !== stored.remotePath;
-    if (sourceChanged) {
-      const localPath = await sourcePath(plain.source);
-      const command = `copy ${localPath.display} -> ${String(plain.remotePath)}`;
-      step.command = command;
+    if (copyNeeded(op, prior?.inputs, stored, deepEqual)) {
+      const outcome = await copySource(
+        plain.connection as Connection,
+        await localSource(plain.source),
+        String(plain.remotePath),
+      );
+      step.command = outcome.command;
       step.executed = true;
-      try {
-        const r = await copyToRemote({
-          connection: plain.connection as Connection,
-          localPath: localPath.path,
-          remotePath: String(plain.remotePath),
-        });
-        record(step, r);
-        if (r.exitCode !== 0) {
-          const message = isSshFailure(r)
-            ? `ssh: ${r.stderr.trim()}`
-            : `failed to copy: ${r.combined.trim()}`;
-          return failStep(ctx, step, op, message, fail);
-        }
-      } finally {
-        localPath.cleanup();
-      }
+      record(step, outcome.result);
+      if (outcome.error) return failStep(ctx, step, op, outcome.error, fail);
     }
     outputs = {};
   } else {
-    const scriptKey = op === "update" && plain.update !== undefined ? "update" : "create";
-    const script = plain[scriptKey] as string | undefined;
+    const key = scriptKey(op, plain);
+    const script = plain[key] as string | undefined;
     if (script !== undefined && script !== "") {
-      const secretScript = secretInputs.includes(scriptKey);
+      const secretScript = secretInputs.includes(key);
       step.command = secretScript ? "[secret]" : script;
       step.executed = true;
       const previous = op === "update" ? prior?.outputs : undefined;
@@ -449,32 +407,11 @@ function record(step: RunStep, r: ExecResult): void {
   step.stderr = trimOne(r.stderr);
 }
 
-/** @pulumi/command 1.2.1 (pulumi-command.md §3): only `triggers` replaces; any other input change updates. */
-function decide(prior: StoredResource | undefined, next: Record<string, unknown>): StepOp {
-  if (!prior) return "create";
-  if (!deepEqual(prior.inputs.triggers ?? null, next.triggers ?? null)) return "replace";
-  if (!deepEqual(omit(prior.inputs, "triggers"), omit(next, "triggers"))) return "update";
-  return "same";
-}
-
-async function sourcePath(
-  source: unknown,
-): Promise<{ path: string; display: string; cleanup(): void }> {
+/** The local file, directory or text behind a CopyToRemote `source` Asset/Archive. */
+async function localSource(source: unknown): Promise<LocalSource> {
   const s = source as { path?: Promise<string>; text?: Promise<string> };
-  if (s && s.path) {
-    const p = await s.path;
-    return { path: p, display: p, cleanup: () => undefined };
-  }
-  if (s && s.text !== undefined) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-asset-"));
-    const file = path.join(dir, "asset");
-    fs.writeFileSync(file, await s.text, { mode: 0o600 });
-    return {
-      path: file,
-      display: "<StringAsset>",
-      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
-    };
-  }
+  if (s && s.path) return { path: await s.path };
+  if (s && s.text !== undefined) return { text: await s.text };
   throw new Error(
     "deployhooks/testing: CopyToRemote source must be a FileAsset, StringAsset or path FileArchive",
   );
@@ -488,30 +425,10 @@ function execute(
   previous: { stdout?: string; stderr?: string } | undefined,
   urn: string,
 ): Promise<ExecResult> {
-  const sink = ctx.options.onOutput
-    ? (line: string, stream: "stdout" | "stderr") => ctx.options.onOutput!(line, stream, urn)
-    : undefined;
-  if (type === LOCAL_COMMAND) {
-    return runLocal({
-      command: script,
-      interpreter: inputs.interpreter as string[] | undefined,
-      dir: inputs.dir as string | undefined,
-      environment: inputs.environment as Record<string, string> | undefined,
-      stdin: inputs.stdin as string | undefined,
-      previous,
-      addPreviousOutputInEnv: inputs.addPreviousOutputInEnv as boolean | undefined,
-      baseEnv: ctx.options.env,
-      sink,
-    });
-  }
-  // Remote PULUMI_COMMAND_STDOUT/STDERR are only "optimistically" set by the provider and dropped by a
-  // default sshd: not sent here.
-  return runRemote({
-    connection: inputs.connection as Connection,
-    command: script,
-    environment: inputs.environment as Record<string, string> | undefined,
-    stdin: inputs.stdin as string | undefined,
-    sink,
+  const onOutput = ctx.options.onOutput;
+  return executeScript(type, inputs, script, previous, {
+    sink: onOutput ? (line, stream) => onOutput(line, stream, urn) : undefined,
+    baseEnv: ctx.options.env,
   });
 }
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../fingerprint/digest";
 import { fingerprintTree } from "../fingerprint/tree";
+import { assertSourceDirectory } from "./sourceDir";
 import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
 import { resolveArtifactDir } from "../artifact/privateDir";
@@ -116,6 +117,7 @@ export function wireDeployment(
 ): DeploymentOutputs {
   // 1. Structure, validated now (bad args throw at construction).
   const structure = planDeployment(structureInputs(model));
+  assertSourceDirectory(model.source);
 
   // 2. Resolved plan: code fingerprint + tarball, variable values, host identities.
   const connections = new Map<string, SshConnectionArgs>();

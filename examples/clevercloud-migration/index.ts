@@ -5,11 +5,12 @@ import { CleverCloudApp, cleverCloudAppArgsFromEnvFile } from "deployhooks";
 
 const config = new pulumi.Config();
 const host = config.get("host");
+const root = config.get("root"); // deployment root (default: ~/.deployhooks/apps locally)
 const app = new CleverCloudApp(
   "cc",
   cleverCloudAppArgsFromEnvFile(path.join(__dirname, "clever.env"), {
     source: path.join(__dirname, "app"),
-    port: 8782,
+    port: config.getNumber("port") ?? 8782,
     secretNames: ["DB_PASSWORD"], // on stdin only; never in command text, triggers or logs
     hosts: host
       ? [
@@ -22,7 +23,7 @@ const app = new CleverCloudApp(
             },
           },
         ]
-      : undefined,
+      : [{ name: "local", ...(root ? { root } : {}) }],
   }),
 );
 export const releaseId = app.releaseId;

@@ -5,11 +5,12 @@ import { UpsunApp, upsunAppArgsFromConfig } from "deployhooks";
 
 const config = new pulumi.Config();
 const host = config.get("host");
+const root = config.get("root"); // deployment root (default: ~/.deployhooks/apps locally)
 const app = new UpsunApp(
   "api",
   upsunAppArgsFromConfig(path.join(__dirname, ".upsun/config.yaml"), {
     app: "api",
-    port: 8781,
+    port: config.getNumber("port") ?? 8781,
     // No host configured: deploy to this machine. Otherwise over SSH.
     hosts: host
       ? [
@@ -22,7 +23,7 @@ const app = new UpsunApp(
             },
           },
         ]
-      : undefined,
+      : [{ name: "local", ...(root ? { root } : {}) }],
   }),
 );
 export const releaseId = app.releaseId;

@@ -15,7 +15,7 @@ const app = new UpsunApp("web", {
     postDeploy: "echo deployed $APP_RELEASE_ID\n",
   },
   web: { commands: { start: "node server.js" } },
-  port: 8780,
+  port: config.getNumber("port") ?? 8780,
   secrets: { API_TOKEN: config.requireSecret("apiToken") },
   hosts: [
     {
@@ -23,6 +23,7 @@ const app = new UpsunApp("web", {
       root: config.get("root") ?? "/srv/deployhooks",
       connection: {
         host: config.require("host"),
+        port: config.getNumber("sshPort") ?? 22,
         user: config.get("user") ?? "deploy",
         privateKey: config.requireSecret("privateKey"),
         hostKey: config.get("hostKey"),

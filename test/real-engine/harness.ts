@@ -85,7 +85,11 @@ function collector(): { ops: OpMap; onEvent: (e: EngineEvent) => void } {
     ops,
     onEvent: (e) => {
       const meta = e.resourcePreEvent?.metadata ?? e.resOutputsEvent?.metadata;
-      if (!meta || meta.type === "pulumi:pulumi:Stack" || meta.type.startsWith("pulumi:providers:")) {
+      if (
+        !meta ||
+        meta.type === "pulumi:pulumi:Stack" ||
+        meta.type.startsWith("pulumi:providers:")
+      ) {
         return;
       }
       const op = collapse(meta.op);

@@ -241,6 +241,33 @@ export function isSshFailure(r: ExecResult): boolean {
   return r.exitCode === 255 && SSH_FAILURE.test(r.stderr);
 }
 
+// sshd closes connections beyond MaxStartups (default 10:30:100) before the SSH banner exchange;
+// OpenSSH then reports `kex_exchange_identification: …`. Nothing ran on the host yet.
+const HANDSHAKE_FAILURE = /(kex|ssh)_exchange_identification: |banner exchange: /;
+
+/** True when ssh failed before the session started (handshake refused): safe to dial again. */
+export function isHandshakeFailure(r: ExecResult): boolean {
+  return r.exitCode !== 0 && r.stdout === "" && HANDSHAKE_FAILURE.test(r.stderr);
+}
+
+/**
+ * Runs `attempt` again while it fails in the SSH handshake, like the provider's dial loop: up to
+ * `dialErrorLimit` more attempts (default 10; -1 unlimited), backoff 100 ms × 1.5 capped at 5 s.
+ */
+export async function withDialRetry(
+  connection: Connection,
+  attempt: () => Promise<ExecResult>,
+): Promise<ExecResult> {
+  const limit = connection.dialErrorLimit ?? 10;
+  let delay = 100;
+  for (let failures = 0; ; failures++) {
+    const r = await attempt();
+    if (!isHandshakeFailure(r) || (limit >= 0 && failures >= limit)) return r;
+    await new Promise((resolve) => setTimeout(resolve, delay));
+    delay = Math.min(delay * 1.5, 5000);
+  }
+}
+
 export interface RemoteRun {
   connection: Connection;
   command: string;
@@ -259,7 +286,9 @@ export async function runRemote(r: RemoteRun): Promise<ExecResult> {
       args.push("-o", `SendEnv=${k}`);
     }
     args.push(session.destination, "--", r.command);
-    return await runProcess("ssh", args, { env, stdin: r.stdin, sink: r.sink });
+    return await withDialRetry(r.connection, () =>
+      runProcess("ssh", args, { env, stdin: r.stdin, sink: r.sink }),
+    );
   } finally {
     session.cleanup();
   }
@@ -281,16 +310,15 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
     const isDir = stat.isDirectory();
     const contentsOnly = isDir && r.localPath.endsWith("/");
     const mkdirTarget = isDir ? r.remotePath : path.posix.dirname(r.remotePath);
-    const mk = await runProcess(
-      "ssh",
-      [
-        "-T",
-        ...session.options("-p"),
-        session.destination,
-        "--",
-        `mkdir -p -- ${shq(mkdirTarget)}`,
-      ],
-      { env: session.env },
+    const mkdirArgs = [
+      "-T",
+      ...session.options("-p"),
+      session.destination,
+      "--",
+      `mkdir -p -- ${shq(mkdirTarget)}`,
+    ];
+    const mk = await withDialRetry(r.connection, () =>
+      runProcess("ssh", mkdirArgs, { env: session.env }),
     );
     if (mk.exitCode !== 0) return { ...mk, durationMs: Date.now() - started };
     let sources: string[];
@@ -306,10 +334,15 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
       dest = r.remotePath.replace(/\/?$/, "/");
     }
     if (sources.length === 0) return { ...mk, durationMs: Date.now() - started };
-    const cp = await runProcess(
-      "scp",
-      ["-q", "-r", ...session.options("-P"), ...sources, `${session.destination}:${dest}`],
-      { env: session.env },
+    const scpArgs = [
+      "-q",
+      "-r",
+      ...session.options("-P"),
+      ...sources,
+      `${session.destination}:${dest}`,
+    ];
+    const cp = await withDialRetry(r.connection, () =>
+      runProcess("scp", scpArgs, { env: session.env }),
     );
     return { ...cp, durationMs: Date.now() - started };
   } finally {

@@ -11,7 +11,7 @@ const PROFILE_FLAGS: Record<string, "upsun" | "cleverCloud"> = {
 };
 
 export const USAGE = `usage:
-  deployhooks explain <config> [--app NAME] [--profile upsun|clever] [--json]
+  deployhooks explain <config> [--app NAME] [--profile upsun|clever] [--json [--details]]
   deployhooks diff <old-config> <new-config> [--code-changed] [--app NAME] [--profile upsun|clever] [--json]
   deployhooks diff --program <prev.json> <next.json> [--code-changed] [--app NAME] [--json]
 
@@ -35,7 +35,12 @@ export interface CommonOptions {
   json: boolean;
 }
 export type Command =
-  | ({ kind: "explain"; config: string } & CommonOptions)
+  | ({
+      kind: "explain";
+      config: string;
+      /** `--json --details`: add each app's workers, crons, build steps and variables. */
+      details: boolean;
+    } & CommonOptions)
   | ({
       kind: "diff";
       oldConfig: string;
@@ -60,6 +65,7 @@ export function parseCommand(argv: readonly string[]): Command {
         json: { type: "boolean", default: false },
         "code-changed": { type: "boolean", default: false },
         program: { type: "boolean", default: false },
+        details: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -85,7 +91,10 @@ export function parseCommand(argv: readonly string[]): Command {
       if (files.length !== 1) {
         throw new UsageError(`explain takes one <config>, got ${files.length}`);
       }
-      return { kind: "explain", config: files[0], ...common };
+      if (values.details && !values.json) {
+        throw new UsageError("--details only applies to --json (the readable report has them)");
+      }
+      return { kind: "explain", config: files[0], details: values.details ?? false, ...common };
     case "diff":
       if (files.length !== 2) {
         throw new UsageError(
@@ -94,6 +103,7 @@ export function parseCommand(argv: readonly string[]): Command {
             : `diff takes <old-config> <new-config>, got ${files.length} file(s)`,
         );
       }
+      if (values.details) throw new UsageError("--details only applies to explain");
       if (values.program && profile !== undefined) {
         throw new UsageError("--profile does not apply to --program (the component says it)");
       }

@@ -3,6 +3,9 @@
  * Exit codes: 0 success, 2 bad input (file, line and field path on stderr; never a stack trace),
  * 1 internal error.
  */
+import * as path from "path";
+import { readConfigFile } from "../loaders/inputText";
+import { appDetails } from "./details";
 import { loadConfig, type LoadedConfig, type LoaderProfile } from "../loaders";
 import type { AppSpec } from "../model/app";
 import { ConfigError, isConfigError } from "../model/configError";
@@ -67,6 +70,20 @@ function loadNewConfig(
     );
   }
   return after;
+}
+
+/**
+ * The text of the Clever Cloud `clevercloud/cron.json` that goes with a configuration file: the
+ * sibling `cron.json` of a `clevercloud/<runtime>.json`, else `clevercloud/cron.json` beside the
+ * env file; undefined when there is none.
+ */
+function cleverCronFile(config: string): string | undefined {
+  const dir = path.dirname(config);
+  const file =
+    path.basename(dir) === "clevercloud"
+      ? path.join(dir, "cron.json")
+      : path.join(dir, "clevercloud", "cron.json");
+  return path.resolve(file) === path.resolve(config) ? undefined : readConfigFile(file);
 }
 
 /** Prints each warning once (the old and the new configuration usually share theirs). */
@@ -147,8 +164,16 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         const config = loadConfig(cmd.config, { profile: cmd.profile });
         const apps = selectApps(config, cmd.app, cmd.config);
         const report = explainJson(apps.map((app) => ({ app, hooks: resolveHooks(app) })));
+        const cronText = config.profile === "cleverCloud" ? cleverCronFile(cmd.config) : undefined;
+        const details = apps.map((app) => appDetails(app, cronText));
         warn(io, config.warnings);
-        io.out(cmd.json ? JSON.stringify(report) + "\n" : explainText(report, style) + "\n");
+        if (cmd.json) {
+          // The normative shape (SPEC §7) unless --details asks for more.
+          const json = cmd.details
+            ? { apps: report.apps.map((a, i) => ({ ...a, details: details[i] })) }
+            : report;
+          io.out(JSON.stringify(json) + "\n");
+        } else io.out(explainText(report, style, details) + "\n");
         return 0;
       }
       case "diff": {

@@ -4,6 +4,7 @@
  */
 import type { AppSpec } from "../model/app";
 import type { AppPlan, ResolvedHook } from "../engine/types";
+import type { AppDetails } from "./details";
 
 export interface ExplainHookJson {
   name: string;
@@ -95,12 +96,71 @@ function firstLine(script: string): string {
   return lines.length > 1 ? `${first} … (${lines.length} lines)` : first;
 }
 
-export function explainText(report: ExplainJson, style: Style): string {
+/** The details of one app as indented lines (workers, crons, build steps, variables per hook). */
+function detailLines(d: AppDetails, style: Style): string[] {
   const out: string[] = [];
-  for (const app of report.apps) {
+  const section = (title: string, header: string[], rows: string[][][]) => {
+    if (rows.length === 0) return;
+    out.push(`  ${style.bold(title)}`);
+    out.push(...table(header, rows, style).map((l) => `    ${l}`));
+  };
+  section(
+    "platform build steps (before the build command)",
+    ["STEP", "SCRIPT"],
+    d.buildSteps.map((s) => [[s.name], [firstLine(s.script)]]),
+  );
+  section(
+    "workers",
+    ["WORKER", "COMMAND", "FROM"],
+    d.workers.map((w) => [[w.name], [firstLine(w.command)], [w.key]]),
+  );
+  section(
+    "crons (UTC, on the leader host)",
+    ["CRON", "SCHEDULE", "COMMAND"],
+    d.crons.map((c) => [[c.name], [c.schedule], [firstLine(c.command)]]),
+  );
+  // Hooks that see the same variables share a row.
+  const groups: { hooks: string[]; names: string }[] = [];
+  for (const v of d.variables) {
+    const names = v.names.map((n) => n.name).join(", ");
+    const g = groups.find((x) => x.names === names);
+    if (g) g.hooks.push(v.hook);
+    else groups.push({ hooks: [v.hook], names });
+  }
+  section(
+    "variables each hook sees (platform variables win over yours)",
+    ["HOOKS", "VARIABLES"],
+    groups.map((g) => [[g.hooks.join(", ")], wrap(g.names, 72)]),
+  );
+  return out;
+}
+
+/** Splits a comma-separated list into lines of at most `max` characters. */
+function wrap(text: string, max: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line !== "" && line.length + 1 + word.length > max) {
+      lines.push(line);
+      line = word;
+    } else line = line === "" ? word : `${line} ${word}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines.length > 0 ? lines : [""];
+}
+
+export function explainText(
+  report: ExplainJson,
+  style: Style,
+  details: readonly AppDetails[] = [],
+): string {
+  const out: string[] = [];
+  for (const [i, app] of report.apps.entries()) {
     out.push(style.bold(`${app.name} (${app.profile})`));
     if (app.hooks.length === 0) {
-      out.push("  no hooks defined", "");
+      out.push("  no hooks defined");
+      if (details[i]) out.push(...detailLines(details[i], style));
+      out.push("");
       continue;
     }
     const rows = app.hooks.map((h) => [
@@ -118,8 +178,9 @@ export function explainText(report: ExplainJson, style: Style): string {
         rows,
         style,
       ).map((l) => `  ${l}`),
-      "",
     );
+    if (details[i]) out.push(...detailLines(details[i], style));
+    out.push("");
   }
   return out.join("\n");
 }

@@ -1,0 +1,129 @@
+/**
+ * What `deployhooks explain` shows beyond the hooks (issue 9): the app's workers, its cron jobs,
+ * the platform's build steps (Upsun flavor/dependencies, Clever Cloud's build tool) and the
+ * variables each kind of hook sees — the user's and the platform's. Pure: an AppSpec (plus the
+ * text of a Clever `clevercloud/cron.json` when there is one) in, plain data out, built from the
+ * same functions the deployment uses (render/flavor.ts, profiles/crons.ts,
+ * profiles/upsunEnvironment.ts, render/env.ts), so explain cannot drift from what runs.
+ *
+ * The normative `explain --json` shape (SPEC §7) is not changed: these details are printed in the
+ * readable report only, and as JSON with `--details`.
+ */
+import type { AppSpec } from "../model/app";
+import { profileFor, resolveHooks } from "../profiles/resolve";
+import { cleverCronJobs, upsunCronJobs } from "../profiles/crons";
+import { upsunEnvironment } from "../profiles/upsunEnvironment";
+import { flavorStepsOf } from "../render/flavor";
+import { platformVariables } from "../render/env";
+
+export interface WorkerDetail {
+  name: string;
+  command: string;
+  /** Where it is defined: `workers.queue.commands.start`, `CC_WORKER_COMMAND_1`. */
+  key: string;
+}
+
+export interface CronDetail {
+  name: string;
+  /** Five fields, UTC (Upsun `H` already resolved to a fixed value). */
+  schedule: string;
+  command: string;
+  key: string;
+}
+
+export interface BuildStepDetail {
+  name: string;
+  script: string;
+}
+
+/** One variable a hook sees: its name and where its value comes from. */
+export interface VisibleVariable {
+  name: string;
+  /** `variables.env.NODE_ENV`, `platform` (set per host/release), `platform.branch`, … */
+  source: string;
+}
+
+export interface AppDetails {
+  workers: WorkerDetail[];
+  crons: CronDetail[];
+  buildSteps: BuildStepDetail[];
+  /** Per hook of the app (lifecycle order): the variables it sees, by name. */
+  variables: { hook: string; phase: "build" | "runtime"; names: VisibleVariable[] }[];
+}
+
+function upsunWorkers(config: Record<string, unknown>): WorkerDetail[] {
+  const workers = config.workers;
+  if (workers === null || typeof workers !== "object" || Array.isArray(workers)) return [];
+  return Object.entries(workers as Record<string, unknown>).flatMap(([name, w]) => {
+    const start = (w as { commands?: { start?: unknown } } | null)?.commands?.start;
+    return typeof start === "string"
+      ? [{ name, command: start, key: `workers.${name}.commands.start` }]
+      : [];
+  });
+}
+
+/** Clever Cloud: `CC_WORKER_COMMAND` and `CC_WORKER_COMMAND_<n>` (docs: workers). */
+function cleverWorkers(app: AppSpec): WorkerDetail[] {
+  return app.variables
+    .filter((v) => /^CC_WORKER_COMMAND(_\w+)?$/.test(v.name) && v.value.trim() !== "")
+    .map((v) => ({ name: v.name, command: v.value, key: v.origin?.key ?? v.name }));
+}
+
+/** The platform variables of a hook (names only; values are per host and release). */
+function platformNames(app: AppSpec, buildPhase: boolean): VisibleVariable[] {
+  const names = Object.keys(
+    platformVariables({
+      target: { root: "/srv/deployhooks", app: app.name },
+      profile: app.profile,
+      releaseId: "release",
+      appDir: "/srv/deployhooks/app",
+      buildPhase,
+    }),
+  );
+  const out = names.map((name) => ({ name, source: "platform" }));
+  if (app.profile === "upsun") {
+    for (const row of upsunEnvironment({ appName: app.name, config: app.config })) {
+      if (buildPhase && row.visibility !== "both") continue;
+      if (out.some((o) => o.name === row.name)) continue;
+      out.push({ name: row.name, source: row.key });
+    }
+  }
+  return out;
+}
+
+/** The details of one app (see the module comment). */
+export function appDetails(app: AppSpec, cleverCronText?: string): AppDetails {
+  const profile = profileFor(app);
+  const hooks = resolveHooks(app, profile);
+  const workers = app.profile === "cleverCloud" ? cleverWorkers(app) : upsunWorkers(app.config);
+  const crons =
+    app.profile === "upsun"
+      ? upsunCronJobs(app.config, app.name)
+      : cleverCronText !== undefined
+        ? cleverCronJobs(cleverCronText, "$ROOT")
+        : [];
+  const variables = hooks.map((h) => {
+    const phase = h.variables;
+    const user = app.variables
+      .filter((v) => {
+        const vis = v.visibility ?? "both";
+        return vis === "both" || vis === phase;
+      })
+      .map((v) => ({ name: v.name, source: v.origin?.key ?? v.name }));
+    const platform = platformNames(app, phase === "build");
+    // Platform variables win over user variables of the same name (render/env.ts).
+    const names = [...user.filter((u) => !platform.some((p) => p.name === u.name)), ...platform];
+    return { hook: h.name, phase, names };
+  });
+  return {
+    workers,
+    crons: crons.map((c) => ({
+      name: c.name,
+      schedule: c.schedule,
+      command: c.command,
+      key: c.key,
+    })),
+    buildSteps: flavorStepsOf(app),
+    variables,
+  };
+}

@@ -26,13 +26,15 @@
  * stat cache file itself when it lies inside the tree. Extra globs: `options.exclude`.
  */
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
 import { createHash } from "node:crypto";
 import { compareCodePoints } from "./digest";
 import { rawLstat, type RawStat } from "./fastLstat";
-import { hashFiles, startHasher, type EntryMode, type HashJob } from "./hashFiles";
+import { hashFiles, type EntryMode, type HashJob } from "./hashFiles";
+import { StreamHasher, type StreamHashResult } from "./streamHash";
 import {
   digestAt,
   isRacy,
@@ -169,15 +171,22 @@ export async function fingerprintTree(
     const warm = await warmRun(absRoot, cache, cacheFile, options, scanStart, started);
     if (warm) return warm;
   }
-  // A cache file was asked for but there is no usable cache: every entry will be hashed, so the
-  // hashing workers start now, during the walk.
-  const hasher = cache || !cacheFile ? undefined : startHasher({ threads: options.threads });
+  // No usable cache: every entry is hashed, starting while the tree is still being walked (on a
+  // worker when a cache file is asked for, i.e. a tree that is fingerprinted again and again).
   let w: Walked;
-  try {
+  let streamed: string[] | undefined;
+  if (!cache) {
+    const threads = Math.max(1, options.threads ?? os.availableParallelism());
+    const sink = new StreamHasher(absRoot, cacheFile !== undefined && threads > 1);
+    try {
+      w = walk(absRoot, cacheRel, excluded, sink);
+    } catch (e) {
+      sink.close();
+      throw e;
+    }
+    streamed = collect(w, await sink.finish());
+  } else {
     w = walk(absRoot, cacheRel, excluded);
-  } catch (e) {
-    hasher?.close();
-    throw e;
   }
   const { rels, modes: modeList, nums } = w;
   const n = rels.length;
@@ -196,6 +205,11 @@ export async function fingerprintTree(
     const o = i * NUMS_PER_ENTRY;
     const size = nums[o];
     bytes += size;
+    if (streamed) {
+      digests[i] = streamed[i];
+      hashedBytes += size;
+      continue;
+    }
     if (cache) {
       // Fast path: same position in both sorted lists; else a map lookup (built on first need).
       let ci: number | undefined = i;
@@ -231,11 +245,8 @@ export async function fingerprintTree(
     hashedBytes += size;
   }
 
-  if (jobs.length === 0) hasher?.close();
   if (jobs.length > 0) {
-    const raw = hasher
-      ? await hasher.hash(jobs)
-      : await hashFiles(jobs, { threads: options.threads });
+    const raw = await hashFiles(jobs, { threads: options.threads });
     for (let k = 0; k < jobs.length; k++) {
       digests[jobIndex[k]] = "sha256:" + raw.toString("hex", k * 32, k * 32 + 32);
     }
@@ -263,14 +274,15 @@ export async function fingerprintTree(
     cacheWritten = true;
   }
 
+  const hashed = streamed ? n : jobs.length;
   return withRecords(rels, (i) => digests[i], modeList, {
     fingerprint,
     fileCount: n,
     bytes,
     stats: {
-      hashed: jobs.length,
+      hashed,
       hashedBytes,
-      cached: n - jobs.length,
+      cached: n - hashed,
       racy,
       walked: true,
       cacheWritten,
@@ -322,6 +334,32 @@ function withRecords(
     return modes;
   });
   return result;
+}
+
+/**
+ * Fills a walk made with a `StreamHasher` sink with the hashing threads' results (entries that
+ * vanished or changed type during the scan dropped); returns the digests, in entry order.
+ */
+function collect(w: Walked, r: StreamHashResult): string[] {
+  const rels: string[] = [];
+  const modes: EntryMode[] = [];
+  const digests: string[] = [];
+  const nums = new Float64Array(w.rels.length * NUMS_PER_ENTRY);
+  const hex = Buffer.from(r.digests.buffer, r.digests.byteOffset, r.digests.length);
+  let k = 0;
+  for (let i = 0; i < w.rels.length; i++) {
+    const s = r.state[i];
+    if (s === 4) continue;
+    rels.push(w.rels[i]);
+    modes.push(s === 3 ? "l" : s === 2 ? "x" : "-");
+    digests.push("sha256:" + hex.toString("hex", i * 32, i * 32 + 32));
+    nums.set(r.nums.subarray(i * NUMS_PER_ENTRY, (i + 1) * NUMS_PER_ENTRY), k * NUMS_PER_ENTRY);
+    k++;
+  }
+  w.rels = rels;
+  w.modes = modes;
+  w.nums = nums.subarray(0, k * NUMS_PER_ENTRY);
+  return digests;
 }
 
 /** `sha256:` + sha256 over the lines `<path>\0<mode>\0<digest>\n` in path order. */
@@ -495,6 +533,7 @@ function walk(
   absRoot: string,
   cacheRel: string | undefined,
   excluded: ((p: string) => boolean) | undefined,
+  sink?: StreamHasher,
 ): Walked {
   const entries = new StatListBuilder();
   const modes: EntryMode[] = [];
@@ -564,6 +603,12 @@ function walk(
         continue;
       }
       if (!d.isFile() && !d.isSymbolicLink()) continue;
+      if (sink) {
+        // Stat and content come from the hashing threads (`collect`).
+        sink.add(abs, d.isSymbolicLink());
+        entries.paths.push(rel);
+        continue;
+      }
       if (!rawLstat(abs, st, absRoot)) continue; // vanished during the walk
       const mode = modeOf(st.mode);
       if (mode === undefined) continue;

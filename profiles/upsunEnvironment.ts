@@ -297,7 +297,8 @@ export function upsunEnvironment(input: UpsunEnvironmentInput): PlatformVariable
   add("PLATFORM_RELATIONSHIPS", relationshipsValue(endpoints), "runtime", "relationships", secret);
   for (const [name, j] of Object.entries(endpoints)) {
     for (const v of serviceVariables(name, j)) {
-      add(v.name, v.value, "runtime", `relationships.${name}`, v.secret && secret);
+      const prop = v.name.slice(serviceVariablePrefix(name).length + 1).toLowerCase();
+      add(v.name, v.value, "runtime", `relationships.${name}.${prop}`, v.secret && secret);
     }
   }
   return rows;

@@ -170,6 +170,9 @@ describe("components: UpsunApp args → provided variables", () => {
       platform: { branch: "prod", projectEntropy: "e".repeat(56) },
     });
     const byName = Object.fromEntries(m.variables.map((v) => [v.name, v]));
+    // Every variable has its own key (the app spec refuses a key defined twice).
+    assert.equal(new Set(m.variables.map((v) => v.key)).size, m.variables.length);
+    assert.equal(byName.DATABASE_HOST.key, "relationships.database.host");
     assert.equal(byName.PLATFORM_RELATIONSHIPS.secret, true);
     assert.equal(byName.PLATFORM_RELATIONSHIPS.visibility, "runtime");
     assert.equal(byName.PLATFORM_BRANCH.value, "prod");

@@ -1,0 +1,292 @@
+/**
+ * Real public template apps deployed with their own files unchanged (test/fixtures/apps, see each
+ * SOURCE.md): the Upsun Koa template (`.platform.app.yaml` read by upsunAppArgsFromConfig; default
+ * nodejs build flavor; the app connects to a real MariaDB through PLATFORM_RELATIONSHIPS, password
+ * secret) with a cron on schedule and a deploy hook decoding $PLATFORM_RELATIONSHIPS; and a Clever
+ * Cloud Node.js example built with CC_NODE_BUILD_TOOL=npm-ci and started with its `npm start`.
+ * Needs npm's registry (npm ci) and, for the Koa app, MariaDB (`mariadbd`); the suite skips with the
+ * reason when either is missing.
+ */
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { CleverCloudApp, UpsunApp } from "../../components";
+import { upsunAppArgsFromConfig } from "../../components/fromConfig";
+import type { SshdHandle } from "../../testing";
+import { runProgram } from "../../testing";
+import {
+  alive,
+  executed,
+  freePort,
+  hooksOf,
+  Scenario,
+  sleep,
+  sshdOrSkip,
+  summary,
+} from "./harness";
+
+const FIXTURES = path.resolve(__dirname, "..", "fixtures", "apps");
+
+/** A private MariaDB on a free loopback port, with database `main` and user `app`. */
+interface Db {
+  port: number;
+  proc: ChildProcess;
+  dir: string;
+}
+
+async function startMariaDb(password: string): Promise<Db> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dh-mariadb-"));
+  const port = await freePort();
+  execFileSync(
+    "mariadb-install-db",
+    [
+      "--no-defaults",
+      `--datadir=${dir}/data`,
+      "--user=root",
+      "--skip-test-db",
+      "--auth-root-authentication-method=normal",
+    ],
+    { stdio: "ignore" },
+  );
+  const proc = spawn(
+    "mariadbd",
+    [
+      "--no-defaults",
+      `--datadir=${dir}/data`,
+      `--socket=${dir}/sock`,
+      `--port=${port}`,
+      "--bind-address=127.0.0.1",
+      "--user=root",
+      `--pid-file=${dir}/pid`,
+      "--skip-log-bin",
+    ],
+    { stdio: "ignore" },
+  );
+  for (let i = 0; i < 100 && !fs.existsSync(`${dir}/sock`); i++) await sleep(100);
+  execFileSync("mariadb", [
+    "--no-defaults",
+    `--socket=${dir}/sock`,
+    "-uroot",
+    "-e",
+    `CREATE DATABASE main; CREATE USER 'app'@'127.0.0.1' IDENTIFIED BY '${password}'; GRANT ALL ON main.* TO 'app'@'127.0.0.1';`,
+  ]);
+  return { port, proc, dir };
+}
+
+function has(cmd: string): boolean {
+  return spawnSync("bash", ["-c", `command -v ${cmd}`]).status === 0;
+}
+
+/** Waits until `f()` is true or `ms` elapsed. */
+async function until(f: () => boolean, ms: number): Promise<boolean> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (f()) return true;
+    await sleep(500);
+  }
+  return f();
+}
+
+describe("e2e fidelity: real template apps, configuration unchanged", function () {
+  this.timeout(300_000);
+  let sshd: SshdHandle | undefined;
+  const scenarios: Scenario[] = [];
+  before(async function () {
+    sshd = await sshdOrSkip(this);
+  });
+  after(async () => {
+    for (const s of scenarios) s.cleanup();
+    await sshd?.stop();
+  });
+
+  /** A scenario whose source tree is a copy of a fixture app. */
+  async function appScenario(profile: "upsun" | "cleverCloud", fixture: string): Promise<Scenario> {
+    const s = new Scenario(profile, fixture.replace(/[^a-z0-9]/g, ""));
+    scenarios.push(s);
+    fs.rmSync(s.src, { recursive: true, force: true });
+    fs.cpSync(path.join(FIXTURES, fixture), s.src, { recursive: true });
+    fs.rmSync(path.join(s.src, "SOURCE.md"));
+    await s.addHost("h1", sshd);
+    return s;
+  }
+
+  const hostsOf = (s: Scenario) =>
+    s.hosts.map((h) => ({
+      name: h.name,
+      root: h.root,
+      url: `http://127.0.0.1:${h.httpPort}`,
+      connection: {
+        host: "127.0.0.1",
+        port: h.sshd!.port,
+        user: h.sshd!.user,
+        privateKey: h.sshd!.privateKey,
+        hostKey: h.sshd!.hostKey,
+      },
+    }));
+  const run = (s: Scenario, program: () => Record<string, unknown>) =>
+    runProgram(program, { stateFile: s.stateFile, project: "fidelity", stack: s.config.name });
+
+  it("Upsun Koa template: default nodejs flavor, PLATFORM_RELATIONSHIPS to a real MariaDB, a cron on schedule, removed on destroy", async function () {
+    if (!has("mariadbd") || !has("mariadb-install-db")) {
+      console.log(
+        "    skipped: MariaDB (mariadbd) is not installed; .ci/run installs mariadb-server",
+      );
+      this.skip();
+    }
+    const password = "s3cret-Pw-42";
+    const db = await startMariaDb(password);
+    try {
+      const s = await appScenario("upsun", "upsun-koa");
+      const h = s.host();
+      const config = upsunAppArgsFromConfig(path.join(s.src, ".platform.app.yaml"), {
+        hosts: hostsOf(s),
+        port: h.httpPort,
+        artifactDir: s.artifactDir,
+      });
+      s.config.name = config.appName as string; // `name: app` of the template
+      const program = () => {
+        const app = new UpsunApp("koa", {
+          ...config,
+          relationships: {
+            database: {
+              host: "127.0.0.1",
+              port: db.port,
+              scheme: "mysql",
+              username: "app",
+              password: pulumi.secret(password),
+              path: "main",
+            },
+          },
+          platform: { environmentType: "staging" },
+          hooks: {
+            ...config.hooks,
+            deploy:
+              'echo "$PLATFORM_RELATIONSHIPS" | base64 -d | node -e \'const d = JSON.parse(require("fs").readFileSync(0, "utf8")).database[0]; console.log(`db ${d.scheme}://${d.host}:${d.port}/${d.path} rel=${d.rel} service=${d.service}`)\' > "$APP_CACHE_DIR/relationship.txt"\n',
+          },
+          config: {
+            ...config.config,
+            crons: {
+              tick: {
+                spec: "* * * * *",
+                commands: {
+                  start:
+                    'echo "tick $PLATFORM_ENVIRONMENT_TYPE $DATABASE_HOST" >> "$APP_CACHE_DIR/ticks"',
+                },
+              },
+            },
+          },
+        });
+        return { health: app.health };
+      };
+      const r = await run(s, program);
+      assert.equal(r.failed, false, summary(r));
+      assert.deepEqual(executed(r, "koa", "h1"), [
+        "transfer",
+        "upload",
+        "build",
+        "hook-deploy",
+        "activate",
+        "outcome",
+        "cron",
+      ]);
+      const app = s.appDir(h);
+      // The default flavor installed the template's dependencies.
+      const buildLog = fs.readFileSync(
+        path.join(app, `logs/${s.current(h)}-step:build.log`),
+        "utf8",
+      );
+      assert.equal(
+        fs.existsSync(path.join(app, "current/node_modules/koa/package.json")),
+        true,
+        buildLog,
+      );
+      // npm prune (which installs from the lock file), then npm install (nothing left to do).
+      assert.match(buildLog, /added \d+ packages[\s\S]*up to date/);
+      // The deploy hook decoded the declared endpoint; the secret never reached the command text or state.
+      assert.equal(
+        fs.readFileSync(path.join(app, "cache/relationship.txt"), "utf8"),
+        `db mysql://127.0.0.1:${db.port}/main rel=mysql service=db\n`,
+      );
+      assert.equal(fs.readFileSync(s.stateFile, "utf8").includes(password), false);
+      // The template itself connects through platformsh-config and answers.
+      const body = await s.http(h);
+      assert.match(body, /^Hello, World! - A simple Koa web framework template for Platform.sh/);
+      assert.match(body, /Username \(platform\): platform/);
+      // The cron fires at the next minute boundary, with the runtime environment, logged like a hook.
+      const fired = await until(() => hooksOf(s.history(h)).includes("cron:tick"), 75_000);
+      assert.equal(fired, true, "cron:tick ran within 75 s");
+      assert.equal(
+        fs.readFileSync(path.join(app, "cache/ticks"), "utf8").split("\n")[0],
+        "tick staging 127.0.0.1",
+      );
+      const pid = Number(
+        fs.readFileSync(path.join(app, ".deployhooks/cron/scheduler.pid"), "utf8"),
+      );
+      assert.equal(alive(pid), true);
+      // Destroy (an empty program): the cron jobs and the scheduler are gone.
+      const d = await run(s, () => ({}));
+      assert.equal(d.failed, false, summary(d));
+      assert.equal(await until(() => !alive(pid), 5000), true, "scheduler stopped");
+      assert.equal(fs.existsSync(path.join(app, ".deployhooks/cron")), false);
+    } finally {
+      db.proc.kill("SIGKILL");
+      fs.rmSync(db.dir, { recursive: true, force: true });
+    }
+  });
+
+  it("Clever Cloud Node.js example: CC_NODE_BUILD_TOOL=npm-ci, npm start by default; a runtime change keeps the dependencies", async () => {
+    const s = await appScenario("cleverCloud", "clever-node-tcp-chat");
+    const h = s.host();
+    const tcpPort = await freePort();
+    const program = (greeting: string) => () => {
+      const app = new CleverCloudApp("chat", {
+        appName: s.config.name,
+        source: s.src,
+        artifactDir: s.artifactDir,
+        type: "node",
+        environment: {
+          CC_NODE_BUILD_TOOL: "npm-ci",
+          NODE_ENV: "production",
+          TCP_PORT: String(tcpPort),
+          GREETING: greeting,
+        },
+        port: h.httpPort,
+        hosts: hostsOf(s),
+      });
+      return { health: app.health };
+    };
+    const r = await run(s, program("hello"));
+    assert.equal(r.failed, false, summary(r));
+    const app = s.appDir(h);
+    const release = s.current(h);
+    const log = fs.readFileSync(path.join(app, `logs/${release}-step:build.log`), "utf8");
+    assert.match(log, /^deployhooks: installing dependencies with npm ci$/m);
+    assert.equal(
+      fs.existsSync(path.join(app, "current/node_modules/ansi-escapes/package.json")),
+      true,
+    );
+    assert.equal(
+      fs.existsSync(path.join(app, "current/node_modules/nodemon")),
+      false,
+      "NODE_ENV=production: no dev dependencies",
+    );
+    assert.match(await s.http(h), /<h1>TCP Chat demo<\/h1>/);
+    assert.match(
+      fs.readFileSync(path.join(app, "logs/app.log"), "utf8"),
+      /HTTP server running at port/,
+    );
+    // Runtime-only change: a deployment from cache; no build; node_modules still there.
+    const r2 = await run(s, program("bonjour"));
+    assert.equal(r2.failed, false, summary(r2));
+    assert.deepEqual(executed(r2, "chat", "h1"), ["activate", "outcome"]);
+    assert.equal(s.current(h), release);
+    assert.equal(
+      fs.existsSync(path.join(app, "current/node_modules/ansi-escapes/package.json")),
+      true,
+    );
+    assert.match(await s.http(h), /TCP Chat demo/);
+  });
+});

@@ -369,21 +369,30 @@ function mergeSources(cur: Cursor, value: Node | null, line: number): Cursor[] {
   return [one(value)];
 }
 
+/** A mapping entry before it gets a cursor: the key, its line and the value node. */
+interface RawEntry {
+  key: string;
+  line: number;
+  node: Node | null;
+}
+
 /**
- * The entries of a mapping node (after deref), in order. Keys must be scalars. YAML merge keys
- * (`<<: *anchor`, `<<: [*a, *b]`) are expanded as YAML 1.1 defines them (and Platform.sh reads
- * them): a key written in the mapping itself wins wherever it is written, then the merged
- * mappings in their order (an earlier one wins); merged entries take the place of the `<<`.
+ * Merged entries per mapping node, computed once: a mapping merged many times (`<<: [*a, *a, …]`
+ * nested level after level, an alias bomb made of merge keys) costs its keys once, not once per
+ * path to it.
  */
-export function entries(cur: Cursor, merging: ReadonlySet<Node> = new Set()): Entry[] {
-  const node = cur.node;
-  if (!isMap(node)) throw errorAt(cur, `must be a mapping, got ${describe(node)}`);
-  const pairs = (node as YAMLMap).items.filter(isPair);
+const mergedEntries = new WeakMap<Node, RawEntry[]>();
+
+function rawEntries(cur: Cursor, merging: ReadonlySet<Node>): RawEntry[] {
+  const node = cur.node as YAMLMap;
+  const cached = mergedEntries.get(node);
+  if (cached) return cached;
+  const pairs = node.items.filter(isPair);
   const own = new Set<string>();
   for (const pair of pairs) {
     if (!isMergeKey(pair.key)) own.add(keyOf(cur, pair.key as Node | null));
   }
-  const out: Entry[] = [];
+  const out: RawEntry[] = [];
   const taken = new Set<string>();
   for (const pair of pairs) {
     const keyNode = pair.key as Node | null;
@@ -395,29 +404,41 @@ export function entries(cur: Cursor, merging: ReadonlySet<Node> = new Set()): En
           throw errorAt(cur, "recursive merge: a << merges a mapping that contains it", line);
         }
         if (inner.size > MAX_NESTING) throw nestingError(cur.src.file, line);
-        for (const e of entries(source, inner)) {
+        for (const e of rawEntries(source, inner)) {
           if (own.has(e.key) || taken.has(e.key)) continue;
           taken.add(e.key);
-          out.push({ ...e, value: { ...e.value, path: [...cur.path, e.key] } });
+          out.push(e);
         }
       }
       continue;
     }
     const key = keyOf(cur, keyNode);
     taken.add(key);
-    out.push({
-      key,
-      line,
-      value: {
-        node: (pair.value as Node | null) ?? null,
-        src: cur.src,
-        path: [...cur.path, key],
-        line,
-        stack: cur.stack,
-      },
-    });
+    out.push({ key, line, node: (pair.value as Node | null) ?? null });
   }
+  mergedEntries.set(node, out);
   return out;
+}
+
+/**
+ * The entries of a mapping node (after deref), in order. Keys must be scalars. YAML merge keys
+ * (`<<: *anchor`, `<<: [*a, *b]`) are expanded as YAML 1.1 defines them (and Platform.sh reads
+ * them): a key written in the mapping itself wins wherever it is written, then the merged
+ * mappings in their order (an earlier one wins); merged entries take the place of the `<<`.
+ */
+export function entries(cur: Cursor): Entry[] {
+  if (!isMap(cur.node)) throw errorAt(cur, `must be a mapping, got ${describe(cur.node)}`);
+  return rawEntries(cur, new Set()).map((e) => ({
+    key: e.key,
+    line: e.line,
+    value: {
+      node: e.node,
+      src: cur.src,
+      path: [...cur.path, e.key],
+      line: e.line,
+      stack: cur.stack,
+    },
+  }));
 }
 
 /** The items of a list node (after deref), in order. */

@@ -211,6 +211,16 @@ const aliasArb = fc
       );
     }
     if (recursive) lines.push(`r: &r {x: [*r]}`, `m: &m {<<: *m}`);
+    else {
+      lines.push("m0: &m0 {k: 1}");
+      for (let i = 1; i <= levels; i++) {
+        lines.push(
+          `m${i}: &m${i} {<<: [${Array(width)
+            .fill(`*m${i - 1}`)
+            .join(", ")}]}`,
+        );
+      }
+    }
     return Buffer.from(lines.join("\n") + "\n");
   });
 const mutatedArb = fc

@@ -242,6 +242,25 @@ describe("loaders: input integrity (UTF-8, NUL, surrogates, limits)", () => {
     });
   }
 
+  it("a merge-key bomb (<< of 10 aliases, 11 levels deep) is read in linear time", () => {
+    const lines = [APP.trimEnd(), "a0: &a0 {k: 1}"];
+    for (let i = 1; i <= 11; i++) {
+      lines.push(
+        `a${i}: &a${i} {<<: [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(", ")}]}`,
+      );
+    }
+    lines.push("web:", "  <<: *a11", "hooks:", "  <<: {build: echo merged}");
+    write("mbomb/.platform.app.yaml", lines.join("\n") + "\n");
+    const app = loadConfig(path.join(dir, "mbomb/.platform.app.yaml")).apps[0];
+    assert.deepEqual(app.config.web, { k: 1 });
+    assert.deepEqual(
+      app.hooks.map((h) => `${h.name}=${h.script}`),
+      ["build=echo merged"],
+    );
+  });
+
   it("firstInvalidUtf8 agrees with a fatal TextDecoder on any bytes", () => {
     const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
     fc.assert(

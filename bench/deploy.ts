@@ -18,6 +18,9 @@
  *   fresh artifact dir, host root and state each time; `baselineSeconds` = `tar -C TREE -cf - . | ssh
  *   HOST 'tar -C DIR -xf -'` (fresh DIR); ratio = seconds / baselineSeconds (target ≤ 1.5). `sync`
  *   runs before each of them, so neither pays for the other's writeback.
+ * - rollback (bench/releases.ts): revert of a one-file change of the bench tree whose build hook
+ *   sleeps 10 s, versus the deployment of that change.
+ * `DEPLOYHOOKS_BENCH_DEPLOY=rollback` (comma list of core, rollback, incremental) runs only those.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -33,6 +36,16 @@ import {
 } from "../testing";
 import { runRemote } from "../testing/exec";
 import type { BenchContext } from "./main";
+import { runRollbackBench } from "./releases";
+
+/**
+ * Parts of the deploy section to run: `DEPLOYHOOKS_BENCH_DEPLOY=core,rollback,incremental`
+ * (default: all). `core` = full / runtime-only / per-step / upload.
+ */
+function deployParts(): Set<string> {
+  const v = process.env.DEPLOYHOOKS_BENCH_DEPLOY;
+  return new Set((v && v.trim() !== "" ? v : "core,rollback,incremental").split(","));
+}
 
 const BUILD_SLEEP_SECONDS = 10;
 
@@ -96,6 +109,15 @@ export async function runDeployBench(
   const work = fs.mkdtempSync(path.join(ctx.workDir, "deploy-"));
   const dest = `${sshd.user}@127.0.0.1`;
   try {
+    // Kept releases (bench/releases.ts): deploy.rollback, deploy.incremental.
+    const parts = deployParts();
+    const releases: Record<string, unknown> = {};
+    if (parts.has("rollback")) {
+      releases.rollback = await runRollbackBench(ctx, sshd, work, stopApps);
+      ctx.log(`deploy: rollback ${JSON.stringify(releases.rollback)}`);
+    }
+    if (!parts.has("core")) return { deploy: releases };
+
     // The app of the full / runtime-only measurements.
     const src = path.join(work, "app-src");
     fs.mkdirSync(src);
@@ -257,6 +279,7 @@ export async function runDeployBench(
         baselineSeconds: round(base),
         ratio: round(up / base),
       },
+      ...releases,
       stepMedians: Object.fromEntries(
         Object.entries(breakdown).map(([k, v]) => [k, round(median(v))]),
       ),

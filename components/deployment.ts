@@ -24,6 +24,13 @@ import {
 } from "./planTypes";
 import { planDeployment, secretValues } from "./stepPlan";
 import { placeholderPath, transferSource } from "./transfer";
+import {
+  journalPath,
+  reactivationNote,
+  readJournal,
+  recordRelease,
+  uploadNote,
+} from "./releaseJournal";
 
 /** The outputs every component exposes. */
 export interface DeploymentOutputs {
@@ -127,6 +134,9 @@ export function wireDeployment(
   // Checked private to the deploying user (a planted tarball or cache must never be used); the
   // default directory falls back to another private one when it cannot be used.
   const artifactDir = resolveArtifactDir(model.artifactDir, (m) => void pulumi.log.warn(m, self));
+  // A revert to a release deployed before from this machine: say what `up` will do (a hint; the
+  // hosts decide). During `up`, remember the release.
+  const journal = journalPath(artifactDir, model.componentName, structure.app.name);
   const cacheFile = path.join(artifactDir, `stat-cache-${sha256(model.source).slice(7, 23)}.bin`);
   const codePromise = fingerprintTree(model.source, { cacheFile }).then(async (tree) => ({
     code: { fingerprint: tree.fingerprint, files: tree.files },
@@ -158,6 +168,14 @@ export function wireDeployment(
       });
       return { plan, inputs };
     });
+  resolved.apply((r) => {
+    if (pulumi.runtime.isDryRun()) {
+      const note = reactivationNote(r.plan.releaseId, readJournal(journal));
+      if (note) void pulumi.log.info(note, self);
+    } else {
+      recordRelease(journal, r.plan.releaseId);
+    }
+  });
   // Triggers, command text and the release id never contain secret values (secrets are digested
   // with a KDF and delivered on stdin), so they are deliberately kept readable for preview diffs.
   const plain = <T>(f: (p: DeploymentPlan) => T): pulumi.Output<T> =>
@@ -236,6 +254,12 @@ export function wireDeployment(
         cmd.stdout.apply((out) => {
           const w = startWarning(out, spec.host);
           if (w) pulumi.log.warn(w, self);
+        });
+      }
+      if (spec.stepId === "upload") {
+        pulumi.all([cmd.stdout, plain((p) => p.releaseId)]).apply(([out, id]) => {
+          const note = uploadNote(spec.host, id, parseStepOutput(out ?? "").upload, out ?? "");
+          if (note) pulumi.log[note.level](note.message, self);
         });
       }
       if (spec.kind === "hook" || spec.kind === "outcome") {

@@ -128,6 +128,12 @@ for (const profile of PROFILES) {
         if (mode === "sshd") {
           assert.equal(parseStepOutput(stepOut(r, "h1", "probe")).probe, "rebuild");
         }
+        assert.ok(
+          r.warnings.some((w) =>
+            w.includes(`host h1: release ${v2} changed on this host since it was built`),
+          ),
+          r.warnings.join("\n"),
+        );
         const built = profile === "upsun" ? "build" : "step:build";
         assert.ok(hooksOf(s.newHistory()).includes(built), hooksOf(s.newHistory()).join(","));
         assert.match(await s.http(), /^build=v2\//);

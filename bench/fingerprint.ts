@@ -3,7 +3,9 @@
  * compared to (the machine's load moves both alike):
  * - cold: `fingerprintTree` without a stat cache, against
  *   `find TREE -type f -print0 | sort -z | xargs -0 sha256sum` (`baselineSeconds`, whole process);
- *   `coldRatio = coldSeconds / baselineSeconds` (target ≤ 0.35).
+ *   `coldRatio = coldSeconds / baselineSeconds` (target ≤ 0.35). Also the CPU time (user + system,
+ *   all threads) of each side, `coldCpuRatio = coldCpuSeconds / baselineCpuSeconds`: on a machine
+ *   busy with other work, wall time follows the CPU time each side needs more than its parallelism.
  * - warm: `fingerprintTree` of the unchanged tree with its stat cache (outside the tree, as the
  *   components keep it), measured inside this already-running Node process — what a
  *   `pulumi preview`/`up` pays, since the fingerprint runs in the Pulumi program's process;
@@ -41,12 +43,28 @@ async function timeAsync(f: () => Promise<unknown>): Promise<number> {
 
 const quiet = { stdio: ["ignore", "ignore", "inherit"] as ("ignore" | "inherit")[] };
 
-function shaBaseline(root: string): void {
-  execFileSync(
+/** Runs the baseline pipeline; its CPU seconds (user + system of every process in it). */
+function shaBaseline(root: string): number {
+  const out = execFileSync(
     "bash",
-    ["-c", 'find "$1" -type f -print0 | sort -z | xargs -0 sha256sum > /dev/null', "bash", root],
-    quiet,
+    [
+      "-c",
+      'TIMEFORMAT="%U %S"; { time (find "$1" -type f -print0 | sort -z | xargs -0 sha256sum > /dev/null) ; } 2>&1',
+      "bash",
+      root,
+    ],
+    { encoding: "utf8" },
   );
+  const [user, sys] = out.trim().split(/\s+/).map(Number);
+  return user + sys;
+}
+
+/** CPU seconds (user + system, all threads) this process spends in `f`. */
+async function cpuOf(f: () => Promise<unknown>): Promise<number> {
+  const before = process.cpuUsage();
+  await f();
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
 }
 
 function gitStatus(copy: string): void {
@@ -65,6 +83,8 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
   gitStatus(copy);
   await fingerprintTree(root);
   const baseline: number[] = [];
+  const baselineCpu: number[] = [];
+  const coldCpu: number[] = [];
   const cold: number[] = [];
   const warm: number[] = [];
   const git: number[] = [];
@@ -73,10 +93,16 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
   let bytes = 0;
   let fp = "";
   for (let i = 0; i < runs; i++) {
-    baseline.push(time(() => shaBaseline(root)));
+    baseline.push(time(() => baselineCpu.push(shaBaseline(root))));
     fs.rmSync(cacheFile, { force: true });
     let c: Awaited<ReturnType<typeof fingerprintTree>> | undefined;
-    cold.push(await timeAsync(async () => (c = await fingerprintTree(root, { cacheFile }))));
+    let coldWall = 0;
+    coldCpu.push(
+      await cpuOf(async () => {
+        coldWall = await timeAsync(async () => (c = await fingerprintTree(root, { cacheFile })));
+      }),
+    );
+    cold.push(coldWall);
     for (let k = 0; k < 3; k++) {
       git.push(time(() => gitStatus(copy)));
       let w: Awaited<ReturnType<typeof fingerprintTree>> | undefined;
@@ -90,7 +116,7 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
     bytes = c!.bytes;
     fp = c!.fingerprint;
     log(
-      `fingerprint run ${i + 1}/${runs}: sha256sum baseline ${baseline[i].toFixed(3)} s, cold ${cold[i].toFixed(3)} s; ` +
+      `fingerprint run ${i + 1}/${runs}: sha256sum baseline ${baseline[i].toFixed(3)} s (cpu ${baselineCpu[i].toFixed(2)}), cold ${cold[i].toFixed(3)} s (cpu ${coldCpu[i].toFixed(2)}); ` +
         `git status ${git.slice(-3).map((x) => x.toFixed(3))} s, warm ${warm.slice(-3).map((x) => x.toFixed(3))} s`,
     );
   }
@@ -104,6 +130,9 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
     coldSeconds: round(coldSeconds),
     baselineSeconds: round(baselineSeconds),
     coldRatio: round(coldSeconds / baselineSeconds),
+    coldCpuSeconds: round(median(coldCpu)),
+    baselineCpuSeconds: round(median(baselineCpu)),
+    coldCpuRatio: round(median(coldCpu) / median(baselineCpu)),
     warmSeconds: round(warmSeconds),
     gitStatusSeconds: round(gitStatusSeconds),
     warmVsGit: round(warmSeconds / gitStatusSeconds),

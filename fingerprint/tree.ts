@@ -451,10 +451,10 @@ async function warmRun(
   const modeList: EntryMode[] = new Array<EntryMode>(n);
   const nums = new Float64Array(n * NUMS_PER_ENTRY);
   const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
+  const prefix = absRoot + "/";
   for (let i = 0; i < n; i++) {
-    const rel = rels[i];
     const o = i * NUMS_PER_ENTRY;
-    if (!rawLstat(absRoot + "/" + rel, st, absRoot)) return undefined; // gone: walk instead
+    if (!rawLstat(prefix + rels[i], st, absRoot)) return undefined; // gone: walk instead
     nums[o] = st.size;
     nums[o + 1] = st.mtimeMs;
     nums[o + 2] = st.ctimeMs;

@@ -19,7 +19,7 @@ export class Application extends pulumi.ComponentResource {
   public readonly urls: pulumi.Output<{ [key: string]: string }>;
   /** Per host: health check result of the last run of the outcome step (`ok`, `failed`, `skipped`, `unknown`). */
   public readonly health: pulumi.Output<{ [key: string]: string }>;
-  /** Per step resource name (`${name}-${host}-${step}`): its trigger strings (`code=…`, `script=…`, `host=…`). */
+  /** Per step resource name (`${name}-${host}-${step}`): its trigger entries (`code:src/=…`, `runtime:web.commands.start=…`, `script=…`, `host=…`; engine/triggers.ts). */
   public readonly steps: pulumi.Output<{ [key: string]: string[] }>;
 
   constructor(name: string, args: ApplicationArgs, opts?: pulumi.ComponentResourceOptions) {

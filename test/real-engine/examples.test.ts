@@ -11,6 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { quickstart } from "../../examples/quickstart/program";
+import { PROJECT, README, readmeWith } from "../../scripts/readmePreview";
 import { startSshd, type SshdHandle } from "../../testing";
 import { killProcessesUnder, processesUnder } from "../e2e/harness";
 import { copyExample, edit, exampleProgram, readHistory } from "./examples";
@@ -56,6 +57,8 @@ interface Side {
 
 interface ExampleCase {
   example: string;
+  /** Pulumi project name (the quickstart's is the repository's, as in the README). */
+  project?: string;
   /** Component name = app directory under the root. */
   app: string;
   ssh?: boolean;
@@ -78,6 +81,7 @@ const serverJs = (dir: string, sub = "app"): void =>
 const CASES: ExampleCase[] = [
   {
     example: "quickstart",
+    project: PROJECT,
     app: "quickstart",
     program: (dir) => () => {
       const config = new pulumi.Config();
@@ -191,10 +195,11 @@ for (const c of CASES) {
       realSide = { root: path.join(work, "real"), port: await freePort() };
       emuConfig = c.config(emuSide, sshd);
       realConfig = c.config(realSide, sshd);
-      emu = new EmulatedStack(c.program(dir), emuConfig, `dh-${c.example}`);
+      const project = c.project ?? `dh-${c.example}`;
+      emu = new EmulatedStack(c.program(dir), emuConfig, project);
       real = await EngineStack.create({
         engine,
-        project: `dh-${c.example}`,
+        project,
         program: async () => c.program(dir)(),
         config: realConfig,
       });
@@ -243,6 +248,18 @@ for (const c of CASES) {
       const before = readHistory(appDir).length;
       c.runtime.change(dir, emuConfig);
       c.runtime.change(dir, realConfig);
+      if (c.project === PROJECT) {
+        // The README's preview blocks are this change's real preview (scripts/readmePreview.ts).
+        await real.setConfig(realConfig);
+        const plain = (await real.preview()).stdout;
+        const diff = await real.previewDiff();
+        const readme = fs.readFileSync(README, "utf8");
+        assert.equal(
+          readmeWith(readme, plain, diff),
+          readme,
+          "README preview blocks differ from the real CLI: node -r ts-node/register/transpile-only scripts/readmePreview.ts",
+        );
+      }
       const r = await upBoth();
       assert.deepEqual(newHooks(appDir, before), c.runtime.hooks);
       if (c.runtime.steps) assert.deepEqual(stepsWith(r, c.app, ["replace"]), c.runtime.steps);

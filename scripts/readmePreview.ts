@@ -38,8 +38,9 @@ export function triggersDiff(stdout: string, resourceName: string): string {
   let header = urn - 1;
   while (header >= 0 && !/^\s*\+-\S+: \(replace\)$/.test(lines[header]!)) header--;
   const open = lines.findIndex((l, i) => i > urn && /^\s*~ triggers\s*: \[$/.test(l));
-  if (urn < 0 || header < 0 || open < 0)
+  if (urn < 0 || header < 0 || open < 0) {
     throw new Error(`preview --diff: no triggers diff of ${resourceName}`);
+  }
   const indent = lines[header]!.length - lines[header]!.trimStart().length;
   const out = [lines[header]!, lines[urn]!, lines[open]!.replace(/\s+: \[$/, ": [")];
   let i = open + 1;
@@ -81,8 +82,9 @@ async function main(): Promise<void> {
   const pulumi = require("@pulumi/pulumi") as typeof import("@pulumi/pulumi");
   /* eslint-enable @typescript-eslint/no-require-imports */
   const engine = engineDir();
-  if (!engine)
+  if (!engine) {
     throw new Error("no go on PATH: the real engine cannot be built (npm run engine:bin)");
+  }
   const work = fs.mkdtempSync(path.join(os.tmpdir(), "dh-readme-preview-"));
   const port = await new Promise<number>((resolve) => {
     const s = net.createServer().listen(0, "127.0.0.1", () => {

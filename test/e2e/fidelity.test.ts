@@ -147,7 +147,7 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
         artifactDir: s.artifactDir,
       });
       s.config.name = config.appName as string; // `name: app` of the template
-      const program = () => {
+      const program = (withCron: boolean) => () => {
         const app = new UpsunApp("koa", {
           ...config,
           relationships: {
@@ -168,22 +168,27 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
           },
           config: {
             ...config.config,
-            crons: {
-              tick: {
-                spec: "* * * * *",
-                commands: {
-                  start:
-                    'echo "tick $PLATFORM_ENVIRONMENT_TYPE $DATABASE_HOST" >> "$APP_CACHE_DIR/ticks"',
-                },
-              },
-            },
+            ...(withCron
+              ? {
+                  crons: {
+                    tick: {
+                      spec: "* * * * *",
+                      commands: {
+                        start:
+                          'echo "tick $PLATFORM_ENVIRONMENT_TYPE $DATABASE_HOST" >> "$APP_CACHE_DIR/ticks"',
+                      },
+                    },
+                  },
+                }
+              : {}),
           },
         });
         return { health: app.health };
       };
-      const r = await run(s, program);
+      const r = await run(s, program(true));
       assert.equal(r.failed, false, summary(r));
       assert.deepEqual(executed(r, "koa", "h1"), [
+        "probe",
         "transfer",
         "upload",
         "build",
@@ -226,10 +231,21 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
         fs.readFileSync(path.join(app, ".deployhooks/cron/scheduler.pid"), "utf8"),
       );
       assert.equal(alive(pid), true);
-      // Destroy (an empty program): the cron jobs and the scheduler are gone.
+      // The cron removed from the configuration: its resource's delete removes the jobs.
+      const noCron = await run(s, program(false));
+      assert.equal(noCron.failed, false, summary(noCron));
+      assert.equal(await until(() => !alive(pid), 5000), true, "scheduler stopped");
+      assert.equal(fs.existsSync(path.join(app, ".deployhooks/cron")), false);
+      // Back again, then destroy (an empty program): the cron jobs and the scheduler are gone.
+      const again = await run(s, program(true));
+      assert.equal(again.failed, false, summary(again));
+      const pid2 = Number(
+        fs.readFileSync(path.join(app, ".deployhooks/cron/scheduler.pid"), "utf8"),
+      );
+      assert.equal(alive(pid2), true);
       const d = await run(s, () => ({}));
       assert.equal(d.failed, false, summary(d));
-      assert.equal(await until(() => !alive(pid), 5000), true, "scheduler stopped");
+      assert.equal(await until(() => !alive(pid2), 5000), true, "scheduler stopped");
       assert.equal(fs.existsSync(path.join(app, ".deployhooks/cron")), false);
     } finally {
       db.proc.kill("SIGKILL");
@@ -241,6 +257,12 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
     const s = await appScenario("cleverCloud", "clever-node-tcp-chat");
     const h = s.host();
     const tcpPort = await freePort();
+    // A clevercloud/cron.json added next to the app's own files.
+    fs.mkdirSync(path.join(s.src, "clevercloud"));
+    fs.writeFileSync(
+      path.join(s.src, "clevercloud/cron.json"),
+      '["*/5 * * * * echo \\"cron $INSTANCE_TYPE $ROOT\\" > $APP_CACHE_DIR/cron.out"]\n',
+    );
     const program = (greeting: string) => () => {
       const app = new CleverCloudApp("chat", {
         appName: s.config.name,
@@ -278,10 +300,26 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
       fs.readFileSync(path.join(app, "logs/app.log"), "utf8"),
       /HTTP server running at port/,
     );
+    // The cron job is installed with $ROOT resolved; run it as the scheduler would.
+    assert.equal(
+      fs.readFileSync(path.join(app, ".deployhooks/cron/active/jobs"), "utf8"),
+      "cron-0\t*/5 * * * *\tnone\t10\n",
+    );
+    const cron = spawnSync("bash", [
+      "--norc",
+      path.join(app, ".deployhooks/cron/active/runner.sh"),
+      "cron-0",
+    ]);
+    assert.equal(cron.status, 0);
+    assert.equal(
+      fs.readFileSync(path.join(app, "cache/cron.out"), "utf8"),
+      `cron production ${app}/current\n`,
+    );
+    assert.deepEqual(hooksOf(s.history(h)).slice(-1), ["cron:cron-0"]);
     // Runtime-only change: a deployment from cache; no build; node_modules still there.
     const r2 = await run(s, program("bonjour"));
     assert.equal(r2.failed, false, summary(r2));
-    assert.deepEqual(executed(r2, "chat", "h1"), ["activate", "outcome"]);
+    assert.deepEqual(executed(r2, "chat", "h1"), ["activate", "outcome", "cron"]);
     assert.equal(s.current(h), release);
     assert.equal(
       fs.existsSync(path.join(app, "current/node_modules/ansi-escapes/package.json")),

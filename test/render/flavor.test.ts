@@ -274,3 +274,54 @@ describe("components: the flavor steps come first in the build step's command", 
     assert.equal(cleverCloudModel<string>("c", {}).buildCommand, "");
   });
 });
+
+describe("render/flavor: CC_CACHE_DEPENDENCIES (real bash)", () => {
+  it("a new build restores node_modules from the cache before the install and saves it after; without the switch, nothing is cached", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dhcache-"));
+    try {
+      const bin = path.join(dir, "bin");
+      fs.mkdirSync(bin);
+      // A fake npm that says whether node_modules was there before it ran, then installs one package.
+      fs.writeFileSync(
+        path.join(bin, "npm"),
+        `#!/bin/bash\n[ -d node_modules/dep ] && echo "had-dep" >> "${dir}/calls" || echo "fresh" >> "${dir}/calls"\nmkdir -p node_modules/dep\n`,
+        { mode: 0o755 },
+      );
+      const script = path.join(dir, "build.sh");
+      fs.writeFileSync(script, composeBuildCommand(cleverBuildFlavorSteps("node"), ""));
+      const build = (release: string, cache: string) => {
+        const app = path.join(dir, release);
+        fs.mkdirSync(app);
+        fs.writeFileSync(path.join(app, "package.json"), "{}");
+        const r = spawnSync("/bin/bash", ["--norc", script], {
+          cwd: app,
+          encoding: "utf8",
+          env: {
+            PATH: `${bin}:/usr/bin:/bin`,
+            APP_CACHE_DIR: path.join(dir, "cache"),
+            CC_CACHE_DEPENDENCIES: cache,
+          },
+        });
+        assert.equal(r.status, 0, r.stdout + r.stderr);
+        return r.stdout;
+      };
+      assert.doesNotMatch(build("r1", "true"), /restored/);
+      assert.match(
+        build("r2", "true"),
+        /^deployhooks: CC_CACHE_DEPENDENCIES: node_modules restored from /m,
+      );
+      build("r3", "false");
+      assert.deepEqual(fs.readFileSync(path.join(dir, "calls"), "utf8").trim().split("\n"), [
+        "fresh",
+        "had-dep",
+        "fresh",
+      ]);
+      assert.equal(
+        fs.existsSync(path.join(dir, "cache/clever-dependencies/node_modules/dep")),
+        true,
+      );
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

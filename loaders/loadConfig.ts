@@ -81,10 +81,14 @@ function loadUpsunDirectory(dir: string): LoadedConfig {
   }
   const ctx = newContext(path.dirname(dir));
   const apps: AppSpec[] = [];
+  /** Files whose top level looks like one Platform.sh app (`type:`/`hooks:`), not Upsun's layout. */
+  const singleAppFiles: string[] = [];
   for (const name of names) {
     const file = path.join(dir, name);
     ctx.files.push(file);
-    const src = parseYaml(read(file), file);
+    const text = read(file);
+    if (!/^applications:/m.test(text) && /^(type|hooks):/m.test(text)) singleAppFiles.push(file);
+    const src = parseYaml(text, file);
     for (const app of readUpsunDocument(rootCursor(src), "upsun", ctx)) {
       const i = apps.findIndex((a) => a.name === app.name);
       if (i < 0) {
@@ -100,7 +104,11 @@ function loadUpsunDirectory(dir: string): LoadedConfig {
     }
   }
   if (apps.length === 0) {
-    throw new ConfigError("no applications defined in any file of the .upsun directory", {
+    const hint =
+      singleAppFiles.length > 0
+        ? ` (${singleAppFiles.map((f) => path.basename(f)).join(", ")} has a top-level type:/hooks: like a Platform.sh .platform.app.yaml; in .upsun/ an app goes under applications.<name>)`
+        : "";
+    throw new ConfigError(`no applications defined in any file of the .upsun directory${hint}`, {
       file: dir,
     });
   }

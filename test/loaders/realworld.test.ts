@@ -196,7 +196,8 @@ const TABLE: Row[] = [
   },
   {
     input: "repos/platformista__streamlit@upsun/.upsun",
-    error: ".upsun: no applications defined in any file of the .upsun directory",
+    error:
+      ".upsun: no applications defined in any file of the .upsun directory (app.yaml has a top-level type:/hooks: like a Platform.sh .platform.app.yaml; in .upsun/ an app goes under applications.<name>)",
   },
   {
     input: "repos/platformsh-examples__multi-app-load-balancing/.platform/applications.yaml",

@@ -12,7 +12,9 @@
  *   against `git status --porcelain` in a committed copy of the tree (`gitStatusSeconds`, whole
  *   process, including git's start); `warmVsGit = warmSeconds / gitStatusSeconds` (target ≤ 1.0).
  *   `nodeStartSeconds` (`node -e 0`, whole process) is reported alongside: it is what a separate
- *   Node process would add to `warmSeconds`.
+ *   Node process would add to `warmSeconds`. `warmFirstCallSeconds`: the same call timed as the
+ *   FIRST one in a fresh Node process (modules loaded, nothing JIT-compiled, an empty heap), as in a
+ *   `pulumi preview` that fingerprints once; `warmFirstCallVsGit` compares it with the git samples.
  * The OS page cache is warm for all: the baselines and a cold run run once before anything is
  * measured. Each figure is the median of its samples (`runs` cold samples; 3 × `runs` warm ones).
  */
@@ -67,6 +69,23 @@ async function cpuOf(f: () => Promise<unknown>): Promise<number> {
   return (used.user + used.system) / 1e6;
 }
 
+/** Seconds of the first `fingerprintTree` call in a new Node process (module loading excluded). */
+function firstCallSeconds(root: string, cacheFile: string): number {
+  const script =
+    'require("ts-node/register/transpile-only");' +
+    `const { fingerprintTree } = require(${JSON.stringify(path.join(__dirname, "../fingerprint/tree"))});` +
+    "const t = process.hrtime.bigint();" +
+    "fingerprintTree(process.argv[1], { cacheFile: process.argv[2] }).then((w) => {" +
+    "  if (w.stats.hashed !== 0) throw new Error('not warm');" +
+    "  process.stdout.write(String(Number(process.hrtime.bigint() - t) / 1e9));" +
+    "});";
+  const out = execFileSync(process.execPath, ["-e", script, root, cacheFile], {
+    encoding: "utf8",
+    cwd: path.join(__dirname, ".."),
+  });
+  return Number(out);
+}
+
 function gitStatus(copy: string): void {
   const out = execFileSync("git", ["status", "--porcelain"], { cwd: copy, encoding: "utf8" });
   if (out !== "") throw new Error(`bench: the git copy is not clean:\n${out.slice(0, 500)}`);
@@ -89,6 +108,7 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
   const warm: number[] = [];
   const git: number[] = [];
   const nodeStart: number[] = [];
+  const firstCall: number[] = [];
   let files = 0;
   let bytes = 0;
   let fp = "";
@@ -112,12 +132,14 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
       }
     }
     nodeStart.push(time(() => execFileSync(process.execPath, ["-e", "0"], quiet)));
+    firstCall.push(firstCallSeconds(root, cacheFile));
     files = c!.fileCount;
     bytes = c!.bytes;
     fp = c!.fingerprint;
     log(
       `fingerprint run ${i + 1}/${runs}: sha256sum baseline ${baseline[i].toFixed(3)} s (cpu ${baselineCpu[i].toFixed(2)}), cold ${cold[i].toFixed(3)} s (cpu ${coldCpu[i].toFixed(2)}); ` +
-        `git status ${git.slice(-3).map((x) => x.toFixed(3))} s, warm ${warm.slice(-3).map((x) => x.toFixed(3))} s`,
+        `git status ${git.slice(-3).map((x) => x.toFixed(3))} s, warm ${warm.slice(-3).map((x) => x.toFixed(3))} s, ` +
+        `warm first call in a new process ${firstCall[i].toFixed(3)} s`,
     );
   }
   const coldSeconds = median(cold);
@@ -137,6 +159,8 @@ export async function runFingerprintBench(ctx: BenchContext): Promise<Record<str
     gitStatusSeconds: round(gitStatusSeconds),
     warmVsGit: round(warmSeconds / gitStatusSeconds),
     nodeStartSeconds: round(median(nodeStart)),
+    warmFirstCallSeconds: round(median(firstCall)),
+    warmFirstCallVsGit: round(median(firstCall) / gitStatusSeconds),
     warmRatio: round(warmSeconds / coldSeconds),
   };
   log(

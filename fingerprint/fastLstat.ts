@@ -18,7 +18,7 @@ export interface RawStat {
   ctimeMs: number;
 }
 
-type BindingLstat = (
+export type BindingLstat = (
   p: string,
   bigint: boolean,
   req: undefined,
@@ -86,6 +86,15 @@ export function rawLstat(p: string, out: RawStat, sample: string): RawStat | und
   out.mtimeMs = s.mtimeMs;
   out.ctimeMs = s.ctimeMs;
   return out;
+}
+
+/**
+ * The binding's lstat itself (Node's stat array, layout as in `fromArray`) when the fast path is
+ * used, for loops that read the numbers they need straight from it; undefined otherwise.
+ */
+export function bindingLstat(sample: string): BindingLstat | undefined {
+  if (fast === null) fast = probe(sample);
+  return fast;
 }
 
 /** For tests: forget the probe result (e.g. after changing DEPLOYHOOKS_NO_FAST_STAT). */

@@ -228,7 +228,7 @@ export function wireDeployment(
                 encodeSecretsForStdin(secretValues(r.inputs.model, r.plan.steps[i].secretNames)),
               ),
             )
-          : undefined;
+          : spec.stdin;
       const inputs = {
         create: plain((p) => p.steps[i].create as string),
         update: spec.update as string,

@@ -78,8 +78,12 @@ export interface StepResourceSpec {
   type: StepResourceType;
   host: string;
   stepId: string;
-  /** An engine step kind, or `app`: the app process of a host (no create; its delete stops it), or `cron`: the leader's cron jobs (components/cronPlan.ts). */
-  kind: StepKind | "app" | "cron";
+  /**
+   * An engine step kind, `app`: the app process of a host (no create; its delete stops it),
+   * `cron`: the leader's cron jobs (components/cronPlan.ts), or `library`: installs the versioned
+   * host library every other step of the host sources.
+   */
+  kind: StepKind | "app" | "cron" | "library";
   /** Hook name for hook steps. */
   hook?: string;
   /** Hook failure policy (hook steps). */
@@ -93,6 +97,8 @@ export interface StepResourceSpec {
   triggers: string[];
   /** Secrets the step expects on stdin (values never in `create`). */
   secretNames: string[];
+  /** Non-secret stdin (the `library` step: the host library's text). */
+  stdin?: string;
   /** Names of resources that must finish first. */
   dependsOn: string[];
   /** CopyToRemote: local tarball → remote path. */

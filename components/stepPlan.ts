@@ -17,6 +17,7 @@ import type { BuildPhaseOptions } from "../render/releaseCheck";
 import type { ChangeClass } from "../model/changeClass";
 import { renderHookStep } from "../render/wrapper";
 import { renderOutcomeStep } from "../render/outcome";
+import { HOST_LIBRARY, renderLibraryStep } from "../render/library";
 import {
   COPY_TO_REMOTE,
   DeploymentModel,
@@ -110,6 +111,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   // activation hands a start failure to that step, which runs runFailed and rolls back.
   const withOutcome = new Set(steps.filter((s) => s.kind === "outcome").map((s) => s.host));
 
+  const libraryName = (host: string) => resourceName(model.componentName, host, "library");
   const supervised = Boolean(model.start) && !model.restartCommand;
   const supervisorName = (host: string) => resourceName(model.componentName, host, "app");
   const specs = steps.map((s): StepResourceSpec => {
@@ -117,7 +119,13 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     const target: AppTarget = { root: host.root, app: app.name };
     // On a remote host the tarball keeps its local name (`code-<fingerprint>.tar`, artifact/).
     const remoteTarball = uploadPath(target, path.basename(artifact.path));
-    const common = { target, profile: app.profile, releaseId, instanceNumber: host.index };
+    const common = {
+      target,
+      profile: app.profile,
+      releaseId,
+      instanceNumber: host.index,
+      hostLibrary: true,
+    };
     // One digest of the step's triggers: recorded in the history, and the activation's identity.
     const fingerprint = digestValue(s.triggers);
     const stepSeal = seal && lastAfterBuild.get(s.host) === s.id ? seal : undefined;
@@ -128,7 +136,8 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       stepId: s.id,
       kind: s.kind,
       triggers: s.triggers,
-      dependsOn: s.dependsOn.map((d) => names.get(d) as string),
+      // Every step of a host sources the host library its `library` step installs.
+      dependsOn: [libraryName(s.host), ...s.dependsOn.map((d) => names.get(d) as string)],
     };
     const command = host.remote ? REMOTE_COMMAND : LOCAL_COMMAND;
     const rendered = renderStep(s, {
@@ -202,6 +211,33 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
     resourceName: (host, id) => resourceName(model.componentName, host, id),
   });
   if (cron) specs.push(cron);
+  // The host library of each host: installed (from stdin, checked against its digest) before any
+  // other step of the host; it reruns when the library changes, the host is replaced or on a new
+  // redeployToken (which is how to reinstall a library deleted on the host).
+  for (const h of [...model.hosts].reverse()) {
+    const hostTrigger = steps
+      .find((s) => s.host === h.name)
+      ?.triggers.find((t) => t.startsWith("host="));
+    if (!hostTrigger) continue;
+    const lib = renderLibraryStep({ root: h.root, app: app.name });
+    specs.unshift({
+      name: libraryName(h.name),
+      type: h.remote ? REMOTE_COMMAND : LOCAL_COMMAND,
+      host: h.name,
+      stepId: "library",
+      kind: "library",
+      triggers: [
+        `library=sha256:${HOST_LIBRARY.sha256}`,
+        hostTrigger,
+        `redeploy=${snapshot.redeploy}`,
+      ],
+      secretNames: [],
+      dependsOn: [],
+      create: lib.command,
+      update: NOOP_UPDATE,
+      stdin: lib.stdin,
+    });
+  }
   const urls = Object.fromEntries(
     model.hosts.map((h) => [
       h.name,

@@ -5,7 +5,7 @@
  * (and nothing of its own options reaches a hook body: bodies run as separate `bash <file>`).
  * All output (stdout and the wrapper's stderr) goes to stdout, in order.
  */
-import { bash } from "./bashTemplate";
+import { hostFile, hostLibraryPath, isInHostLibrary } from "./library";
 import { AppTarget, appLayout } from "./layout";
 import { assertInteger, assertToken, shellQuote } from "./quote";
 import { SECRETS_BASH } from "./secrets";
@@ -22,6 +22,12 @@ export interface CommonStepOptions {
   lockWaitSeconds?: number;
   /** Lines of a hook's log copied to stdout. Default 40. */
   tailLines?: number;
+  /**
+   * Source the host library (`hostLibraryPath(target)`, installed by `renderLibraryStep`) instead
+   * of inlining its functions: the command text is then only what is specific to the step.
+   * Default false (a self-contained program).
+   */
+  hostLibrary?: boolean;
 }
 
 export interface ProgramParts extends CommonStepOptions {
@@ -36,39 +42,8 @@ export interface ProgramParts extends CommonStepOptions {
   main: string;
 }
 
-/** Bash: messages, failure, layout creation, lock, release checks. */
-export const CORE_BASH = bash`
-dh_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
-dh_say() { printf 'deployhooks: %s\n' "$*"; }
-dh_fail() {
-  local code=$1; shift
-  printf '::deployhooks::error step=%s exit=%s\n' "$DH_STEP" "$code"
-  dh_say "$*"
-  exit "$code"
-}
-dh_prepare() {
-  mkdir -p -- "$DH_APP/releases" "$DH_APP/cache" "$DH_APP/shared" "$DH_APP/logs" \
-    "$DH_STATE/hooks" "$DH_STATE/tmp" "$DH_STATE/uploads" "$DH_STATE/releases" \
-    || dh_fail 73 "cannot create the layout under $DH_APP"
-  chmod go-rwx -- "$DH_STATE" "$DH_APP/logs" 2>/dev/null
-  return 0
-}
-dh_lock() {
-  exec 9>>"$DH_STATE/lock" || dh_fail 73 "cannot open the lock file $DH_STATE/lock"
-  flock -w "$DH_LOCK_WAIT" 9 || dh_fail 75 "another step of app $DH_APP_NAME still holds $DH_STATE/lock after $DH_LOCK_WAIT s (a concurrent deployment, or a stuck hook); retry when it has finished"
-}
-dh_release_ok() { [ -f "$DH_STATE/releases/$DH_RELEASE.ok" ] && [ -d "$DH_REL" ]; }
-dh_require_release() {
-  dh_release_ok || dh_fail 66 "release $DH_RELEASE is not complete on this host ($DH_REL); the upload step must run first"
-}
-dh_require_current() {
-  [ -d "$DH_APP/current" ] || dh_fail 66 "$DH_APP/current does not exist yet; the activate step must run first"
-  local now
-  now=$(readlink -- "$DH_APP/current")
-  [ "$now" = "releases/$DH_RELEASE" ] || dh_say "note: current points to $now, not to release $DH_RELEASE"
-  return 0
-}
-`;
+/** Bash: messages, failure, layout creation, lock, release checks, redaction (render/host/core.sh). */
+export const CORE_BASH = hostFile("core.sh");
 
 /** The whole program of one step. */
 export function renderProgram(parts: ProgramParts): string {
@@ -91,18 +66,29 @@ export function renderProgram(parts: ProgramParts): string {
     `DH_LOCK_WAIT=${lockWait}`,
     `DH_TAIL_LINES=${tail}`,
     `DH_TAIL_WIDTH=${TAIL_WIDTH}`,
-    "declare -A dh_secrets=()",
   ].join("\n");
   const start = [
     "dh_prepare",
     ...(parts.secretNames.length > 0 ? [`dh_read_secrets ${parts.secretNames.join(" ")}`] : []),
     "dh_lock",
   ].join("\n");
+  if (parts.hostLibrary) {
+    const lib = hostLibraryPath(parts.target);
+    const missing = `cannot read the host library ${lib}; it is installed by the library step of this host (a new redeployToken reinstalls it)`;
+    return [
+      header,
+      `. ${shellQuote(lib)} || { printf '::deployhooks::error step=%s exit=66\\n' "$DH_STEP"; printf 'deployhooks: %s\\n' ${shellQuote(missing)}; exit 66; }`,
+      ...parts.libraries.filter((l) => !isInHostLibrary(l)).map((l) => l.trim()),
+      start,
+      parts.main.trim(),
+      "",
+    ].join("\n");
+  }
   return [
     header,
     CORE_BASH.trim(),
     ...(parts.secretNames.length > 0 ? [SECRETS_BASH.trim()] : []),
-    ...parts.libraries.map((l) => l.trim()),
+    ...parts.libraries.filter((l) => l !== CORE_BASH && l !== SECRETS_BASH).map((l) => l.trim()),
     start,
     parts.main.trim(),
     "",

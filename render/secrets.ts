@@ -11,7 +11,7 @@
  * the hook or app process that needs them.
  */
 import { ConfigError } from "../model/configError";
-import { bash } from "./bashTemplate";
+import { hostFile } from "./library";
 import { assertShellSafeText, assertVariableName } from "./quote";
 
 export const SECRETS_HEADER = "deployhooks-secrets v1";
@@ -44,26 +44,5 @@ export function normalizeSecretNames(names: readonly string[] | undefined): stri
   return sorted;
 }
 
-/** Bash: `dh_read_secrets NAME...` fills `dh_secrets` from stdin and checks every name arrived. */
-export const SECRETS_BASH = bash`
-dh_read_secrets() {
-  local line name b64 value want
-  if ! IFS= read -r line || [ "$line" != '${SECRETS_HEADER}' ]; then
-    dh_fail 65 "expected the secrets block ('${SECRETS_HEADER}' from encodeSecretsForStdin) on stdin for: $*"
-  fi
-  while :; do
-    IFS= read -r line || dh_fail 65 "stdin ended before the '${SECRETS_END}' line of the secrets block"
-    [ "$line" = '${SECRETS_END}' ] && break
-    name=@{line%% *}
-    if [[ $line != *' '* || ! $name =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
-      dh_fail 65 "malformed line in the secrets block on stdin (expected: NAME BASE64)"
-    fi
-    b64=@{line#* }
-    value=$(printf '%s' "$b64" | base64 -d && printf x) || dh_fail 65 "secret $name on stdin is not valid base64"
-    dh_secrets[$name]=@{value%x}
-  done
-  for want in "$@"; do
-    [[ -v dh_secrets[$want] ]] || dh_fail 65 "secret $want was not given on stdin"
-  done
-}
-`;
+/** Bash: `dh_read_secrets NAME...` fills `dh_secrets` from stdin and checks every name arrived (render/host/secrets.sh). */
+export const SECRETS_BASH = hostFile("secrets.sh");

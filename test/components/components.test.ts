@@ -21,6 +21,7 @@ import type {
   CleverCloudAppArgs,
   HostArgs,
 } from "../../components";
+import { HOST_LIBRARY } from "../../render/library";
 
 let mod: typeof import("../../components");
 const SECRET = "s3cr3t-Value-42";
@@ -59,6 +60,7 @@ describe("components (Pulumi mocks)", function () {
 
     it("creates exactly one local command per step, named ${name}-${host}-${step}", () => {
       assert.deepEqual(first.names, [
+        "app-local-library",
         "app-local-upload",
         "app-local-build",
         "app-local-hook-build",
@@ -215,7 +217,13 @@ describe("components (Pulumi mocks)", function () {
       [
         "redeploy token",
         () => deploy(() => new mod.UpsunApp("app", upsunBase(src, { redeployToken: "2" }))),
-        ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
+        // A new redeployToken also reinstalls the host library (the way to restore a deleted one).
+        [
+          "app-local-activate",
+          "app-local-hook-postDeploy",
+          "app-local-library",
+          "app-local-outcome",
+        ],
       ],
     ];
     for (const [what, make, expected] of cases) {
@@ -231,7 +239,11 @@ describe("components (Pulumi mocks)", function () {
     it("reruns everything on a code change (new file content in the source tree)", async () => {
       const src2 = tempTree({ "index.js": "// v2\n", "migrate.js": "\n" });
       const next = await deploy(() => new mod.UpsunApp("app", upsunBase(src2)));
-      assert.deepEqual(rerun(first, next), [...first.names].sort());
+      // Everything but the host library, which only a new library, host or redeployToken reinstalls.
+      assert.deepEqual(
+        rerun(first, next),
+        first.names.filter((n) => n !== "app-local-library").sort(),
+      );
       assert.notEqual(
         await promiseOf(next.component.releaseId),
         await promiseOf(first.component.releaseId),
@@ -288,6 +300,7 @@ describe("components (Pulumi mocks)", function () {
       assert.deepEqual(
         d.names.filter((n) => n.startsWith("shop-w1-")),
         [
+          "shop-w1-library",
           "shop-w1-probe",
           "shop-w1-transfer",
           "shop-w1-upload",
@@ -336,7 +349,10 @@ describe("components (Pulumi mocks)", function () {
         assert.ok(!text.includes(SECRET), `${r.name} leaks the secret`);
         assert.ok(!text.includes("KEY-MATERIAL"), `${r.name} leaks the key`);
         assert.ok(!text.includes(Buffer.from(SECRET).toString("base64")), r.name);
-        if (stdin !== undefined) {
+        if (r.name.endsWith("-library")) {
+          // The host library: public text on a plain stdin.
+          assert.equal(stdin, HOST_LIBRARY.text);
+        } else if (stdin !== undefined) {
           const s = unwrapSecret(stdin);
           assert.equal(s.secret, true, `${r.name} stdin must be secret`);
           assert.ok(String(s.value).includes(Buffer.from(SECRET).toString("base64")));
@@ -383,6 +399,7 @@ describe("components (Pulumi mocks)", function () {
       assert.deepEqual(deploy1.dependsOn.sort(), [
         "shop-w1-hook-build",
         "shop-web1-hook-build",
+        "shop-web1-library",
         "shop-web2-hook-build",
       ]);
     });
@@ -403,6 +420,7 @@ describe("components (Pulumi mocks)", function () {
       assert.deepEqual(
         b.names.filter((n) => !a.resources.has(n)),
         [
+          "shop-web3-library",
           "shop-web3-probe",
           "shop-web3-transfer",
           "shop-web3-upload",
@@ -440,8 +458,9 @@ describe("components (Pulumi mocks)", function () {
 
     it("creates the Clever Cloud lifecycle on every host, outcome hooks inside the outcome step", () => {
       assert.deepEqual(first.names, [
-        "cc-local-upload",
+        "cc-local-library",
         "cc-local-app",
+        "cc-local-upload",
         "cc-local-hook-preBuild",
         "cc-local-build",
         "cc-local-hook-postBuild",
@@ -481,7 +500,10 @@ describe("components (Pulumi mocks)", function () {
           ),
       );
       // Everything reruns but the app process resource, which only a new host replaces.
-      assert.deepEqual(rerun(first, bd), first.names.filter((n) => n !== "cc-local-app").sort());
+      assert.deepEqual(
+        rerun(first, bd),
+        first.names.filter((n) => n !== "cc-local-app" && n !== "cc-local-library").sort(),
+      );
     });
 
     it("rejects hooks other than CC_RUN_SUCCEEDED_HOOK on a Docker app, naming the hook", () => {
@@ -523,6 +545,7 @@ describe("components (Pulumi mocks)", function () {
           }),
       );
       assert.deepEqual(d.names, [
+        "gen-local-library",
         "gen-local-upload",
         "gen-local-build",
         "gen-local-hook-migrate",

@@ -49,6 +49,7 @@ describe("examples/quickstart under deployhooks/testing (real local execution)",
     const r = await run("hello");
     assert.equal(r.failed, false, r.error);
     assert.deepEqual(executed(r), [
+      "create quickstart-local-library",
       "create quickstart-local-upload",
       "create quickstart-local-build",
       "create quickstart-local-hook-build",

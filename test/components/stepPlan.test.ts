@@ -91,6 +91,7 @@ describe("components/plan (pure)", () => {
     );
     assert.ok(!plan.steps.some((s) => s.name === "a-wk-outcome"));
     assert.deepEqual(plan.steps.find((s) => s.name === "a-web-hook-postDeploy")!.dependsOn, [
+      "a-web-library",
       "a-web-outcome",
       "a-wk-activate",
     ]);

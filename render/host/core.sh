@@ -1,0 +1,75 @@
+# shellcheck shell=bash
+# deployhooks host library: messages, failure, layout, lock, release checks, redaction.
+# Sourced by every step program after its header (DH_STEP, DH_APP, DH_APP_NAME, DH_STATE,
+# DH_RELEASE, DH_REL, DH_LOCK_WAIT, DH_TAIL_LINES, DH_TAIL_WIDTH); defines functions only,
+# plus the (empty) secrets table that dh_read_secrets fills.
+declare -A dh_secrets=()
+
+dh_now() { date -u +%Y-%m-%dT%H:%M:%S.%3NZ; }
+dh_say() { printf 'deployhooks: %s\n' "$*"; }
+dh_fail() {
+  local code=$1
+  shift
+  printf '::deployhooks::error step=%s exit=%s\n' "$DH_STEP" "$code"
+  dh_say "$*"
+  exit "$code"
+}
+dh_prepare() {
+  mkdir -p -- "$DH_APP/releases" "$DH_APP/cache" "$DH_APP/shared" "$DH_APP/logs" \
+    "$DH_STATE/hooks" "$DH_STATE/tmp" "$DH_STATE/uploads" "$DH_STATE/releases" \
+    || dh_fail 73 "cannot create the layout under $DH_APP"
+  chmod go-rwx -- "$DH_STATE" "$DH_APP/logs" 2>/dev/null
+  return 0
+}
+dh_lock() {
+  exec 9>>"$DH_STATE/lock" || dh_fail 73 "cannot open the lock file $DH_STATE/lock"
+  flock -w "$DH_LOCK_WAIT" 9 || dh_fail 75 "another step of app $DH_APP_NAME still holds $DH_STATE/lock after $DH_LOCK_WAIT s (a concurrent deployment, or a stuck hook); retry when it has finished"
+}
+dh_release_ok() { [ -f "$DH_STATE/releases/$DH_RELEASE.ok" ] && [ -d "$DH_REL" ]; }
+dh_require_release() {
+  dh_release_ok || dh_fail 66 "release $DH_RELEASE is not complete on this host ($DH_REL); the upload step must run first"
+}
+dh_require_current() {
+  [ -d "$DH_APP/current" ] || dh_fail 66 "$DH_APP/current does not exist yet; the activate step must run first"
+  local now
+  now=$(readlink -- "$DH_APP/current")
+  [ "$now" = "releases/$DH_RELEASE" ] || dh_say "note: current points to $now, not to release $DH_RELEASE"
+  return 0
+}
+
+# dh_redact TEXT: sets dh_redacted to TEXT with every secret value replaced by [redacted:NAME].
+# A multi-line secret is also replaced line by line (each of its lines of 4 characters or more),
+# so a line cut off from the rest of the secret is still hidden. Values are never command
+# arguments, and no subshell is started.
+dh_redact() {
+  local n v part
+  dh_redacted=$1
+  for n in "${!dh_secrets[@]}"; do
+    v=${dh_secrets[$n]}
+    [ -n "$v" ] || continue
+    dh_redacted=${dh_redacted//"$v"/[redacted:$n]}
+    if [[ $v == *$'\n'* ]]; then
+      while IFS= read -r part; do
+        [ "${#part}" -ge 4 ] && dh_redacted=${dh_redacted//"$part"/[redacted:$n]}
+      done <<<"$v"
+    fi
+  done
+  return 0
+}
+# dh_emit_line LINE: one output line: redacted, then cut to DH_TAIL_WIDTH, prefixed "| ".
+dh_emit_line() {
+  dh_redact "$1"
+  printf '| %s\n' "${dh_redacted:0:$DH_TAIL_WIDTH}"
+}
+# dh_emit_lines: dh_emit_line for every line of stdin.
+dh_emit_lines() {
+  local line
+  while IFS= read -r line || [ -n "$line" ]; do
+    dh_emit_line "$line"
+  done
+}
+# dh_tail FILE: the last DH_TAIL_LINES lines of FILE, redacted and cut.
+dh_tail() {
+  [ "$DH_TAIL_LINES" -gt 0 ] || return 0
+  tail -n "$DH_TAIL_LINES" -- "$1" 2>/dev/null | dh_emit_lines
+}

@@ -1,0 +1,69 @@
+# shellcheck shell=bash
+# deployhooks host library: the hook wrapper contract (render/README.md §3): dh_history, dh_run.
+
+DH_HINT_126='hint: exit 126 means a script is not executable: make it executable in the repository (git update-index --chmod=+x <file>) or call it as bash <file>'
+DH_HINT_127='hint: exit 127 means a command was not found: check the command name, PATH, and that the script path exists relative to the hook'\''s directory'
+
+# dh_history LABEL FINGERPRINT START END EXIT OUTCOME: one line of history.jsonl.
+dh_history() {
+  printf '{"hook":"%s","release":"%s","fingerprint":"%s","start":"%s","end":"%s","exitCode":%d,"outcome":"%s"}\n' \
+    "$1" "$DH_RELEASE" "$2" "$3" "$4" "$5" "$6" >>"$DH_STATE/history.jsonl" \
+    || dh_say "warning: cannot append to $DH_STATE/history.jsonl"
+}
+# dh_run LABEL FILE CWD TIMEOUT(empty: none) POLICY(abort|warn) FINGERPRINT ENVFN ABORTNOTE
+# Runs FILE with bash in CWD; returns 0 for ok and warned runs, the hook's status otherwise.
+dh_run() {
+  local label=$1 file=$2 cwd=$3 tmo=$4 policy=$5 fp=$6 envfn=$7 note=$8
+  local log="$DH_APP/logs/$DH_RELEASE-$label.log" tmp start end rc t0 secs outcome timed=0 what
+  [ -d "$cwd" ] || dh_fail 66 "hook $label: working directory $cwd does not exist"
+  tmp=$(mktemp -d "$DH_STATE/tmp/$DH_RELEASE-$label.XXXXXX") || dh_fail 73 "cannot create a TMPDIR under $DH_STATE/tmp"
+  (umask 077 && printf '=== deployhooks %s release=%s start=%s\n' "$label" "$DH_RELEASE" "$(dh_now)" >>"$log") \
+    || dh_fail 73 "cannot write $log"
+  start=$(dh_now)
+  t0=$SECONDS
+  (
+    cd -- "$cwd" || exit 1
+    "$envfn"
+    export TMPDIR="$tmp"
+    if [ -n "$tmo" ]; then exec timeout --kill-after=10s "$tmo" bash --norc -- "$file"; fi
+    exec bash --norc -- "$file"
+  ) </dev/null >>"$log" 2>&1 9>&-
+  rc=$?
+  end=$(dh_now)
+  secs=$((SECONDS - t0))
+  chmod -R u+w -- "$tmp" 2>/dev/null
+  rm -rf -- "$tmp"
+  if [ -n "$tmo" ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && [ "$secs" -ge "$tmo" ]; then timed=1; fi
+  if [ "$timed" = 1 ]; then
+    outcome=timedOut
+  elif [ "$rc" -eq 0 ]; then
+    outcome=ok
+  elif [ "$policy" = warn ]; then
+    outcome=warned
+  else
+    outcome=failed
+  fi
+  printf '=== deployhooks %s exit=%s outcome=%s seconds=%s\n' "$label" "$rc" "$outcome" "$secs" >>"$log"
+  dh_history "$label" "$fp" "$start" "$end" "$rc" "$outcome"
+  dh_tail "$log"
+  printf '::deployhooks::run hook=%s exit=%s outcome=%s seconds=%s log=%s\n' "$label" "$rc" "$outcome" "$secs" "$log"
+  [ "$outcome" = ok ] && return 0
+  if [ "$timed" = 1 ]; then
+    printf '::deployhooks::timeout hook=%s after=%s\n' "$label" "$tmo"
+    what="hook $label timed out after $tmo s"
+  else
+    what="hook $label exited with status $rc"
+    case $rc in
+      126) what+=" ($DH_HINT_126)" ;;
+      127) what+=" ($DH_HINT_127)" ;;
+    esac
+  fi
+  if [ "$policy" = warn ]; then
+    printf '::deployhooks::warn hook=%s exit=%s timedOut=%s\n' "$label" "$rc" "$timed"
+    dh_say "warning: $what; failure policy warn: the deployment continues (full log: $log)"
+    return 0
+  fi
+  printf '::deployhooks::failed hook=%s exit=%s timedOut=%s\n' "$label" "$rc" "$timed"
+  dh_say "$what; failure policy abort: the deployment stops$note (full log: $log)"
+  return "$rc"
+}

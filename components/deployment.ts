@@ -19,10 +19,11 @@ import {
   DeploymentModel,
   DeploymentPlan,
   LOCAL_COMMAND,
+  ModelVariable,
   ResolvedInputs,
   StepResourceSpec,
 } from "./planTypes";
-import { planDeployment, secretValues } from "./stepPlan";
+import { assertSecretValues, planDeployment, secretValues } from "./stepPlan";
 import { placeholderPath, transferSource } from "./transfer";
 import {
   journalPath,
@@ -46,7 +47,15 @@ const ZERO = "sha256:" + "0".repeat(64);
 /** The placeholder inputs used to plan the structure (names, types, dependsOn) at construction. */
 export function structureInputs(model: DeploymentModel<unknown>): ResolvedInputs {
   return {
-    model: { ...model, variables: model.variables.map((v) => ({ ...v, value: "" })) },
+    model: {
+      ...model,
+      // An Output may turn out secret (known only once resolved): plan its steps with a stdin.
+      variables: model.variables.map((v) => ({
+        ...v,
+        value: "",
+        secret: v.secret || pulumi.Output.isInstance(v.value),
+      })),
+    },
     code: { fingerprint: ZERO },
     artifact: { path: "/deployhooks-placeholder.tar", sha256: ZERO },
     identities: {},
@@ -122,7 +131,14 @@ export function wireDeployment(
   model: DeploymentModel<pulumi.Input<string>>,
   hosts: readonly HostArgs[] | undefined,
 ): DeploymentOutputs {
-  // 1. Structure, validated now (bad args throw at construction).
+  // 1. Structure, validated now (bad args throw at construction), with the secret values that are
+  // plain strings (Outputs are checked once resolved, still before any step runs).
+  assertSecretValues({
+    ...model,
+    variables: model.variables.filter(
+      (v): v is ModelVariable<string> => typeof v.value === "string",
+    ),
+  });
   const structure = planDeployment(structureInputs(model));
   assertSourceDirectory(model.source);
 
@@ -146,13 +162,26 @@ export function wireDeployment(
     Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])),
   );
   const values = pulumi.all(model.variables.map((v) => v.value));
+  // A variable whose value is a secret Output is a secret, whatever map it was given in: its value
+  // goes on stdin only, never into command text, triggers or the host's rollback record.
+  const secretOutputs = pulumi.all(
+    model.variables.map((v) =>
+      pulumi.Output.isInstance(v.value)
+        ? pulumi.output(pulumi.isSecret(v.value as pulumi.Output<string>))
+        : pulumi.output(false),
+    ),
+  );
   const resolved: pulumi.Output<{ plan: DeploymentPlan; inputs: ResolvedInputs }> = pulumi
-    .all([pulumi.output(codePromise), values, identities])
-    .apply(([ca, vals, ids]) => {
+    .all([pulumi.output(codePromise), values, identities, secretOutputs])
+    .apply(([ca, vals, ids, secretFlags]) => {
       const inputs: ResolvedInputs = {
         model: {
           ...model,
-          variables: model.variables.map((v, i) => ({ ...v, value: String(vals[i]) })),
+          variables: model.variables.map((v, i) => ({
+            ...v,
+            value: String(vals[i]),
+            secret: v.secret || secretFlags[i] === true,
+          })),
         },
         code: ca.code,
         artifact: { path: ca.artifact.path, sha256: ca.artifact.sha256 },

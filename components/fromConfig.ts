@@ -5,6 +5,7 @@
  *   new UpsunApp("app", upsunAppArgsFromConfig(".upsun/config.yaml", { hosts }));
  *   new CleverCloudApp("app", cleverCloudAppArgsFromEnvFile("clever.env", { hosts }));
  */
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadConfig } from "../loaders";
@@ -117,7 +118,11 @@ export interface CleverCloudEnvOptions {
   restartCommand?: string;
   /** Hosts (none: the local machine). */
   hosts?: HostArgs[];
-  /** Source directory. Default: `APP_FOLDER` relative to the env file's directory, else that directory. */
+  /**
+   * Source directory. Default: `APP_FOLDER` of the file (a relative path that stays inside the env
+   * file's directory). Required when the file has no `APP_FOLDER`. Must not contain the env file
+   * (it would ship in every release with its secret values).
+   */
   source?: string;
   /** Names of variables of the file to treat as secrets (stdin only, never in command text or triggers). */
   secretNames?: string[];
@@ -161,10 +166,72 @@ export function cleverCloudAppArgsFromEnvFile(
   const { secretNames: _s, secrets: _x, source, ...rest } = options;
   void _s;
   void _x;
+  const resolvedSource = envFileSource(envPath, dir, source, appFolder);
   return {
-    source: source ?? (appFolder ? path.resolve(dir, appFolder) : dir),
+    source: resolvedSource,
     environment,
     ...(Object.keys(secrets).length > 0 ? { secrets } : {}),
     ...rest,
   };
+}
+
+/** `path` with symlinks resolved as far as it exists (the rest appended). */
+function realpathSoFar(p: string): string {
+  let head = path.resolve(p);
+  const tail: string[] = [];
+  for (;;) {
+    try {
+      return path.join(fs.realpathSync(head), ...tail);
+    } catch {
+      const parent = path.dirname(head);
+      if (parent === head) return path.join(head, ...tail);
+      tail.unshift(path.basename(head));
+      head = parent;
+    }
+  }
+}
+
+function isInside(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === "" || (!rel.startsWith("..") && !path.isAbsolute(rel));
+}
+
+/**
+ * The source of a Clever Cloud env-file migration: `source`, else `APP_FOLDER` (relative, inside the
+ * env file's directory, symlinks included). The env file is never inside it: it would ship in every
+ * release (with the values of `secretNames`) and every environment change would be a code change.
+ */
+function envFileSource(
+  envPath: string,
+  dir: string,
+  source: string | undefined,
+  appFolder: string | undefined,
+): string {
+  let src: string;
+  if (source !== undefined) {
+    src = path.resolve(source);
+  } else if (appFolder !== undefined && appFolder !== "") {
+    const inside =
+      !path.isAbsolute(appFolder) &&
+      isInside(realpathSoFar(path.resolve(dir, appFolder)), realpathSoFar(dir));
+    if (!inside) {
+      throw new ConfigError(
+        `APP_FOLDER must be a relative path inside ${dir} (the directory of the env file), got ${JSON.stringify(appFolder)}`,
+        { file: envPath, path: "APP_FOLDER" },
+      );
+    }
+    src = path.resolve(dir, appFolder);
+  } else {
+    throw new ConfigError(
+      `${envPath} has no APP_FOLDER: say where the app's source is with { source } (a directory that does not contain the env file)`,
+      { path: "source" },
+    );
+  }
+  if (isInside(realpathSoFar(envPath), realpathSoFar(src))) {
+    throw new ConfigError(
+      `the env file ${envPath} is inside the source directory ${src}: it would be shipped in every release (with the values of secretNames) and every environment change would become a code change; keep the env file outside the app's source (or point source / APP_FOLDER to a subdirectory)`,
+      { path: source !== undefined ? "source" : "APP_FOLDER" },
+    );
+  }
+  return src;
 }

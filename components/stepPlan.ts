@@ -17,6 +17,8 @@ import type { BuildPhaseOptions } from "../render/releaseCheck";
 import type { ChangeClass } from "../model/changeClass";
 import { renderHookStep } from "../render/wrapper";
 import { renderOutcomeStep } from "../render/outcome";
+import { assertShellSafeText } from "../render/quote";
+import { ConfigError } from "../model/configError";
 import { HOST_LIBRARY, renderLibraryStep } from "../render/library";
 import {
   COPY_TO_REMOTE,
@@ -65,9 +67,32 @@ export function secretValues(
   return out;
 }
 
+/** Shortest secret value that can be redacted from output (shorter ones match ordinary text). */
+export const MIN_SECRET_LENGTH = 4;
+
+/**
+ * Checks every secret value before any step runs: no NUL or lone surrogate (it could not reach the
+ * process), and empty or at least MIN_SECRET_LENGTH characters (a shorter one could not be
+ * redacted from the output without mangling it, so it is refused rather than shown).
+ */
+export function assertSecretValues(model: DeploymentModel<string>): void {
+  for (const v of model.variables) {
+    if (!v.secret) continue;
+    assertShellSafeText(v.value, v.key);
+    const n = [...v.value].length;
+    if (n > 0 && n < MIN_SECRET_LENGTH) {
+      throw new ConfigError(
+        `the secret ${v.name} is ${n} character${n === 1 ? "" : "s"} long; secrets of 1 to ${MIN_SECRET_LENGTH - 1} characters cannot be redacted from hook and app output (they would match ordinary text): use a longer value, or give it as a plain variable if it is not secret`,
+        { path: v.key },
+      );
+    }
+  }
+}
+
 /** The whole plan: one resource spec per engine step (engine order). */
 export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   const { model, code, artifact, identities } = inputs;
+  assertSecretValues(model);
   const app = appSpecOf(model);
   const snapshot = snapshotApp(app, code);
   const profile = profileFor(app);
@@ -212,8 +237,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
   });
   if (cron) specs.push(cron);
   // The host library of each host: installed (from stdin, checked against its digest) before any
-  // other step of the host; it reruns when the library changes, the host is replaced or on a new
-  // redeployToken (which is how to reinstall a library deleted on the host).
+  // other step of the host; it reruns when the library changes or the host is replaced.
   for (const h of [...model.hosts].reverse()) {
     const hostTrigger = steps
       .find((s) => s.host === h.name)
@@ -226,11 +250,7 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       host: h.name,
       stepId: "library",
       kind: "library",
-      triggers: [
-        `library=sha256:${HOST_LIBRARY.sha256}`,
-        hostTrigger,
-        `redeploy=${snapshot.redeploy}`,
-      ],
+      triggers: [`library=sha256:${HOST_LIBRARY.sha256}`, hostTrigger],
       secretNames: [],
       dependsOn: [],
       create: lib.command,

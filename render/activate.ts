@@ -138,9 +138,8 @@ dh_forget_dead_app() {
   [[ $pid =~ ^[0-9]+$ ]] && dh_group_alive "$pid" && return 0
   rm -f -- "$DH_PIDFILE"
 }
-dh_app_tail() {
-  tail -n "$DH_TAIL_LINES" -- "$DH_APP/logs/app.log" 2>/dev/null | cut -c "1-$DH_TAIL_WIDTH" | sed 's/^/| /'
-}
+# The tail of app.log, secrets redacted line by line (dh_tail, host library).
+dh_app_tail() { dh_tail "$DH_APP/logs/app.log"; }
 # dh_start_app ENVFN COMMAND CHECK_SECONDS ACTIVATION: starts COMMAND in current as its own
 # session; returns 1 (after printing the tail of app.log) when it died within CHECK_SECONDS.
 dh_start_app() {

@@ -74,7 +74,7 @@ export function renderProgram(parts: ProgramParts): string {
   ].join("\n");
   if (parts.hostLibrary) {
     const lib = hostLibraryPath(parts.target);
-    const missing = `cannot read the host library ${lib}; it is installed by the library step of this host (a new redeployToken reinstalls it)`;
+    const missing = `cannot read the host library ${lib}; it is installed by the library step of this host (to reinstall it: pulumi up --target-replace the resource <component>-<host>-library)`;
     return [
       header,
       `. ${shellQuote(lib)} || { printf '::deployhooks::error step=%s exit=66\\n' "$DH_STEP"; printf 'deployhooks: %s\\n' ${shellQuote(missing)}; exit 66; }`,

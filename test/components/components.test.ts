@@ -217,13 +217,7 @@ describe("components (Pulumi mocks)", function () {
       [
         "redeploy token",
         () => deploy(() => new mod.UpsunApp("app", upsunBase(src, { redeployToken: "2" }))),
-        // A new redeployToken also reinstalls the host library (the way to restore a deleted one).
-        [
-          "app-local-activate",
-          "app-local-hook-postDeploy",
-          "app-local-library",
-          "app-local-outcome",
-        ],
+        ["app-local-activate", "app-local-hook-postDeploy", "app-local-outcome"],
       ],
     ];
     for (const [what, make, expected] of cases) {
@@ -239,7 +233,7 @@ describe("components (Pulumi mocks)", function () {
     it("reruns everything on a code change (new file content in the source tree)", async () => {
       const src2 = tempTree({ "index.js": "// v2\n", "migrate.js": "\n" });
       const next = await deploy(() => new mod.UpsunApp("app", upsunBase(src2)));
-      // Everything but the host library, which only a new library, host or redeployToken reinstalls.
+      // Everything but the host library, which only a new library version or host reinstalls.
       assert.deepEqual(
         rerun(first, next),
         first.names.filter((n) => n !== "app-local-library").sort(),
@@ -634,16 +628,18 @@ describe("components (Pulumi mocks)", function () {
     it("cleverCloudAppArgsFromEnvFile loads an env file, secrets by name", async () => {
       const root = tempTree({
         "clever.env":
-          'CC_PRE_RUN_HOOK="echo pre"\nCC_RUN_COMMAND=node index.js\nDB_PASSWORD=pw\nA=1\n',
+          'CC_PRE_RUN_HOOK="echo pre"\nCC_RUN_COMMAND=node index.js\nDB_PASSWORD=pw-secret\nA=1\nAPP_FOLDER=app\n',
+        "app/index.js": "\n",
       });
       const args = mod.cleverCloudAppArgsFromEnvFile(path.join(root, "clever.env"), {
         secretNames: ["DB_PASSWORD"],
       });
-      assert.equal(args.source, root);
+      assert.equal(args.source, path.join(root, "app"));
       assert.deepEqual(args.environment, {
         CC_PRE_RUN_HOOK: "echo pre",
         CC_RUN_COMMAND: "node index.js",
         A: "1",
+        APP_FOLDER: "app",
       });
       assert.equal(await pulumi.isSecret(args.secrets!.DB_PASSWORD as pulumi.Output<string>), true);
       assert.throws(

@@ -60,11 +60,11 @@ export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
 
 type StepKinds = { first: string[]; build: string[]; runtime: string[] };
 /**
- * The first deployment runs the build deployment's steps after probing the host and transferring
- * the artifact.
+ * The first deployment installs the host library, probes the host, transfers the artifact, then
+ * runs the build deployment's steps.
  */
 const withTransfer = (s: Omit<StepKinds, "first">): StepKinds => ({
-  first: ["probe", "transfer", ...s.build.filter((x) => x !== "probe")],
+  first: ["library", "probe", "transfer", ...s.build.filter((x) => x !== "probe")],
   ...s,
 });
 

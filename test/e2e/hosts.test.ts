@@ -212,7 +212,7 @@ for (const profile of PROFILES) {
       );
       // The provider's default dialErrorLimit (10) retries, ~1 s apart: bounded, not hanging.
       assert.ok(seconds < 20, `took ${seconds} s`);
-      assert.deepEqual(executed(r, "app", "h1"), ["probe"]);
+      assert.deepEqual(executed(r, "app", "h1"), ["library"]);
       const state = JSON.parse(fs.readFileSync(s.stateFile, "utf8")) as {
         resources: { name: string; inputs: { create?: string } }[];
       };
@@ -277,7 +277,7 @@ for (const profile of PROFILES) {
       assert.deepEqual(s.newHistory(s.host("h1")), []);
       const expected =
         profile === "upsun"
-          ? ["probe", "transfer", "upload", "build", "hook-build", "activate", "outcome"] // deploy/postDeploy: once, on the leader h1
+          ? ["library", "probe", "transfer", "upload", "build", "hook-build", "activate", "outcome"] // deploy/postDeploy: once, on the leader h1
           : STEPS[profile].first;
       assert.deepEqual(executed(r2, "app", "h2"), expected);
       assert.deepEqual(

@@ -145,7 +145,7 @@ describe("render: the versioned host library (real bash)", function () {
       assert.equal(lines[lines.length - 2], "::deployhooks::error step=hook:deploy exit=66");
       assert.equal(
         lines[lines.length - 1],
-        `deployhooks: cannot read the host library ${hostLibraryPath(target)}; it is installed by the library step of this host (a new redeployToken reinstalls it)`,
+        `deployhooks: cannot read the host library ${hostLibraryPath(target)}; it is installed by the library step of this host (to reinstall it: pulumi up --target-replace the resource <component>-<host>-library)`,
       );
     });
   });

@@ -220,6 +220,32 @@ describe("render: quoting and secrets (real bash)", function () {
     assert.ok(!r.stdout.includes("hunter2"));
   });
 
+  it("redaction is line by line: a multi-line secret, whole or one of its lines alone, and a line cut to the width", async () => {
+    const KEY = "-----BEGIN KEY-----\nAAAAsecretline1\nBBBBsecretline2\nzz\n-----END KEY-----";
+    const script = [
+      'printf "%s\\n" "$KEY"',
+      'echo "alone: $(printf "%s" "$KEY" | sed -n 3p) end"',
+      'printf "%0390d%s\\n" 0 "$SHORTCUT"',
+    ].join("\n");
+    const step = hookStep({
+      hook: hook({ name: "leak", script }),
+      secretNames: ["KEY", "SHORTCUT"],
+    });
+    const r = await runStep(step, encodeSecretsForStdin({ KEY, SHORTCUT: "cut-Secret-0011" }));
+    assert.equal(r.status, 0, r.stdout);
+    const tail = r.stdout.split("\n").filter((l) => l.startsWith("| ") && !l.startsWith("| ==="));
+    assert.deepEqual(tail, [
+      "| [redacted:KEY]",
+      "| [redacted:KEY]",
+      "| [redacted:KEY]",
+      "| zz",
+      "| [redacted:KEY]",
+      "| alone: [redacted:KEY] end",
+      `| ${"0".repeat(390)}[redacted:`,
+    ]);
+    for (const v of ["secretline", "cut-Secret"]) assert.ok(!r.stdout.includes(v), v);
+  });
+
   it("missing or malformed secrets on stdin fail before the hook runs", async () => {
     const step = hookStep({
       hook: hook({ name: "x", script: "echo ran" }),

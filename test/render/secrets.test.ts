@@ -228,7 +228,7 @@ describe("render: quoting and secrets (real bash)", function () {
       'printf "%0390d%s\\n" 0 "$SHORTCUT"',
     ].join("\n");
     const step = hookStep({
-      hook: hook({ name: "leak", script }),
+      hook: hook({ name: "leak2", script }),
       secretNames: ["KEY", "SHORTCUT"],
     });
     const r = await runStep(step, encodeSecretsForStdin({ KEY, SHORTCUT: "cut-Secret-0011" }));

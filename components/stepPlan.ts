@@ -150,6 +150,8 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       releaseId,
       instanceNumber: host.index,
       hostLibrary: true,
+      // One deployment at a time per app: every step claims the app for this release.
+      deployment: releaseId,
     };
     // One digest of the step's triggers: recorded in the history, and the activation's identity.
     const fingerprint = digestValue(s.triggers);

@@ -28,7 +28,16 @@ export interface CommonStepOptions {
    * Default false (a self-contained program).
    */
   hostLibrary?: boolean;
+  /**
+   * The deployment this step belongs to (a token; the components give the release id): under the
+   * lock the step claims the app for it and fails with exit 76 when another deployment superseded
+   * it (render/README.md §3a). Default: no claim.
+   */
+  deployment?: string;
 }
+
+/** Seconds after its last step start during which a deployment counts as in progress. */
+export const CLAIM_WINDOW_SECONDS = 120;
 
 export interface ProgramParts extends CommonStepOptions {
   /** Step label for messages: `upload`, `build`, `hook:deploy`, `activate`, `outcome`. */
@@ -53,6 +62,7 @@ export function renderProgram(parts: ProgramParts): string {
   assertInteger(lockWait, 0, 86400, "lockWaitSeconds");
   const tail = parts.tailLines ?? DEFAULT_TAIL_LINES;
   assertInteger(tail, 0, 1000, "tailLines");
+  if (parts.deployment !== undefined) assertToken(parts.deployment, "deployment", 128);
   const header = [
     `# deployhooks step ${parts.step} (generated; protocol in render/README.md)`,
     "set -u -o pipefail",
@@ -66,11 +76,18 @@ export function renderProgram(parts: ProgramParts): string {
     `DH_LOCK_WAIT=${lockWait}`,
     `DH_TAIL_LINES=${tail}`,
     `DH_TAIL_WIDTH=${TAIL_WIDTH}`,
+    ...(parts.deployment !== undefined
+      ? [
+          `DH_DEPLOYMENT=${shellQuote(parts.deployment)}`,
+          `DH_CLAIM_WINDOW=${CLAIM_WINDOW_SECONDS}`,
+        ]
+      : []),
   ].join("\n");
   const start = [
     "dh_prepare",
     ...(parts.secretNames.length > 0 ? [`dh_read_secrets ${parts.secretNames.join(" ")}`] : []),
     "dh_lock",
+    ...(parts.deployment !== undefined ? ["dh_claim"] : []),
   ].join("\n");
   if (parts.hostLibrary) {
     const lib = hostLibraryPath(parts.target);

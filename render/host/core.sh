@@ -23,7 +23,41 @@ dh_prepare() {
 }
 dh_lock() {
   exec 9>>"$DH_STATE/lock" || dh_fail 73 "cannot open the lock file $DH_STATE/lock"
+  DH_WAITED_FOR_LOCK=0
+  flock -n 9 && return 0
+  DH_WAITED_FOR_LOCK=1
   flock -w "$DH_LOCK_WAIT" 9 || dh_fail 75 "another step of app $DH_APP_NAME still holds $DH_STATE/lock after $DH_LOCK_WAIT s (a concurrent deployment, or a stuck hook); retry when it has finished"
+}
+# dh_claim: one deployment at a time per app (render/README.md §3a). Under the lock, the step
+# claims the app for its deployment ($DH_DEPLOYMENT) in $DH_STATE/deployment:
+#   <deployment> <epoch of its last step start> <superseded deployment|-> <epoch it was superseded|0>
+# Another deployment whose step ran less than DH_CLAIM_WINDOW s ago (or held the lock just now) is
+# in progress: this one supersedes it, and its next step fails (exit 76) instead of running.
+dh_claim() {
+  local f="$DH_STATE/deployment" id=- last=0 sup=- at=0 now
+  [ -n "${DH_DEPLOYMENT:-}" ] || return 0
+  now=$(date +%s)
+  if [ -f "$f" ]; then read -r id last sup at _ <"$f" || true; fi
+  [[ $last =~ ^[0-9]+$ ]] || last=0
+  [[ $at =~ ^[0-9]+$ ]] || at=0
+  if [ "$id" != "$DH_DEPLOYMENT" ]; then
+    if [ "$sup" = "$DH_DEPLOYMENT" ] && [ $((now - at)) -lt "$DH_CLAIM_WINDOW" ]; then
+      printf '::deployhooks::superseded deployment=%s by=%s\n' "$DH_DEPLOYMENT" "$id"
+      dh_fail 76 "superseded by deployment $id: another deployment of app $DH_APP_NAME started on this host $((now - at)) s ago, so this deployment ($DH_DEPLOYMENT) stops before this step; the host runs deployment $id. To make this configuration current, deploy it again once the other one has finished (a rerun within $DH_CLAIM_WINDOW s of being superseded stops here too)"
+    fi
+    if [ "$id" != - ] && { [ "$DH_WAITED_FOR_LOCK" = 1 ] || [ $((now - last)) -lt "$DH_CLAIM_WINDOW" ]; }; then
+      sup=$id
+      at=$now
+      printf '::deployhooks::supersede deployment=%s previous=%s\n' "$DH_DEPLOYMENT" "$id"
+      dh_say "deployment $DH_DEPLOYMENT supersedes deployment $id of app $DH_APP_NAME, still in progress on this host; its remaining steps will stop"
+    else
+      sup=-
+      at=0
+    fi
+  fi
+  if ! { printf '%s %s %s %s\n' "$DH_DEPLOYMENT" "$now" "$sup" "$at" >"$f.tmp" && mv -f -- "$f.tmp" "$f"; }; then
+    dh_fail 73 "cannot write $f"
+  fi
 }
 dh_release_ok() { [ -f "$DH_STATE/releases/$DH_RELEASE.ok" ] && [ -d "$DH_REL" ]; }
 dh_require_release() {

@@ -13,6 +13,7 @@ import { SECRETS_BASH } from "./secrets";
 /** Defaults shared by every step. */
 export const DEFAULT_LOCK_WAIT_SECONDS = 600;
 export const DEFAULT_TAIL_LINES = 40;
+export const DEFAULT_LIVE_LINES = 100;
 /** Characters kept of each tail line (stdout lands in Pulumi state). */
 export const TAIL_WIDTH = 400;
 
@@ -20,8 +21,10 @@ export const TAIL_WIDTH = 400;
 export interface CommonStepOptions {
   /** How long to wait for the app's lock before failing with a clear message. Default 600 s. */
   lockWaitSeconds?: number;
-  /** Lines of a hook's log copied to stdout. Default 40. */
+  /** Last lines of a hook's log copied to stdout after the run (beyond the live ones). Default 40. */
   tailLines?: number;
+  /** First lines of a hook's output copied to stdout live, while it runs. Default 100. */
+  liveLines?: number;
   /**
    * Source the host library (`hostLibraryPath(target)`, installed by `renderLibraryStep`) instead
    * of inlining its functions: the command text is then only what is specific to the step.
@@ -62,6 +65,8 @@ export function renderProgram(parts: ProgramParts): string {
   assertInteger(lockWait, 0, 86400, "lockWaitSeconds");
   const tail = parts.tailLines ?? DEFAULT_TAIL_LINES;
   assertInteger(tail, 0, 1000, "tailLines");
+  const live = parts.liveLines ?? DEFAULT_LIVE_LINES;
+  assertInteger(live, 0, 10000, "liveLines");
   if (parts.deployment !== undefined) assertToken(parts.deployment, "deployment", 128);
   const header = [
     `# deployhooks step ${parts.step} (generated; protocol in render/README.md)`,
@@ -76,6 +81,7 @@ export function renderProgram(parts: ProgramParts): string {
     `DH_LOCK_WAIT=${lockWait}`,
     `DH_TAIL_LINES=${tail}`,
     `DH_TAIL_WIDTH=${TAIL_WIDTH}`,
+    `DH_LIVE_LINES=${live}`,
     ...(parts.deployment !== undefined
       ? [
           `DH_DEPLOYMENT=${shellQuote(parts.deployment)}`,

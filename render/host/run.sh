@@ -10,15 +10,43 @@ dh_history() {
     "$1" "$DH_RELEASE" "$2" "$3" "$4" "$5" "$6" >>"$DH_STATE/history.jsonl" \
     || dh_say "warning: cannot append to $DH_STATE/history.jsonl"
 }
+# dh_follow LOG FROM PID: while PID runs, the lines appended to LOG after byte FROM, live: the
+# first DH_LIVE_LINES of them, each redacted and cut (dh_emit_line).
+dh_follow() {
+  [ "$DH_LIVE_LINES" -gt 0 ] || return 0
+  tail -c "+$(($2 + 1))" -s 0.2 --pid="$3" -f -- "$1" 2>/dev/null | {
+    local n=0 line
+    while [ "$n" -lt "$DH_LIVE_LINES" ] && { IFS= read -r line || [ -n "$line" ]; }; do
+      dh_emit_line "$line"
+      n=$((n + 1))
+    done
+  }
+  return 0
+}
+# dh_rest LOG FROM LABEL: after the run, what the live output left out: one line counting the lines
+# not shown (and naming the full log), then the last DH_TAIL_LINES lines not shown yet.
+dh_rest() {
+  local total rest t left
+  total=$(tail -c "+$(($2 + 1))" -- "$1" | wc -l)
+  rest=$((total - DH_LIVE_LINES))
+  [ "$rest" -gt 0 ] || return 0
+  t=$DH_TAIL_LINES
+  [ "$rest" -lt "$t" ] && t=$rest
+  left=$((rest - t))
+  [ "$left" -gt 0 ] && dh_say "[$left lines of $3 left out here: the full log is $1 on the host]"
+  [ "$t" -gt 0 ] && tail -c "+$(($2 + 1))" -- "$1" | tail -n "$t" | dh_emit_lines
+  return 0
+}
 # dh_run LABEL FILE CWD TIMEOUT(empty: none) POLICY(abort|warn) FINGERPRINT ENVFN ABORTNOTE
 # Runs FILE with bash in CWD; returns 0 for ok and warned runs, the hook's status otherwise.
 dh_run() {
   local label=$1 file=$2 cwd=$3 tmo=$4 policy=$5 fp=$6 envfn=$7 note=$8
-  local log="$DH_APP/logs/$DH_RELEASE-$label.log" tmp start end rc t0 secs outcome timed=0 what
+  local log="$DH_APP/logs/$DH_RELEASE-$label.log" tmp start end rc t0 secs outcome timed=0 what from pid
   [ -d "$cwd" ] || dh_fail 66 "hook $label: working directory $cwd does not exist"
   tmp=$(mktemp -d "$DH_STATE/tmp/$DH_RELEASE-$label.XXXXXX") || dh_fail 73 "cannot create a TMPDIR under $DH_STATE/tmp"
   (umask 077 && printf '=== deployhooks %s release=%s start=%s\n' "$label" "$DH_RELEASE" "$(dh_now)" >>"$log") \
     || dh_fail 73 "cannot write $log"
+  from=$(stat -c %s -- "$log") || from=0
   start=$(dh_now)
   t0=$SECONDS
   (
@@ -27,7 +55,10 @@ dh_run() {
     export TMPDIR="$tmp"
     if [ -n "$tmo" ]; then exec timeout --kill-after=10s "$tmo" bash --norc -- "$file"; fi
     exec bash --norc -- "$file"
-  ) </dev/null >>"$log" 2>&1 9>&-
+  ) </dev/null >>"$log" 2>&1 9>&- &
+  pid=$!
+  dh_follow "$log" "$from" "$pid"
+  wait "$pid"
   rc=$?
   end=$(dh_now)
   secs=$((SECONDS - t0))
@@ -43,9 +74,9 @@ dh_run() {
   else
     outcome=failed
   fi
+  dh_rest "$log" "$from" "$label"
   printf '=== deployhooks %s exit=%s outcome=%s seconds=%s\n' "$label" "$rc" "$outcome" "$secs" >>"$log"
   dh_history "$label" "$fp" "$start" "$end" "$rc" "$outcome"
-  dh_tail "$log"
   printf '::deployhooks::run hook=%s exit=%s outcome=%s seconds=%s log=%s\n' "$label" "$rc" "$outcome" "$secs" "$log"
   [ "$outcome" = ok ] && return 0
   if [ "$timed" = 1 ]; then

@@ -58,13 +58,15 @@ export const HISTORY: Record<Profile, { full: string[]; runtime: string[] }> = {
   },
 };
 
-type StepKinds = { first: string[]; build: string[]; runtime: string[] };
+type StepKinds = { first: string[]; code: string[]; build: string[]; runtime: string[] };
 /**
  * The first deployment installs the host library, probes the host, transfers the artifact, then
  * runs the build deployment's steps.
  */
-const withTransfer = (s: Omit<StepKinds, "first">): StepKinds => ({
+const withTransfer = (s: Omit<StepKinds, "first" | "code">): StepKinds => ({
   first: ["library", "probe", "transfer", ...s.build.filter((x) => x !== "probe")],
+  // A code change probes, transfers and builds again; the host library stays.
+  code: ["probe", "transfer", ...s.build.filter((x) => x !== "probe")],
   ...s,
 });
 

@@ -77,7 +77,7 @@ for (const profile of PROFILES) {
       s.write("version.txt", "v2\n");
       const r = await s.deploy();
       assert.equal(r.failed, false, summary(r));
-      assert.deepEqual(runOf(r), steps.first);
+      assert.deepEqual(runOf(r), steps.code);
       assert.deepEqual(hooksOf(s.newHistory()), hist.full);
       assert.notEqual(s.current(), before);
       assert.equal(s.current(), r.outputs.releaseId);

@@ -83,10 +83,7 @@ export function renderProgram(parts: ProgramParts): string {
     `DH_TAIL_WIDTH=${TAIL_WIDTH}`,
     `DH_LIVE_LINES=${live}`,
     ...(parts.deployment !== undefined
-      ? [
-          `DH_DEPLOYMENT=${shellQuote(parts.deployment)}`,
-          `DH_CLAIM_WINDOW=${CLAIM_WINDOW_SECONDS}`,
-        ]
+      ? [`DH_DEPLOYMENT=${shellQuote(parts.deployment)}`, `DH_CLAIM_WINDOW=${CLAIM_WINDOW_SECONDS}`]
       : []),
   ].join("\n");
   const start = [

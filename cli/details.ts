@@ -10,6 +10,7 @@
  * readable report only, and as JSON with `--details`.
  */
 import type { AppSpec } from "../model/app";
+import { isConfigError } from "../model/configError";
 import { profileFor, resolveHooks } from "../profiles/resolve";
 import { cleverCronJobs, upsunCronJobs } from "../profiles/crons";
 import { upsunEnvironment } from "../profiles/upsunEnvironment";
@@ -49,6 +50,22 @@ export interface AppDetails {
   buildSteps: BuildStepDetail[];
   /** Per hook of the app (lifecycle order): the variables it sees, by name. */
   variables: { hook: string; phase: "build" | "runtime"; names: VisibleVariable[] }[];
+  /**
+   * What could not be worked out (a cron the deployment would refuse, …), as messages: explain
+   * still reports the hooks; the deployment reports the same problem as an error.
+   */
+  problems: string[];
+}
+
+/** Runs one part of the details; a ConfigError becomes a problem and an empty part. */
+function part<T>(problems: string[], what: string, empty: T, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!isConfigError(e)) throw e;
+    problems.push(`${what}: ${e.message}`);
+    return empty;
+  }
 }
 
 function upsunWorkers(config: Record<string, unknown>): WorkerDetail[] {
@@ -95,35 +112,35 @@ function platformNames(app: AppSpec, buildPhase: boolean): VisibleVariable[] {
 export function appDetails(app: AppSpec, cleverCronText?: string): AppDetails {
   const profile = profileFor(app);
   const hooks = resolveHooks(app, profile);
-  const workers = app.profile === "cleverCloud" ? cleverWorkers(app) : upsunWorkers(app.config);
-  const crons =
-    app.profile === "upsun"
+  const problems: string[] = [];
+  const workers = part(problems, "workers", [] as WorkerDetail[], () =>
+    app.profile === "cleverCloud" ? cleverWorkers(app) : upsunWorkers(app.config),
+  );
+  const crons = part(problems, "crons", [] as CronDetail[], () =>
+    (app.profile === "upsun"
       ? upsunCronJobs(app.config, app.name)
       : cleverCronText !== undefined
         ? cleverCronJobs(cleverCronText, "$ROOT")
-        : [];
-  const variables = hooks.map((h) => {
-    const phase = h.variables;
-    const user = app.variables
-      .filter((v) => {
-        const vis = v.visibility ?? "both";
-        return vis === "both" || vis === phase;
-      })
-      .map((v) => ({ name: v.name, source: v.origin?.key ?? v.name }));
-    const platform = platformNames(app, phase === "build");
-    // Platform variables win over user variables of the same name (render/env.ts).
-    const names = [...user.filter((u) => !platform.some((p) => p.name === u.name)), ...platform];
-    return { hook: h.name, phase, names };
-  });
-  return {
-    workers,
-    crons: crons.map((c) => ({
-      name: c.name,
-      schedule: c.schedule,
-      command: c.command,
-      key: c.key,
-    })),
-    buildSteps: flavorStepsOf(app),
-    variables,
-  };
+        : []
+    ).map((c) => ({ name: c.name, schedule: c.schedule, command: c.command, key: c.key })),
+  );
+  const buildSteps = part(problems, "platform build steps", [] as BuildStepDetail[], () =>
+    flavorStepsOf(app),
+  );
+  const variables = part(problems, "variables", [] as AppDetails["variables"], () =>
+    hooks.map((h) => {
+      const phase = h.variables;
+      const user = app.variables
+        .filter((v) => {
+          const vis = v.visibility ?? "both";
+          return vis === "both" || vis === phase;
+        })
+        .map((v) => ({ name: v.name, source: v.origin?.key ?? v.name }));
+      const platform = platformNames(app, phase === "build");
+      // Platform variables win over user variables of the same name (render/env.ts).
+      const names = [...user.filter((u) => !platform.some((p) => p.name === u.name)), ...platform];
+      return { hook: h.name, phase, names };
+    }),
+  );
+  return { workers, crons, buildSteps, variables, problems };
 }

@@ -75,15 +75,22 @@ function loadNewConfig(
 /**
  * The text of the Clever Cloud `clevercloud/cron.json` that goes with a configuration file: the
  * sibling `cron.json` of a `clevercloud/<runtime>.json`, else `clevercloud/cron.json` beside the
- * env file; undefined when there is none.
+ * env file (none: `{}`; unreadable: a `problem` for the details, never an exit).
  */
-function cleverCronFile(config: string): string | undefined {
+function cleverCronFile(config: string): { text?: string; problem?: string } {
   const dir = path.dirname(config);
   const file =
     path.basename(dir) === "clevercloud"
       ? path.join(dir, "cron.json")
       : path.join(dir, "clevercloud", "cron.json");
-  return path.resolve(file) === path.resolve(config) ? undefined : readConfigFile(file);
+  if (path.resolve(file) === path.resolve(config)) return {};
+  try {
+    return { text: readConfigFile(file) };
+  } catch (e) {
+    // Only explain's details need it: a bad cron.json must not hide the hooks.
+    if (!isConfigError(e)) throw e;
+    return { problem: `crons: ${e.message}` };
+  }
 }
 
 /** Prints each warning once (the old and the new configuration usually share theirs). */
@@ -164,16 +171,22 @@ export async function main(argv: readonly string[], io: Io = processIo): Promise
         const config = loadConfig(cmd.config, { profile: cmd.profile });
         const apps = selectApps(config, cmd.app, cmd.config);
         const report = explainJson(apps.map((app) => ({ app, hooks: resolveHooks(app) })));
-        const cronText = config.profile === "cleverCloud" ? cleverCronFile(cmd.config) : undefined;
-        const details = apps.map((app) => appDetails(app, cronText));
         warn(io, config.warnings);
-        if (cmd.json) {
-          // The normative shape (SPEC §7) unless --details asks for more.
-          const json = cmd.details
-            ? { apps: report.apps.map((a, i) => ({ ...a, details: details[i] })) }
-            : report;
-          io.out(JSON.stringify(json) + "\n");
-        } else io.out(explainText(report, style, details) + "\n");
+        // The normative shape (SPEC §7) unless --details asks for more.
+        const details = () => {
+          const cron = config.profile === "cleverCloud" ? cleverCronFile(cmd.config) : {};
+          return apps.map((app) => {
+            const d = appDetails(app, cron.text);
+            return cron.problem ? { ...d, problems: [...d.problems, cron.problem] } : d;
+          });
+        };
+        if (cmd.json && !cmd.details) io.out(JSON.stringify(report) + "\n");
+        else if (cmd.json) {
+          const d = details();
+          io.out(
+            JSON.stringify({ apps: report.apps.map((a, i) => ({ ...a, details: d[i] })) }) + "\n",
+          );
+        } else io.out(explainText(report, style, details()) + "\n");
         return 0;
       }
       case "diff": {

@@ -127,6 +127,7 @@ function detailLines(d: AppDetails, style: Style): string[] {
     if (g) g.hooks.push(v.hook);
     else groups.push({ hooks: [v.hook], names });
   }
+  for (const p of d.problems) out.push(`  ${style.bold("cannot tell")} ${p}`);
   section(
     "variables each hook sees (platform variables win over yours)",
     ["HOOKS", "VARIABLES"],

@@ -171,6 +171,25 @@ describe("cli: explain lists workers, crons, build steps and variables", () => {
     );
   });
 
+  it("a part the deployment would refuse is a problem in the details, never a failed explain", async () => {
+    const file = write(
+      "badcron/.platform.app.yaml",
+      'name: app\ntype: nodejs:20\nhooks:\n  build: x\ncrons:\n  "bad name!":\n    spec: "*/5 * * * *"\n    cmd: x\n',
+    );
+    const plain = await cli("explain", file, "--json");
+    assert.equal(plain.code, 0, plain.err);
+    const r = await cli("explain", file, "--json", "--details");
+    assert.equal(r.code, 0, r.err);
+    const d = JSON.parse(r.out).apps[0].details;
+    assert.deepEqual(d.crons, []);
+    assert.deepEqual(d.problems, [
+      "crons: crons.bad name!: a cron name must be letters, digits, '.', '_' or '-'",
+    ]);
+    const text = await cli("explain", file);
+    assert.equal(text.code, 0, text.err);
+    assert.match(text.out, /\n {2}cannot tell crons: crons\.bad name!: a cron name must be/);
+  });
+
   it("--details without --json is a usage error", async () => {
     const r = await cli("explain", write("u/.platform.app.yaml", UPSUN), "--details");
     assert.equal(r.code, 2);

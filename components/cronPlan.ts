@@ -1,5 +1,6 @@
 /**
- * The `cron` resource of a deployment: on the leader host, after its activation, install the app's
+ * The `cron` resource of a deployment: on the leader host, after its activation (and its outcome
+ * step, when it has one), install the app's
  * cron jobs (Upsun `crons`, Clever Cloud `clevercloud/cron.json`); its delete removes them. Same
  * triggers as the leader's activation (every deployment that changes anything reinstalls, so the
  * jobs always run the current release with the current variables).
@@ -75,7 +76,11 @@ export function cronResource(input: {
     kind: "cron",
     triggers: [...activate.triggers, `crons=${digestValue(jobs)}`],
     secretNames: install.secretNames,
-    dependsOn: [input.names.get(`${leader.name}/activate`) as string],
+    // After the leader's outcome step when there is one (a failed start rolls back first).
+    dependsOn: [
+      (input.names.get(`${leader.name}/outcome`) ??
+        input.names.get(`${leader.name}/activate`)) as string,
+    ],
     create: install.command,
     update: NOOP_UPDATE,
     delete: renderCronRemoveStep({ target, cronId }).command,

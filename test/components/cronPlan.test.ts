@@ -14,12 +14,14 @@ const hosts = [
 ];
 
 describe("components/cronPlan: the cron resource", () => {
-  it("Upsun crons: one cron resource on the leader, after its activation, with an install and a removal", () => {
-    const plan = planDeployment(structureInputs(upsunModel("shop", { config: { crons }, hosts })));
+  it("Upsun crons: one cron resource on the leader, after its activation and health check, with an install and a removal", () => {
+    const plan = planDeployment(
+      structureInputs(upsunModel("shop", { config: { crons }, hosts, port: 8080 })),
+    );
     const cron = plan.steps.filter((s) => s.kind === "cron");
     assert.deepEqual(
       cron.map((s) => [s.name, s.host, s.dependsOn, s.update]),
-      [["shop-w2-cron", "w2", ["shop-w2-activate"], "true"]],
+      [["shop-w2-cron", "w2", ["shop-w2-outcome"], "true"]],
     );
     const activate = plan.steps.find((s) => s.name === "shop-w2-activate")!;
     assert.deepEqual(cron[0].triggers.slice(0, -1), activate.triggers);

@@ -176,7 +176,9 @@ const REFUSED: { what: string; name: string; content: string | Buffer; message: 
   },
 ];
 
-describe("loaders: input integrity (UTF-8, NUL, surrogates, limits)", () => {
+describe("loaders: input integrity (UTF-8, NUL, surrogates, limits)", function () {
+  // The bombs expand to their limits (250,000 nodes, 32 MiB of text): seconds under load.
+  this.timeout(120_000);
   for (const row of REFUSED) {
     it(`refuses ${row.what}`, () => {
       write(row.name, row.content);

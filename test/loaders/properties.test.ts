@@ -288,7 +288,9 @@ function normalize(apps: AppSpec[]): unknown {
   }));
 }
 
-describe("loaders: reformatting YAML does not change the AppSpecs", () => {
+describe("loaders: reformatting YAML does not change the AppSpecs", function () {
+  // ~8 s alone; the shared CI machine runs several suites at once.
+  this.timeout(120_000);
   it("key order, flow/block, comments, quoting style", () => {
     fc.assert(
       fc.property(

@@ -83,6 +83,7 @@ const hookArgsSchema = z
     roles: z.array(z.enum(ROLES)).min(1).optional(),
     rerunOn: z.array(z.enum(CHANGE_CLASSES)).optional(),
     watch: z.array(z.string().min(1)).optional(),
+    blocksRequests: z.boolean().optional(),
   })
   .strict();
 const lifecycleArgsSchema = z
@@ -106,6 +107,22 @@ const deploymentFields = {
   keepReleases: z.number().int().min(0).max(1000).optional(),
   port: z.number().int().min(1).max(65535).optional(),
   restartCommand: z.string().min(1).optional(),
+  traffic: z
+    .object({
+      proxy: z.boolean().optional(),
+      holdSeconds: z.number().int().min(1).max(3600).optional(),
+      drainSeconds: z.number().int().min(0).max(3600).optional(),
+      listenAddress: z
+        .string()
+        .regex(
+          /^[0-9A-Za-z.:[\]-]*$/,
+          "must be an IP address or host name (empty: every interface)",
+        )
+        .optional(),
+      maxUnavailable: z.number().int().min(1).max(1000).optional(),
+    })
+    .strict()
+    .optional(),
 };
 const envMap = z.record(
   z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "must be a shell variable name"),

@@ -94,6 +94,42 @@ export const ScriptPhase = {
 } as const;
 export type ScriptPhase = (typeof ScriptPhase)[keyof typeof ScriptPhase];
 
+/**
+ * How a deployment moves traffic (README "Traffic"). With the built-in supervisor (a start command)
+ * every web host gets a front proxy (Caddy, when installed on the host) on the public port; the app
+ * listens on a private port (`PORT`) that changes with each activation.
+ */
+export interface TrafficArgs {
+  /**
+   * Put the front proxy in front of the app on web hosts that have `caddy` installed (hosts
+   * without it fall back to stop-then-start with a warning). `false`: never (stop-then-start).
+   * @default true
+   */
+  proxy?: boolean;
+  /**
+   * Hold limit: the longest a request waits for the app during an activation; past it the proxy
+   * answers 503 with `Retry-After: 5`.
+   * @default 60
+   */
+  holdSeconds?: number;
+  /**
+   * Longest wait for the old app's in-flight requests before it is stopped.
+   * @default 10
+   */
+  drainSeconds?: number;
+  /**
+   * Address the proxy binds on each host (`127.0.0.1`: loopback only).
+   * @default "" (every interface)
+   */
+  listenAddress?: string;
+  /**
+   * Hosts activated at once (a rolling activation in batches of this size, in host order, each
+   * gated on its health check; a failing batch stops the rollout).
+   * @default 1
+   */
+  maxUnavailable?: number;
+}
+
 /** One SSH hop (the target itself, or its bastion). Mirrors `@pulumi/command`'s connection. */
 export interface SshProxyArgs {
   /** Address of the machine (name or IP). */
@@ -218,6 +254,12 @@ export interface HookArgs {
    * @default [] (the whole tree)
    */
   watch?: string[];
+  /**
+   * The hook blocks requests while it runs (Upsun `deploy`: requests are held by the front proxy and
+   * served by the new release afterwards). `false` lets the old release keep serving meanwhile.
+   * @default the profile's rule (true for Upsun `deploy`, else false)
+   */
+  blocksRequests?: boolean;
 }
 
 /** One row of a custom lifecycle (profile `custom`). */
@@ -356,6 +398,11 @@ export interface ApplicationArgs {
    * @default "" (the built-in supervisor runs the start command)
    */
   restartCommand?: string;
+  /**
+   * Traffic during activations: front proxy, hold limit, drain, rolling batch size.
+   * @default {} (proxy on, 60 s hold, 10 s drain, one host at a time)
+   */
+  traffic?: TrafficArgs;
   /**
    * Opaque token: change it to redeploy with nothing else changed.
    * @default ""
@@ -653,6 +700,11 @@ export interface UpsunAppArgs {
    */
   restartCommand?: string;
   /**
+   * Traffic during activations: front proxy, hold limit, drain, rolling batch size.
+   * @default {} (proxy on, 60 s hold, 10 s drain, one host at a time)
+   */
+  traffic?: TrafficArgs;
+  /**
    * Change to redeploy (runs postDeploy and the restart only).
    * @default ""
    */
@@ -769,6 +821,11 @@ export interface CleverCloudAppArgs {
    * @default "" (the built-in supervisor runs the start command)
    */
   restartCommand?: string;
+  /**
+   * Traffic during activations: front proxy, hold limit, drain, rolling batch size.
+   * @default {} (proxy on, 60 s hold, 10 s drain, one host at a time)
+   */
+  traffic?: TrafficArgs;
   /**
    * Change to redeploy.
    * @default ""

@@ -14,6 +14,7 @@ import type { HostArgs, SshConnectionArgs } from "./args";
 import { resolveArtifactDir } from "../artifact/privateDir";
 import { buildArtifact } from "../artifact/tarball";
 import { parseStepOutput } from "../render/parse";
+import { activationReport } from "../render/proxyReport";
 import {
   COPY_TO_REMOTE,
   DeploymentModel,
@@ -283,6 +284,9 @@ export function wireDeployment(
         cmd.stdout.apply((out) => {
           const w = startWarning(out, spec.host);
           if (w) pulumi.log.warn(w, self);
+          const t = activationReport(out, spec.host);
+          if (t.warning) pulumi.log.warn(t.warning, self);
+          if (t.info) pulumi.log.info(t.info, self);
         });
       }
       if (spec.stepId === "upload") {

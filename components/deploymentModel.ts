@@ -15,6 +15,7 @@ import {
   type ApplicationArgs,
   type CleverCloudAppArgs,
   type HostArgs,
+  type TrafficArgs,
   type UpsunAppArgs,
 } from "./args";
 import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
@@ -25,8 +26,10 @@ import {
   DEFAULT_KEEP_RELEASES,
   DeploymentModel,
   ModelVariable,
+  TrafficSettings,
   defaultArtifactDir,
 } from "./planTypes";
+import { DEFAULT_DRAIN_SECONDS, DEFAULT_HOLD_SECONDS } from "../render/proxy";
 import {
   CC_FIELDS,
   CLEVER_HOOK_FIELDS,
@@ -46,6 +49,18 @@ interface CommonDeploymentArgs {
   hosts?: HostArgs[];
   port?: number;
   restartCommand?: string;
+  traffic?: TrafficArgs;
+}
+
+/** TrafficArgs → settings with the documented defaults. */
+export function trafficSettings(t: TrafficArgs | undefined): TrafficSettings {
+  return {
+    proxy: t?.proxy ?? true,
+    holdSeconds: t?.holdSeconds ?? DEFAULT_HOLD_SECONDS,
+    drainSeconds: t?.drainSeconds ?? DEFAULT_DRAIN_SECONDS,
+    listenAddress: t?.listenAddress ?? "",
+    maxUnavailable: t?.maxUnavailable ?? 1,
+  };
 }
 
 function commonModel(componentName: string, args: CommonDeploymentArgs) {
@@ -59,6 +74,7 @@ function commonModel(componentName: string, args: CommonDeploymentArgs) {
     keepReleases: args.keepReleases ?? DEFAULT_KEEP_RELEASES,
     redeployToken: args.redeployToken ?? "",
     restartCommand: args.restartCommand,
+    traffic: trafficSettings(args.traffic),
   };
 }
 
@@ -165,6 +181,7 @@ export function applicationModel<V>(
     healthCheckPath,
     healthCheckTimeoutSeconds: args.healthCheckTimeoutSeconds ?? 30,
     mounts: args.mounts ?? [],
+    traffic: c.traffic,
   };
 }
 
@@ -345,6 +362,7 @@ function applicationModelFromParts<V>(
     healthCheckPath,
     healthCheckTimeoutSeconds: 30,
     mounts: parts.mounts,
+    traffic: c.traffic,
   };
 }
 

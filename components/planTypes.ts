@@ -50,6 +50,15 @@ export interface PlanHost {
   index: number;
 }
 
+/** TrafficArgs with every default applied. */
+export interface TrafficSettings {
+  proxy: boolean;
+  holdSeconds: number;
+  drainSeconds: number;
+  listenAddress: string;
+  maxUnavailable: number;
+}
+
 /** Everything a deployment needs, with variable values of type V (Input, then string). */
 export interface DeploymentModel<V> {
   componentName: string;
@@ -69,6 +78,8 @@ export interface DeploymentModel<V> {
   healthCheckPath?: string;
   healthCheckTimeoutSeconds: number;
   mounts: string[];
+  /** Traffic settings (TrafficArgs with defaults). */
+  traffic: TrafficSettings;
 }
 
 /** One resource to create. */

@@ -20,6 +20,8 @@ import { renderOutcomeStep } from "../render/outcome";
 import { assertShellSafeText } from "../render/quote";
 import { ConfigError } from "../model/configError";
 import { HOST_LIBRARY, renderLibraryStep } from "../render/library";
+import type { ProxyOptions } from "../render/proxy";
+import { renderHoldStep } from "../render/proxyHold";
 import {
   COPY_TO_REMOTE,
   DeploymentModel,
@@ -109,6 +111,8 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       transfer: (h) => byName.get(h.name)?.remote ?? false,
       healthCheck:
         model.hosts.some((h) => h.url !== undefined) && model.healthCheckPath !== undefined,
+      batchSize: model.traffic.maxUnavailable,
+      holds: Boolean(model.start) && !model.restartCommand && model.traffic.proxy,
     }),
     (host) => byName.get(host)?.url !== undefined && model.healthCheckPath !== undefined,
   );
@@ -323,6 +327,31 @@ export function buildPhaseOf(
   };
 }
 
+/**
+ * The front proxy of a web host's supervised app (render/proxy.ts), or undefined: no start command,
+ * a restartCommand, `traffic.proxy: false`, or no public port to listen on. Upsun holds requests
+ * (its `deploy` blocks them); every other profile runs blue/green.
+ */
+export function proxyOf(
+  model: DeploymentModel<string>,
+  host: PlanHost,
+  profile: AppSpec["profile"],
+): ProxyOptions | undefined {
+  if (!model.start || model.restartCommand || !model.traffic.proxy) return undefined;
+  if (!host.roles.includes("web")) return undefined;
+  const publicPort = healthPort(host, model.port) ?? model.port;
+  if (publicPort === undefined) return undefined;
+  return {
+    publicPort,
+    listenAddress: model.traffic.listenAddress,
+    holdSeconds: model.traffic.holdSeconds,
+    drainSeconds: model.traffic.drainSeconds,
+    mode: profile === "upsun" ? "hold" : "blueGreen",
+    healthPath: model.healthCheckPath ?? "/",
+    healthTimeoutSeconds: model.healthCheckTimeoutSeconds,
+  };
+}
+
 /** Port probed on the host itself (127.0.0.1): the host URL's port, else the app's port. */
 export function healthPort(host: PlanHost, port: number | undefined): number | undefined {
   if (host.url === undefined) return undefined;
@@ -390,7 +419,18 @@ function renderStep(
         ...(ctx.buildPhase ? { buildPhase: ctx.buildPhase } : {}),
       });
     }
-    case "activate":
+    case "hold":
+      return renderHoldStep({
+        target: common.target,
+        releaseId: common.releaseId,
+        ...(proxyOf(ctx.model, ctx.host, common.profile)
+          ? { proxy: proxyOf(ctx.model, ctx.host, common.profile) }
+          : {}),
+      });
+    case "activate": {
+      const web = ctx.host.roles.includes("web");
+      const proxy = web ? proxyOf(ctx.model, ctx.host, common.profile) : undefined;
+      const publicPort = healthPort(ctx.host, ctx.model.port) ?? ctx.model.port;
       return renderActivateStep({
         ...common,
         activationId: fingerprint,
@@ -401,16 +441,18 @@ function renderStep(
         ...(ctx.outcomeFollows ? { deferFailure: true } : {}),
         ...(ctx.model.restartCommand
           ? { restartCommand: ctx.model.restartCommand }
-          : ctx.model.start
+          : ctx.model.start && web
             ? {
                 start: {
                   command: ctx.model.start,
-                  ...(ctx.model.port !== undefined ? { port: ctx.model.port } : {}),
+                  ...(publicPort !== undefined ? { port: publicPort } : {}),
                   ...(ctx.outcomeFollows ? { startCheckSeconds: 0 } : {}),
                 },
+                ...(proxy ? { proxy } : {}),
               }
             : {}),
       });
+    }
     case "outcome": {
       const mine = ctx.snapshot.hooks.filter(
         (h) => h.outcome && s.triggers.some((t) => t.startsWith(`${h.name}.script=`)),

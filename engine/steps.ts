@@ -43,6 +43,16 @@ export interface StepOptions {
   transfer?: (host: StepHost) => boolean;
   /** Add an `outcome` step (health check + run outcome hooks) even without outcome hooks. */
   healthCheck?: boolean;
+  /**
+   * Hosts activated at once: activations go in batches of this size, in host order, and a batch
+   * starts only after the previous one passed its outcome step (rolling activation). Default 1.
+   */
+  batchSize?: number;
+  /**
+   * Add a `hold` step on every web host before each request-blocking `once` hook (Upsun `deploy`):
+   * the front proxy holds requests from before the hook until the new app answers. Default false.
+   */
+  holds?: boolean;
 }
 
 /**
@@ -118,30 +128,62 @@ export function deploymentSteps(
     built.push(...addHooks("beforeActivate", host, last, "everyHost"));
   }
 
-  // 2. `once` beforeActivate hooks on the leader, after every host is built (Upsun deploy).
-  const ready = addHooks("beforeActivate", leader, built, "once");
-
-  // 3. Switch `current` and restart on every host (every deployment: the restart of a redeploy).
-  for (const host of hosts) {
-    const triggers = stepTriggers(snapshot, CHANGE_CLASSES, host);
-    add({ id: "activate", kind: "activate", host: host.name, triggers }, ready);
+  // 2. `once` beforeActivate hooks on the leader, after every host is built (Upsun deploy). A hook
+  //    that blocks requests first gets a `hold` step on every web host (same triggers as the hook,
+  //    with the host's identity), so requests wait from before it until the activation.
+  let ready: readonly string[] = built;
+  for (const hook of snapshot.hooks) {
+    if (hook.stage !== "beforeActivate" || hook.outcome || hook.scope !== "once") continue;
+    if (!runsOn(hook, leader)) continue;
+    if (options.holds && hook.blocksRequests) {
+      const held: string[] = [];
+      for (const host of hosts.filter((h) => h.roles.includes("web"))) {
+        const triggers = hookTriggers(snapshot, hook, host);
+        held.push(
+          ...add({ id: `hold-${hook.name}`, kind: "hold", host: host.name, triggers }, ready),
+        );
+      }
+      ready = held;
+    }
+    const triggers = hookTriggers(snapshot, hook, leader);
+    ready = add(
+      { id: `hook-${hook.name}`, kind: "hook", host: leader.name, hook, triggers },
+      ready,
+    );
   }
 
-  // 4. Per host: everyHost afterActivate hooks; the outcome step (health check + run outcome hooks).
+  // 3+4. Rolling activation: per batch of hosts, switch `current` and restart (every deployment: the
+  //    restart of a redeploy), then everyHost afterActivate hooks and the outcome step (health check
+  //    + run outcome hooks); the next batch waits for this one's last steps.
+  const batch = Math.max(1, Math.floor(options.batchSize ?? 1));
   const outcomeHooks = snapshot.hooks.filter((h) => h.outcome);
   const done: string[] = [];
-  for (const host of hosts) {
-    let last = addHooks("afterActivate", host, [stepRef(host.name, "activate")], "everyHost");
-    const mine = outcomeHooks.filter((h) => runsOn(h, host));
-    if (mine.length > 0 || options.healthCheck) {
-      const triggers = [
-        ...stepTriggers(snapshot, CHANGE_CLASSES),
-        ...mine.map((h) => `${h.name}.script=${snapshot.scripts[h.name]}`),
-        hostTrigger(host),
-      ];
-      last = add({ id: "outcome", kind: "outcome", host: host.name, triggers }, last);
+  let gate: readonly string[] = ready;
+  for (let i = 0; i < hosts.length; i += batch) {
+    const finished: string[] = [];
+    for (const host of hosts.slice(i, i + batch)) {
+      const triggers = stepTriggers(snapshot, CHANGE_CLASSES, host);
+      let last: readonly string[] = add(
+        { id: "activate", kind: "activate", host: host.name, triggers },
+        gate,
+      );
+      last = addHooks("afterActivate", host, last, "everyHost");
+      const mine = outcomeHooks.filter((h) => runsOn(h, host));
+      if (mine.length > 0 || options.healthCheck) {
+        const outcomeTriggers = [
+          ...stepTriggers(snapshot, CHANGE_CLASSES),
+          ...mine.map((h) => `${h.name}.script=${snapshot.scripts[h.name]}`),
+          hostTrigger(host),
+        ];
+        last = add(
+          { id: "outcome", kind: "outcome", host: host.name, triggers: outcomeTriggers },
+          last,
+        );
+      }
+      finished.push(...last);
     }
-    done.push(...last);
+    done.push(...finished);
+    gate = finished;
   }
 
   // 5. `once` afterActivate hooks on the leader, after every host switched and passed its outcome

@@ -23,6 +23,8 @@ export interface ResolvedHook {
   stage: HookStage;
   variables: "build" | "runtime";
   outcome?: "succeeded" | "failed";
+  /** Present (true) when the hook blocks requests: the front proxy holds them while it runs. */
+  blocksRequests?: true;
   /** Configuration key of the script (`hooks.post_deploy`, `CC_PRE_RUN_HOOK`). */
   key: string;
 }
@@ -82,7 +84,7 @@ export interface AppPlan {
 }
 
 /** Kinds of deployment steps on a host (the artifact `transfer` step is an `upload`). */
-export type StepKind = "upload" | "build" | "hook" | "activate" | "outcome";
+export type StepKind = "upload" | "build" | "hook" | "hold" | "activate" | "outcome";
 
 /** A host as the step planner sees it. */
 export interface StepHost {

@@ -82,6 +82,8 @@ export const hookInputSchema = z
     roles: z.array(z.enum(ROLES)).min(1).optional(),
     rerunOn: z.array(changeClassSchema).optional(),
     watch: z.array(z.string().min(1)).optional(),
+    /** Override of the profile's rule: the hook blocks requests (held by the front proxy). */
+    blocksRequests: z.boolean().optional(),
     origin: originSchema.optional(),
   })
   .strict();

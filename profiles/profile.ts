@@ -40,6 +40,11 @@ export interface HookRule {
    * check, `failed` when it did not. Absent for ordinary hooks.
    */
   outcome?: "succeeded" | "failed";
+  /**
+   * The hook blocks requests while it runs (seeds/004 "Blocks requests: Yes" for Upsun `deploy`):
+   * the front proxy holds them and the new release serves them afterwards (SPEC §6a).
+   */
+  blocksRequests?: boolean;
   /** Where the rule comes from (seed document, reference section). */
   source: string;
 }

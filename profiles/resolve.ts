@@ -82,6 +82,7 @@ export function resolveHooks(app: AppSpec, profile: Profile = profileFor(app)): 
       stage: rule.stage,
       variables: rule.variables,
       ...(rule.outcome ? { outcome: rule.outcome } : {}),
+      ...((hook.blocksRequests ?? rule.blocksRequests) ? { blocksRequests: true as const } : {}),
       key: hook.origin?.key ?? rule.key,
     });
   });

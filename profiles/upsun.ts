@@ -41,8 +41,9 @@ export const UPSUN_HOOKS: readonly HookRule[] = [
     phase: "runtime",
     stage: "beforeActivate",
     variables: "runtime",
+    blocksRequests: true,
     source:
-      "seeds/004 'Deploy hook'; reference/platform-hooks.md §2.1 'the deploy hook is only ever run on 1 node'",
+      "seeds/004 'Deploy hook' ('Blocks requests: Yes'); reference/platform-hooks.md §2.1 'the deploy hook is only ever run on 1 node'",
   },
   {
     // seeds/004: "The post_deploy hook is the only hook that runs during a redeploy".

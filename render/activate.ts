@@ -28,6 +28,14 @@ import { heredocDelimiter, renderRun, RUN_BASH } from "./run";
 import { normalizeSecretNames } from "./secrets";
 import { PRUNE_BASH } from "./prune";
 import type { InstanceInfo, ProcessVariables } from "./wrapper";
+import { HEALTH_BASH } from "./health";
+import {
+  caddyConfig,
+  PROXY_BASH,
+  PROXY_INSTALL_COMMAND,
+  ProxyOptions,
+  proxySettings,
+} from "./proxy";
 
 export const RESTART_LABEL = "step:restart";
 
@@ -75,6 +83,13 @@ export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, Proc
    * Default false: the start check failing rolls back and fails this step.
    */
   deferFailure?: boolean;
+  /**
+   * Front proxy (with `start` only): when `caddy` is installed on the host, the app runs behind it
+   * on a private port per activation and traffic moves per `proxy.mode` (render/proxy.ts); without
+   * `caddy` the activation falls back to stop-then-start on `start.port` and says so
+   * (`::deployhooks::proxy status=missing`).
+   */
+  proxy?: ProxyOptions;
 }
 
 /** Bash: group liveness, switch, stop, start, prune. */
@@ -109,7 +124,7 @@ dh_switch() {
   printf '${M}activate release=%s previous=%s\n' "$DH_RELEASE" "@{prev#releases/}"
 }
 dh_stop_app() {
-  local pid= start= i grace=@{DH_GRACE:-10}
+  local pid='' start='' i grace=@{DH_GRACE:-10}
   [ -f "$DH_PIDFILE" ] || return 0
   read -r pid start _ <"$DH_PIDFILE"
   rm -f -- "$DH_PIDFILE"
@@ -132,7 +147,7 @@ dh_stop_app() {
 }
 # A pid file whose process group is gone only misleads the outcome step.
 dh_forget_dead_app() {
-  local pid=
+  local pid=''
   [ -f "$DH_PIDFILE" ] || return 0
   read -r pid _ <"$DH_PIDFILE"
   [[ $pid =~ ^[0-9]+$ ]] && dh_group_alive "$pid" && return 0
@@ -163,7 +178,7 @@ dh_start_app() {
 }
 # The last confirmed activation (app.good.sh) becomes the one the pending record describes.
 dh_promote() {
-  local first=
+  local first=''
   [ -f "$DH_STATE/app.pending.sh" ] || return 0
   IFS= read -r first <"$DH_STATE/app.pending.sh"
   [ "$first" = "DH_RB_RELEASE=$DH_RELEASE" ] || return 0
@@ -175,7 +190,7 @@ dh_rb_state() {
   dh_say "host state: $5"
 }
 dh_app_state() {
-  local pid=
+  local pid=''
   [ -f "$DH_PIDFILE" ] && read -r pid _ <"$DH_PIDFILE"
   if [[ $pid =~ ^[0-9]+$ ]] && dh_group_alive "$pid"; then
     printf 'its app is still running (pid %s)' "$pid"
@@ -185,9 +200,10 @@ dh_app_state() {
 }
 # After a failed start (or health check) of $DH_RELEASE: back to the last confirmed activation.
 dh_rollback() {
-  local good="$DH_STATE/app.good.sh" n missing= here="current still points to releases/$DH_RELEASE"
-  local DH_RB_RELEASE= DH_RB_ACTIVATION= DH_RB_KIND= DH_RB_START_CMD= DH_RB_CHECK=1 DH_RB_GRACE=10
+  local good="$DH_STATE/app.good.sh" n missing='' here="current still points to releases/$DH_RELEASE"
+  local DH_RB_RELEASE='' DH_RB_ACTIVATION='' DH_RB_KIND='' DH_RB_START_CMD='' DH_RB_CHECK=1 DH_RB_GRACE=10
   local -a DH_RB_SECRETS=()
+  # shellcheck source=/dev/null
   if [ ! -f "$good" ] || ! . "$good" || [ -z "$DH_RB_RELEASE" ]; then
     dh_rb_state none "" 0 "" "no earlier successful activation is recorded on this host, so nothing was rolled back; $here and $(dh_app_state)"
     return 0
@@ -225,6 +241,168 @@ dh_rollback() {
 }
 `;
 
+/**
+ * Bash: the activation runs detached from the step's channel (issue 8 item 6). `dh_detached FN`
+ * runs FN in a background process group of its own (job control on for that one fork), output to
+ * `.deployhooks/activation.out`, holding the lock (fd 9) until it ends; the step's own process
+ * waits for `activation.result`, copies the output to its stdout and only then writes
+ * `activation.ack`. FN publishes its result with `dh_commit CODE`, which returns 0 once the step
+ * acknowledged it and 1 when the step is gone first (its process ended, or was re-parented: the SSH
+ * session or the runner died) — FN then rolls back to the last confirmed activation instead of
+ * leaving a release that `pulumi up` never recorded (a cancel followed by a revert converges).
+ */
+export const DETACH_BASH = bash`
+dh_waiter_here() {
+  dh_stat "$DH_WAITER" && [ "@{dh_statf[1]:-}" = "$DH_WAITER_PPID" ] && [ "@{dh_statf[0]:-}" != Z ]
+}
+dh_commit() {
+  local i
+  printf '%s\n' "$1" >"$DH_STATE/activation.result.tmp" && mv -f -- "$DH_STATE/activation.result.tmp" "$DH_STATE/activation.result"
+  for ((i = 0; i < 600; i++)); do
+    [ -f "$DH_STATE/activation.ack" ] && return 0
+    if ! dh_waiter_here; then
+      sleep 0.3
+      [ -f "$DH_STATE/activation.ack" ] && return 0
+      return 1
+    fi
+    sleep 0.1
+  done
+  return 1
+}
+dh_detached() {
+  local bg code=1
+  rm -f -- "$DH_STATE/activation.result" "$DH_STATE/activation.ack"
+  : >"$DH_STATE/activation.out" || dh_fail 73 "cannot write $DH_STATE/activation.out"
+  DH_WAITER=$$
+  dh_stat "$$" || dh_statf=()
+  DH_WAITER_PPID=@{dh_statf[1]:-}
+  set -m
+  (
+    set +m
+    trap '' HUP INT PIPE
+    trap '[ -f "$DH_STATE/activation.result" ] || printf "%s\n" "$?" >"$DH_STATE/activation.result"' EXIT
+    "$1"
+  ) </dev/null >>"$DH_STATE/activation.out" 2>&1 &
+  bg=$!
+  set +m
+  while [ ! -f "$DH_STATE/activation.result" ] && kill -0 "$bg" 2>/dev/null; do
+    sleep 0.1
+  done
+  [ -f "$DH_STATE/activation.result" ] && read -r code <"$DH_STATE/activation.result"
+  cat -- "$DH_STATE/activation.out" || exit 1
+  [[ $code =~ ^[0-9]+$ ]] || code=1
+  : >"$DH_STATE/activation.ack"
+  exit "$code"
+}
+`;
+
+/**
+ * Bash: the activation behind the proxy (needs PROXY_BASH, HEALTH_BASH, SUPERVISOR_BASH,
+ * DETACH_BASH and the DH_* settings the renderer writes).
+ */
+export const PROXY_ACTIVATE_BASH = bash`
+dh_px_start_slot() {
+  local pid port=@{DH_PORTS[$1]}
+  (
+    cd -- "$DH_REL" || exit 1
+    dh_env_rel
+    export PORT="$port"
+    exec setsid nohup bash --norc -c "$DH_START_CMD" deployhooks-app
+  ) </dev/null >>"$DH_APP/logs/app.log" 2>&1 9>&- &
+  pid=$!
+  disown "$pid" 2>/dev/null
+  dh_stat "$pid" || dh_statf=()
+  printf '%s %s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$DH_ACTIVATION" "$DH_RELEASE" >"$DH_STATE/slot-$1.pid" || dh_fail 73 "cannot write $DH_STATE/slot-$1.pid"
+  printf '${M}started pid=%s slot=%s port=%s\n' "$pid" "$1" "$port"
+}
+# dh_px_slot_healthy SLOT: the new app answers its health check on its private port.
+dh_px_slot_healthy() {
+  local pid='' port=@{DH_PORTS[$1]} code=000 deadline attempts=0
+  read -r pid _ <"$DH_STATE/slot-$1.pid"
+  deadline=$((SECONDS + DH_HEALTH_TIMEOUT))
+  while :; do
+    if ! dh_group_alive "$pid"; then
+      dh_app_tail
+      printf '${M}candidate status=failed check=process pid=%s port=%s\n' "$pid" "$port"
+      DH_WHY="the new app (process group $pid) exited before it answered on its private port $port; see $DH_APP/logs/app.log"
+      dh_say "$DH_WHY"
+      return 1
+    fi
+    attempts=$((attempts + 1))
+    code=$(dh_http_status "$port" "$DH_HEALTH_PATH" auto)
+    if [[ $code =~ ^[23][0-9][0-9]$ ]]; then
+      printf '${M}candidate status=ok code=%s port=%s attempts=%s\n' "$code" "$port" "$attempts"
+      return 0
+    fi
+    [ "$SECONDS" -ge "$deadline" ] && break
+    sleep 0.1
+  done
+  dh_app_tail
+  printf '${M}candidate status=failed code=%s port=%s attempts=%s\n' "$code" "$port" "$attempts"
+  DH_WHY="the new app did not answer http://127.0.0.1:$port$DH_HEALTH_PATH within $DH_HEALTH_TIMEOUT s with 2xx/3xx (last status $code)"
+  dh_say "$DH_WHY"
+  return 1
+}
+dh_px_activation() {
+  local live new old held=0 h_rel='' h_slot='' prev
+  dh_px_ensure
+  rm -f -- "$DH_STATE/activation.failed"
+  live=$(dh_px_live)
+  new=$((1 - live))
+  if [ -f "$DH_PX/hold" ]; then
+    read -r h_rel h_slot _ <"$DH_PX/hold"
+    if [ "$h_rel" = "$DH_RELEASE" ] && [ "$h_slot" = "$live" ]; then
+      held=1
+      new=$live
+    fi
+  fi
+  old=$((1 - new))
+  DH_PIDFILE="$DH_STATE/slot-$new.pid" dh_stop_app
+  [ "$held" = 1 ] || dh_px_free_slot "$new"
+  if [ "$DH_MODE" = hold ] && [ "$held" = 0 ]; then
+    dh_px_route "$new"
+    dh_px_drain "$old"
+  fi
+  if dh_px_start_slot "$new" && dh_px_slot_healthy "$new"; then
+    [ "$DH_MODE" = blueGreen ] && dh_px_route "$new"
+    prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
+    dh_switch
+    cp -f -- "$DH_STATE/slot-$new.pid" "$DH_PIDFILE"
+    printf '%s\n' "$new" >"$DH_PX/slot"
+    rm -f -- "$DH_PX/hold"
+    if dh_commit 0; then
+      [ "$DH_MODE" = blueGreen ] && dh_px_drain "$old"
+      DH_PIDFILE="$DH_STATE/slot-$old.pid" dh_stop_app
+      [ "$DH_DEFER" = 1 ] || dh_promote
+      dh_prune "$DH_KEEP"
+    else
+      dh_say "the step's channel was lost before it read the result: back to the previous app"
+      dh_px_route "$old"
+      DH_PIDFILE="$DH_STATE/slot-$new.pid" dh_stop_app
+      if [ -n "$prev" ]; then dh_link "@{prev#releases/}"; fi
+      [ -f "$DH_STATE/slot-$old.pid" ] && cp -f -- "$DH_STATE/slot-$old.pid" "$DH_PIDFILE"
+      printf '%s\n' "$old" >"$DH_PX/slot"
+      printf '%s %s\n' "$DH_RELEASE" "@{prev#releases/}" >"$DH_STATE/rolled-back"
+    fi
+    return 0
+  fi
+  DH_PIDFILE="$DH_STATE/slot-$new.pid" dh_stop_app
+  [ "$DH_MODE" = hold ] && dh_px_route "$old"
+  rm -f -- "$DH_PX/hold"
+  printf '%s\n%s\n' "$DH_RELEASE" "@{DH_WHY:-the new app did not start}" >"$DH_STATE/activation.failed"
+  if [ "$DH_DEFER" = 1 ]; then
+    printf '${M}startFailed pid=\n'
+    dh_say "the new app did not become healthy; traffic stays on the previous app; the outcome step reports the failure and runs runFailed"
+    dh_commit 0
+    return 0
+  fi
+  dh_say "the new app did not become healthy; traffic stays on the previous app"
+  printf '${M}error step=%s exit=1\n' "$DH_STEP"
+  dh_commit 1
+  return 0
+}
+`;
+
 /** The `activate` step. */
 export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   if (input.start && input.restartCommand !== undefined) {
@@ -255,26 +433,39 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     platformVariables({ ...input, appDir: layout.current, buildPhase: false }),
   );
   const defer = input.deferFailure ?? false;
-  const promote = defer ? [] : ["dh_promote"];
-  let restart: string[] = [];
+  // The legacy (no proxy) activation: stop-then-start in `current`; published with dh_commit, and
+  // confirmed (promoted, pruned) only once the step acknowledged the result.
+  const confirm = [
+    "if dh_commit 0; then",
+    ...(defer ? [] : ["  dh_promote"]),
+    `  dh_prune ${keep}`,
+    "else",
+    '  dh_say "the step\'s channel was lost before it read the result: rolling back"',
+    "  dh_rollback",
+    "fi",
+    "return 0",
+  ];
+  let legacy: string[] = [];
   if (start) {
     const failed = "the app exited within $DH_START_CHECK s of its start; see $DH_APP/logs/app.log";
-    restart = [
-      `DH_START_CMD=${shellQuote(start.command, "start.command")}`,
+    legacy = [
+      "dh_switch",
       "dh_stop_app",
       'if ! dh_start_app dh_env "$DH_START_CMD" "$DH_START_CHECK" "$DH_ACTIVATION"; then',
       ...(defer
         ? [
             `  printf '${M}startFailed pid=%s\\n' "$DH_STARTED_PID"`,
             `  dh_say "${failed}; the outcome step reports the failure, runs runFailed and rolls back"`,
-            "  exit 0",
+            "  dh_commit 0 || dh_rollback",
+            "  return 0",
           ]
         : ["  dh_rollback", `  dh_fail 1 "${failed}"`]),
       "fi",
-      ...promote,
+      ...confirm,
     ];
   } else if (input.restartCommand !== undefined) {
-    restart = [
+    legacy = [
+      "dh_switch",
       "dh_forget_dead_app",
       renderRun({
         label: RESTART_LABEL,
@@ -287,10 +478,10 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
         abortNote: "",
       }),
       'dh_status=$?; if [ "$dh_status" -ne 0 ]; then dh_rollback; exit "$dh_status"; fi',
-      ...promote,
+      ...confirm,
     ];
   } else {
-    restart = ["dh_forget_dead_app", ...promote];
+    legacy = ["dh_switch", "dh_forget_dead_app", ...confirm];
   }
   const record = [
     `DH_RB_RELEASE=${input.releaseId}`,
@@ -305,20 +496,59 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   ].join("\n");
   const delimiter = heredocDelimiter(record);
   const pending = `$DH_STATE/${RECORD_PENDING}`;
+  const proxy = start && input.proxy ? proxySettings(input.proxy) : undefined;
+  const proxyVars = proxy
+    ? [
+        renderEnvFunction(
+          "dh_env_rel",
+          variables,
+          secretNames,
+          platformVariables({
+            ...input,
+            appDir: `${layout.releasesDir}/${input.releaseId}`,
+            buildPhase: false,
+          }),
+        ),
+        `DH_PX=${shellQuote(`${layout.stateDir}/proxy`)}`,
+        `DH_PX_CONFIG=${shellQuote(caddyConfig(`${layout.stateDir}/proxy`, proxy))}`,
+        `DH_PX_PUBLIC=${proxy.publicPort}`,
+        `DH_DRAIN=${proxy.drainSeconds}`,
+        `DH_MODE=${proxy.mode}`,
+        `DH_HEALTH_PATH=${shellQuote(proxy.healthPath)}`,
+        `DH_HEALTH_TIMEOUT=${proxy.healthTimeoutSeconds}`,
+        `DH_DEFER=${defer ? 1 : 0}`,
+        `DH_KEEP=${keep}`,
+        "declare -a DH_PORTS=()",
+      ]
+    : [];
+  const missing = `the front proxy (caddy) is not installed on this host, so the activation stops the old app before starting the new one (requests are refused meanwhile); install it with: ${PROXY_INSTALL_COMMAND}`;
+  const body = proxy
+    ? [
+        "if dh_px_have; then",
+        "  dh_px_activation",
+        "  return 0",
+        "fi",
+        `printf '${M}proxy status=missing install=%s\\n' ${shellQuote(PROXY_INSTALL_COMMAND)}`,
+        `dh_say ${shellQuote(missing)}`,
+        ...legacy,
+      ]
+    : legacy;
   const main = [
     env,
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
     `DH_ACTIVATION=${shellQuote(activationId)}`,
     `DH_GRACE=${grace}`,
     `DH_START_CHECK=${check}`,
+    ...(start ? [`DH_START_CMD=${shellQuote(start.command, "start.command")}`] : []),
+    ...proxyVars,
     "dh_require_release",
     `(umask 077 && cat >"${pending}.tmp" <<'${delimiter}'`,
     `${record}${delimiter}`,
     `) && mv -f -- "${pending}.tmp" "${pending}" || dh_fail 73 "cannot write ${pending}"`,
-    "dh_switch",
-    ...restart,
-    `dh_prune ${keep}`,
-    "exit 0",
+    "dh_activation() {",
+    ...body.map((l) => `  ${l}`),
+    "}",
+    "dh_detached dh_activation",
   ].join("\n");
   const program = renderProgram({
     ...input,
@@ -327,6 +557,8 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     libraries: [
       SUPERVISOR_BASH,
       PRUNE_BASH,
+      DETACH_BASH,
+      ...(proxy ? [PROXY_BASH, HEALTH_BASH, PROXY_ACTIVATE_BASH] : []),
       ...(input.restartCommand !== undefined ? [RUN_BASH] : []),
     ],
     main,
@@ -362,7 +594,13 @@ export function renderStopStep(input: StopStepInput): RenderedStep {
   // app (the pid file's third field); a pid file naming another activation is left alone.
   const stop =
     input.activationId === undefined
-      ? ["dh_stop_app"]
+      ? [
+          "dh_stop_app",
+          'DH_PIDFILE="$DH_STATE/slot-0.pid" dh_stop_app',
+          'DH_PIDFILE="$DH_STATE/slot-1.pid" dh_stop_app',
+          `DH_PX=${shellQuote(`${layout.stateDir}/proxy`)}`,
+          "dh_px_stop",
+        ]
       : [
           'if [ -f "$DH_PIDFILE" ]; then',
           '  dh_got=; read -r _ _ dh_got <"$DH_PIDFILE"',
@@ -382,7 +620,7 @@ export function renderStopStep(input: StopStepInput): RenderedStep {
     releaseId: "stop",
     step: "stop",
     secretNames: [],
-    libraries: [SUPERVISOR_BASH],
+    libraries: [SUPERVISOR_BASH, ...(input.activationId === undefined ? [PROXY_BASH] : [])],
     main,
   });
   // A host whose app directory is gone has nothing to stop (and must not get a fresh layout).

@@ -40,7 +40,7 @@ export interface OutcomeStepInput extends CommonStepOptions, InstanceInfo, Proce
 
 const OUTCOME_BASH = bash`
 dh_alive() {
-  local pid= start=
+  local pid='' start=''
   if [ ! -f "$DH_PIDFILE" ]; then
     printf '${M}health status=ok check=none\n'
     return 0
@@ -56,7 +56,7 @@ dh_alive() {
 }
 # The supervised app (pid file) is dead: no need to wait for a health check.
 dh_app_dead() {
-  local pid=
+  local pid=''
   [ -f "$DH_PIDFILE" ] || return 1
   read -r pid _ <"$DH_PIDFILE"
   [[ $pid =~ ^[0-9]+$ ]] || return 1
@@ -66,9 +66,16 @@ dh_app_dead() {
   printf '${M}health status=failed check=process pid=%s\n' "$pid"
   return 0
 }
+# The activation behind the proxy found the new app unhealthy: nothing was switched.
+dh_new_failed() {
+  local r=''
+  [ -f "$DH_STATE/activation.failed" ] || return 1
+  read -r r <"$DH_STATE/activation.failed"
+  [ "$r" = "$DH_RELEASE" ]
+}
 # A rerun of the outcome step after this release was rolled back must not judge the old app.
 dh_check_rolled_back() {
-  local from= to=
+  local from='' to=''
   [ -f "$DH_STATE/rolled-back" ] || return 0
   read -r from to <"$DH_STATE/rolled-back"
   [ "$from" = "$DH_RELEASE" ] || return 0
@@ -101,9 +108,18 @@ export function renderOutcomeStep(input: OutcomeStepInput): RenderedStep {
   const check = input.health ? renderHealthCall(input.health) : "dh_alive";
   const failOnUnhealthy = input.failOnUnhealthy ?? true;
   const ran = input.failed ? ` ${input.failed.name} ran;` : "";
+  const kept = `the new instance of release $DH_RELEASE did not start or failed its health check on its private port;${ran} traffic was never switched: the previous instance keeps serving; the deployment fails`;
   const main = [
     env,
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
+    "if dh_new_failed; then",
+    "  dh_app_tail",
+    "  printf '" + M + "health status=failed check=candidate\\n'",
+    '  dh_why=; { IFS= read -r _; IFS= read -r dh_why; } <"$DH_STATE/activation.failed"',
+    '  dh_say "$dh_why"',
+    ...(input.failed ? ['  if [ -d "$DH_APP/current" ]; then', run(input.failed), "  fi"] : []),
+    ...(failOnUnhealthy ? [`  dh_fail 1 "${kept}"`] : ["  exit 0"]),
+    "fi",
     "dh_require_current",
     "dh_check_rolled_back",
     "DH_DEAD_PID=",

@@ -33,15 +33,21 @@ describe("examples/quickstart under deployhooks/testing (real local execution)",
     r.steps.filter((s) => s.executed && s.op !== "update").map((s) => `${s.op} ${s.name}`);
 
   after(() => {
-    try {
-      const pid = Number(
-        fs
-          .readFileSync(path.join(dir, "root/quickstart/.deployhooks/app.pid"), "utf8")
-          .split(" ")[0],
-      );
-      if (pid > 0) process.kill(-pid, "SIGTERM");
-    } catch {
-      // not started
+    // The app (its own process group) and, when caddy is installed, the front proxy.
+    for (const [file, group] of [
+      ["app.pid", true],
+      ["proxy/caddy.pid", false],
+    ] as const) {
+      try {
+        const pid = Number(
+          fs
+            .readFileSync(path.join(dir, "root/quickstart/.deployhooks", file), "utf8")
+            .split(" ")[0],
+        );
+        if (pid > 0) process.kill(group ? -pid : pid, "SIGTERM");
+      } catch {
+        // not started
+      }
     }
   });
 
@@ -53,6 +59,7 @@ describe("examples/quickstart under deployhooks/testing (real local execution)",
       "create quickstart-local-upload",
       "create quickstart-local-build",
       "create quickstart-local-hook-build",
+      "create quickstart-local-hold-deploy",
       "create quickstart-local-hook-deploy",
       "create quickstart-local-activate",
       "create quickstart-local-outcome",

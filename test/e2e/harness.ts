@@ -14,7 +14,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Application, CleverCloudApp, UpsunApp } from "../../components";
-import type { HookArgs, HostArgs } from "../../components";
+import type { HookArgs, HostArgs, TrafficArgs } from "../../components";
 import { runProgram } from "../../testing";
 import type { RunReport, SshdHandle } from "../../testing";
 import { readHistory, type HistoryLine } from "../../scripts/demoSupport";
@@ -78,6 +78,7 @@ export const STEPS: Record<Profile, StepKinds> = {
       "upload",
       "build",
       "hook-build",
+      "hold-deploy",
       "hook-deploy",
       "activate",
       "outcome",
@@ -148,6 +149,8 @@ export interface AppConfig {
   hookOptions: Record<string, HookOptions>;
   /** Seconds the health check retries (switches to the generic `Application`, which exposes it). */
   healthCheckTimeoutSeconds?: number;
+  /** Traffic settings (front proxy, hold limit, rolling batch size). */
+  traffic?: TrafficArgs;
 }
 
 /** Plain-data description of one deployment program. */
@@ -170,6 +173,7 @@ export function appProgram(spec: ProgramSpec): () => Record<string, unknown> {
     artifactDir: spec.artifactDir,
     redeployToken: c.redeployToken,
     hosts,
+    ...(c.traffic ? { traffic: c.traffic } : {}),
   };
   const script = (k: string) => c.scripts[k];
   const portAny = 8080; // PORT for the app; server.js prefers <root>/port.txt
@@ -447,6 +451,24 @@ export function sleep(ms: number): Promise<void> {
 /** A one-line summary of a report for assertion messages. */
 export function summary(r: RunReport): string {
   return `${r.failed ? `FAILED: ${(r.error ?? "").slice(-800)}` : "ok"}; steps: ${r.steps.map((s) => `${s.name}:${s.op}${s.executed ? "*" : ""}`).join(" ")}`;
+}
+
+/** Waits until the app answers 200 on a host (e.g. after an abandoned hold ended). */
+export async function waitForAnswer(s: Scenario, ms: number, host = s.host()): Promise<void> {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${host.httpPort}/`, {
+        signal: AbortSignal.timeout(2000),
+      });
+      await res.text();
+      if (res.status === 200) return;
+    } catch {
+      // held or refused: retry
+    }
+    await sleep(250);
+  }
+  throw new Error(`no answer from host ${host.name} within ${ms} ms`);
 }
 
 /** Asserts that the run failed with an error matching `re` (the message shows only the error's tail). */

@@ -19,6 +19,7 @@ import {
   PROFILES,
   Scenario,
   sleep,
+  waitForAnswer,
   sshdOrSkip,
   STEPS,
   summary,
@@ -230,6 +231,8 @@ for (const profile of PROFILES) {
       assert.equal(r1.failed, false, summary(r1));
       const v1 = s.current();
       const hook = profile === "upsun" ? "deploy" : "preRun";
+      // Upsun holds requests during deploy; the abandoned hold ends after the hold limit (5 s here).
+      s.config.traffic = { holdSeconds: 5, listenAddress: "127.0.0.1" };
       const marker = path.join(s.dir, "hook-started");
       s.config.scripts[hook] = `touch ${marker}\nsleep 2\necho "${hook} done"\n`;
       s.write("version.txt", "v2\n");
@@ -243,6 +246,7 @@ for (const profile of PROFILES) {
       assert.equal(r2.failed, true, summary(r2));
       assert.ok(!executed(r2, "app", "h1").includes("activate"));
       assert.equal(s.current(), v1, "the previous release stays current");
+      if (profile === "upsun") await waitForAnswer(s, 30_000);
       assert.match(await s.http(), /^build=v1\//);
 
       fs.rmSync(marker, { force: true });
@@ -277,7 +281,17 @@ for (const profile of PROFILES) {
       assert.deepEqual(s.newHistory(s.host("h1")), []);
       const expected =
         profile === "upsun"
-          ? ["library", "probe", "transfer", "upload", "build", "hook-build", "activate", "outcome"] // deploy/postDeploy: once, on the leader h1
+          ? [
+              "library",
+              "probe",
+              "transfer",
+              "upload",
+              "build",
+              "hook-build",
+              "hold-deploy",
+              "activate",
+              "outcome",
+            ] // deploy/postDeploy: once, on the leader h1; every web host holds
           : STEPS[profile].first;
       assert.deepEqual(executed(r2, "app", "h2"), expected);
       assert.deepEqual(

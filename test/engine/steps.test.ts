@@ -27,7 +27,7 @@ const summary = (steps: ReturnType<typeof deploymentSteps>) =>
   steps.map((s) => `${s.host}/${s.id} <- ${s.dependsOn.join(",")}`);
 
 describe("engine: deployment steps across hosts", () => {
-  it("Upsun: builds everywhere → deploy once on the leader → switch everywhere → postDeploy once", () => {
+  it("Upsun: builds everywhere → deploy once on the leader → switch host by host (rolling) → postDeploy once", () => {
     const steps = deploymentSteps(snapshotApp(upsunApp()), [WEB1, WEB2, WORKER], {
       transfer: () => true,
     });
@@ -49,10 +49,50 @@ describe("engine: deployment steps across hosts", () => {
       "jobs/hook-build <- jobs/build",
       "web2/hook-deploy <- web1/hook-build,web2/hook-build,jobs/hook-build",
       "web1/activate <- web2/hook-deploy",
-      "web2/activate <- web2/hook-deploy",
-      "jobs/activate <- web2/hook-deploy",
+      "web2/activate <- web1/activate",
+      "jobs/activate <- web2/activate",
       "web2/hook-postDeploy <- web1/activate,web2/activate,jobs/activate",
     ]);
+  });
+
+  it("batchSize: hosts switch in batches of that size, each batch after the previous one's outcome", () => {
+    const steps = deploymentSteps(snapshotApp(upsunApp()), [WEB1, WEB2, WORKER], {
+      healthCheck: true,
+      batchSize: 2,
+    });
+    assert.deepEqual(
+      summary(steps).filter((l) => /activate|outcome|postDeploy/.test(l)),
+      [
+        "web1/activate <- web2/hook-deploy",
+        "web1/outcome <- web1/activate",
+        "web2/activate <- web2/hook-deploy",
+        "web2/outcome <- web2/activate",
+        "jobs/activate <- web1/outcome,web2/outcome",
+        "jobs/outcome <- jobs/activate",
+        "web2/hook-postDeploy <- web1/outcome,web2/outcome,jobs/outcome",
+      ],
+    );
+  });
+
+  it("holds: every web host holds requests before the request-blocking deploy hook, with the hook's triggers and its own host", () => {
+    const snapshot = snapshotApp(upsunApp());
+    const steps = deploymentSteps(snapshot, [WEB1, WEB2, WORKER], { holds: true });
+    assert.deepEqual(
+      summary(steps).filter((l) => /hold|deploy|web1\/activate/.test(l)),
+      [
+        "web1/hold-deploy <- web1/hook-build,web2/hook-build,jobs/hook-build",
+        "web2/hold-deploy <- web1/hook-build,web2/hook-build,jobs/hook-build",
+        "web2/hook-deploy <- web1/hold-deploy,web2/hold-deploy",
+        "web1/activate <- web2/hook-deploy",
+        "web2/activate <- web1/activate",
+        "web2/hook-postDeploy <- web1/activate,web2/activate,jobs/activate",
+      ],
+    );
+    const hold = steps.find((x) => x.host === "web1" && x.id === "hold-deploy");
+    const deploy = steps.find((x) => x.id === "hook-deploy");
+    assert.deepEqual(hold?.triggers.slice(0, -1), deploy?.triggers.slice(0, -1));
+    assert.equal(hold?.triggers.at(-1), `host=${WEB1.identity}`);
+    assert.equal(hold?.kind, "hold");
   });
 
   it("Clever Cloud: every hook on every host, preBuild before the build step, outcome after the switch", () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
@@ -419,6 +420,8 @@ describe("render: activate and outcome (real bash, real HTTP server)", function 
       readHistory(target).map((h) => h.hook),
       ["step:restart", "step:restart", "step:restart"],
     );
+    // Pruning runs once the step acknowledged the result, still under the app's lock.
+    execFileSync("flock", [path.join(app, ".deployhooks/lock"), "true"]);
     assert.deepEqual(fs.readdirSync(path.join(app, "releases")).sort(), ["r2", "r3"]);
     assert.equal(fs.existsSync(path.join(app, ".deployhooks/releases/r1.ok")), false);
     const failing = await runStep(

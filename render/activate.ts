@@ -119,6 +119,7 @@ dh_switch() {
   local prev
   prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
   dh_link "$DH_RELEASE"
+  # shellcheck disable=SC2034 # read by dh_prune (render/prune.ts)
   DH_PREVIOUS=@{prev#releases/}
   rm -f -- "$DH_STATE/rolled-back"
   printf '${M}activate release=%s previous=%s\n' "$DH_RELEASE" "@{prev#releases/}"

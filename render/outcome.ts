@@ -94,11 +94,11 @@ export function renderOutcomeStep(input: OutcomeStepInput): RenderedStep {
     secretNames,
     platformVariables({ ...input, appDir: layout.current, buildPhase: false }),
   );
-  const run = (hook: WrappedHook): string =>
+  const run = (hook: WrappedHook, cwd = layout.current): string =>
     renderRun({
       label: hook.name,
       script: hook.script,
-      cwd: layout.current,
+      cwd,
       timeoutSeconds: hook.timeoutSeconds,
       failure: hook.failure,
       fingerprint: input.fingerprint ?? "",
@@ -117,7 +117,16 @@ export function renderOutcomeStep(input: OutcomeStepInput): RenderedStep {
     "  printf '" + M + "health status=failed check=candidate\\n'",
     '  dh_why=; { IFS= read -r _; IFS= read -r dh_why; } <"$DH_STATE/activation.failed"',
     '  dh_say "$dh_why"',
-    ...(input.failed ? ['  if [ -d "$DH_APP/current" ]; then', run(input.failed), "  fi"] : []),
+    // A first deployment has no `current`: the hook runs in the new release instead.
+    ...(input.failed
+      ? [
+          '  if [ -d "$DH_APP/current" ]; then',
+          run(input.failed),
+          "  else",
+          run(input.failed, `${layout.releasesDir}/${input.releaseId}`),
+          "  fi",
+        ]
+      : []),
     ...(failOnUnhealthy ? [`  dh_fail 1 "${kept}"`] : ["  exit 0"]),
     "fi",
     "dh_require_current",

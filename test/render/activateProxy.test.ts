@@ -17,6 +17,7 @@ import {
 import type { AppTarget } from "../../render";
 import type { ProxyOptions } from "../../render/proxy";
 import { renderHoldStep } from "../../render/proxyHold";
+import { activationReport } from "../../render/proxyReport";
 import { cleanupRoots, freePort, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
 
 const SERVER = [
@@ -162,6 +163,47 @@ describe("render: activation behind the front proxy (real bash, real caddy)", fu
     assert.equal(a.status, 0, a.stdout);
     assert.equal(await held, `200 e ${release}`);
     assert.ok(Date.now() - started >= 1000);
+  });
+
+  it("without caddy on the host: stop-then-start on the public port, and a warning naming the host and the install command", async () => {
+    // A PATH with every command of this machine except caddy.
+    const bin = path.join(tmpRoot(), "bin");
+    fs.mkdirSync(bin);
+    for (const dir of ["/usr/local/bin", "/usr/bin", "/bin"]) {
+      for (const name of fs.existsSync(dir) ? fs.readdirSync(dir) : []) {
+        if (name === "caddy" || fs.existsSync(path.join(bin, name))) continue;
+        fs.symlinkSync(path.join(dir, name), path.join(bin, name));
+      }
+    }
+    const bare = { target: { root: tmpRoot(), app: "web" }, port: await freePort() };
+    await uploadRelease(bare.target, release, { "server.js": SERVER });
+    const step = renderActivateStep({
+      target: bare.target,
+      profile: "upsun",
+      releaseId: release,
+      variables: { GREETING: "plain", BOOT_MS: "0" },
+      start: { command: "exec node server.js", port: bare.port },
+      proxy: { ...proxy, publicPort: bare.port },
+    });
+    try {
+      const r = await runStep(step, "", { ...process.env, PATH: bin });
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(
+        r.stdout,
+        /^::deployhooks::proxy status=missing install=apt-get install caddy$/m,
+      );
+      assert.equal(
+        activationReport(r.stdout, "h1").warning,
+        "host h1: the front proxy (caddy) is not installed, so the activation stopped the old app before starting the new one and requests were refused meanwhile; install it on the host with `apt-get install caddy` for zero-downtime activations",
+      );
+      for (let i = 0; i < 50; i++) {
+        if ((await get(bare.port).catch(() => "")) !== "") break;
+        await sleep(100);
+      }
+      assert.equal(await get(bare.port), `200 plain ${release}`);
+    } finally {
+      await runStep(renderStopStep({ target: bare.target }), "", { ...process.env, PATH: bin });
+    }
   });
 
   it("every program is shellcheck-clean", function () {

@@ -281,7 +281,7 @@ dh_detached() {
   (
     set +m
     trap '' HUP INT PIPE
-    trap '[ -f "$DH_STATE/activation.result" ] || printf "%s\n" "$?" >"$DH_STATE/activation.result"' EXIT
+    trap 'dh_rc=$?; [ -f "$DH_STATE/activation.result" ] || printf "%s\n" "$dh_rc" >"$DH_STATE/activation.result"' EXIT
     "$1"
   ) </dev/null >>"$DH_STATE/activation.out" 2>&1 &
   bg=$!

@@ -270,6 +270,10 @@ dh_commit() {
   done
   return 1
 }
+# The detached activation ended (exit, dh_fail) without publishing a result: publish its status.
+dh_on_exit() {
+  [ -f "$DH_STATE/activation.result" ] || printf '%s\n' "$1" >"$DH_STATE/activation.result"
+}
 dh_detached() {
   local bg code=1
   rm -f -- "$DH_STATE/activation.result" "$DH_STATE/activation.ack"
@@ -281,7 +285,7 @@ dh_detached() {
   (
     set +m
     trap '' HUP INT PIPE
-    trap 'dh_rc=$?; [ -f "$DH_STATE/activation.result" ] || printf "%s\n" "$dh_rc" >"$DH_STATE/activation.result"' EXIT
+    trap 'dh_on_exit "$?"' EXIT
     "$1"
   ) </dev/null >>"$DH_STATE/activation.out" 2>&1 &
   bg=$!

@@ -227,7 +227,10 @@ describe("render: activation behind the front proxy (real bash, real caddy)", fu
       const file = path.join(target.root, `${name}.sh`);
       fs.writeFileSync(file, program);
       try {
-        execFileSync("shellcheck", ["-s", "bash", "-S", "warning", file], { encoding: "utf8" });
+        // SC2034: the header's constants are shared by every step; not every step reads them all.
+        execFileSync("shellcheck", ["-s", "bash", "-S", "warning", "-e", "SC2034", file], {
+          encoding: "utf8",
+        });
       } catch (e) {
         assert.fail(`${name}: ${(e as { stdout?: string }).stdout}`);
       }

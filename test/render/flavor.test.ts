@@ -133,6 +133,23 @@ describe("profiles/buildFlavor + render/flavor: the platforms' build steps (real
     );
   });
 
+  it("Upsun dependencies.php and .python3: composer global require and pip --user into .global, before the flavor", () => {
+    const steps = upsunBuildFlavorSteps({
+      type: "php:8.1",
+      dependencies: {
+        php: { "composer/composer": "^2", "drush/drush": "*" },
+        python3: { numpy: "*", behave: "1.2" },
+      },
+    });
+    const r = runBuild(steps, { "composer.json": "{}" }, {}, ["composer", "python3"]);
+    assert.equal(r.status, 0, r.out);
+    assert.deepEqual(r.calls, [
+      "composer global require --no-interaction --no-progress composer/composer:^2 drush/drush",
+      "python3 -m pip install --user --no-input numpy behave==1.2",
+      "composer --no-ansi --no-interaction install --no-progress --prefer-dist --optimize-autoloader",
+    ]);
+  });
+
   it("Upsun php: the documented composer command; a failing step stops the build with its status", () => {
     const steps = upsunBuildFlavorSteps({ type: "php:8.3" });
     const ok = runBuild(steps, { "composer.json": "{}" }, {}, ["composer"]);

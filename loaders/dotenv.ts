@@ -29,6 +29,7 @@
  *    mixes them. A malformed `clever env set` (missing value, extra words) and an unterminated
  *    quote are ConfigErrors with the line. `$VAR` is kept literally (the shell would expand it).
  */
+import { MAX_VARIABLES } from "../model/appText";
 import { ConfigError } from "../model/configError";
 
 /** One `KEY=value` (or `clever env set KEY VALUE`) with the 1-based line it starts on. */
@@ -56,6 +57,16 @@ function checkKey(key: string, file: string, line: number): void {
       line,
       path: key,
     });
+  }
+}
+
+/** Stops reading at the variable count limit (model/appText.ts), naming the line. */
+function checkCount(count: number, file: string, line: number): void {
+  if (count > MAX_VARIABLES) {
+    throw new ConfigError(
+      `more than ${MAX_VARIABLES} variables, the limit for one app (this is variable ${count})`,
+      { file, line },
+    );
   }
 }
 
@@ -118,9 +129,11 @@ export function parseEnvText(text: string, file: string): EnvAssignment[] {
         );
       }
       out.push({ key, value, line: startLine });
+      checkCount(out.length, file, startLine);
       i = end + 1;
       line++;
     } else {
+      checkCount(out.length + 1, file, startLine);
       out.push({
         key,
         value: text
@@ -248,6 +261,7 @@ export function parseCleverCliText(text: string, file: string): EnvAssignment[] 
     }
     const key = positional[1].text;
     checkKey(key, file, line);
+    checkCount(out.length + 1, file, line);
     out.push({ key, value: positional[2].text, line, ...(alias !== undefined ? { alias } : {}) });
   }
   return out;

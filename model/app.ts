@@ -5,7 +5,7 @@
  */
 import { z } from "zod";
 import { CHANGE_CLASSES } from "./changeClass";
-import { checkAppText } from "./appText";
+import { checkAppText, MAX_VARIABLES } from "./appText";
 import { ConfigError } from "./configError";
 import { formatPath, PathSegment } from "./fieldPath";
 
@@ -193,6 +193,13 @@ export function parseAppSpec(
   input: unknown,
   where: { file?: string; prefix?: readonly PathSegment[] } = {},
 ): AppSpec {
+  const count = (input as { variables?: unknown[] } | null)?.variables?.length ?? 0;
+  if (count > MAX_VARIABLES) {
+    throw new ConfigError(
+      `${count} variables, above the limit of ${MAX_VARIABLES} variables for one app`,
+      { file: where.file, path: formatPath([...(where.prefix ?? []), "variables"]) },
+    );
+  }
   const result = appSpecSchema.safeParse(input);
   if (!result.success) {
     const issue = result.error.issues[0];

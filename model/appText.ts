@@ -15,6 +15,12 @@ import { formatPath, PathSegment } from "./fieldPath";
  */
 export const MAX_VARIABLE_BYTES = 64 * 1024;
 
+/**
+ * Most variables of one app. Real apps have tens to a few hundred; a million-line env file (10 MiB
+ * of `Vn=1`) would otherwise take minutes and gigabytes to plan.
+ */
+export const MAX_VARIABLES = 10_000;
+
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Why a text cannot be delivered, or undefined when it can. */

@@ -16,7 +16,7 @@ import {
   MAX_CONFIG_BYTES,
   MAX_NESTING,
 } from "../../loaders/inputText";
-import { MAX_VARIABLE_BYTES } from "../../model/appText";
+import { MAX_VARIABLE_BYTES, MAX_VARIABLES } from "../../model/appText";
 import { isConfigError } from "../../model/configError";
 
 let dir: string;
@@ -167,6 +167,21 @@ const REFUSED: { what: string; name: string; content: string | Buffer; message: 
     name: "bigvar.env",
     content: `CC_PRE_RUN_HOOK=true\nBIG=${"x".repeat(MAX_VARIABLE_BYTES + 1)}\n`,
     message: `bigvar.env:2: BIG: variable BIG is ${MAX_VARIABLE_BYTES + 1} bytes, above the limit of ${MAX_VARIABLE_BYTES} bytes for a non-secret value (it is inlined into the step's command line; make it a secret, which travels on stdin, or keep it in a file of the repository)`,
+  },
+  {
+    what: "more variables than the limit in an env file (stops at the line)",
+    name: "many.env",
+    content: Array.from({ length: MAX_VARIABLES + 5 }, (_, i) => `V${i}=1\n`).join(""),
+    message: `many.env:${MAX_VARIABLES + 1}: more than ${MAX_VARIABLES} variables, the limit for one app (this is variable ${MAX_VARIABLES + 1})`,
+  },
+  {
+    what: "more variables than the limit in YAML",
+    name: "manyvars/.platform.app.yaml",
+    content:
+      APP +
+      "variables:\n  env:\n" +
+      Array.from({ length: MAX_VARIABLES + 1 }, (_, i) => `    V${i}: 1\n`).join(""),
+    message: `manyvars/.platform.app.yaml: variables: ${MAX_VARIABLES + 1} variables, above the limit of ${MAX_VARIABLES} variables for one app`,
   },
   {
     what: "an invalid app name (with its line)",

@@ -334,13 +334,8 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
       dest = r.remotePath.replace(/\/?$/, "/");
     }
     if (sources.length === 0) return { ...mk, durationMs: Date.now() - started };
-    const scpArgs = [
-      "-q",
-      "-r",
-      ...session.options("-P"),
-      ...sources,
-      `${session.destination}:${dest}`,
-    ];
+    // No -q: it silences ssh's `kex_exchange_identification` line that the dial retry recognises.
+    const scpArgs = ["-r", ...session.options("-P"), ...sources, `${session.destination}:${dest}`];
     const cp = await withDialRetry(r.connection, () =>
       runProcess("scp", scpArgs, { env: session.env }),
     );

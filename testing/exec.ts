@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { makePrivateTempDir, removePrivateTempDir } from "./privateDirs";
 
 export interface ExecResult {
   exitCode: number;
@@ -145,8 +146,7 @@ export class SshSession {
   readonly env: NodeJS.ProcessEnv;
 
   constructor(private readonly conn: Connection) {
-    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-ssh-"));
-    fs.chmodSync(this.dir, 0o700);
+    this.dir = makePrivateTempDir("deployhooks-ssh-");
     const sock = conn.agentSocketPath ?? process.env.SSH_AUTH_SOCK;
     this.env = { ...process.env };
     if (sock) this.env.SSH_AUTH_SOCK = sock;
@@ -229,7 +229,7 @@ export class SshSession {
   }
 
   cleanup(): void {
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    removePrivateTempDir(this.dir);
   }
 }
 

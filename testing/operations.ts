@@ -4,7 +4,6 @@
  * `runProgram`'s emulation and the provider double (testing/commandProvider.ts).
  */
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import {
   copyToRemote,
@@ -16,6 +15,7 @@ import {
   type ExecResult,
   type OutputSink,
 } from "./exec";
+import { makePrivateTempDir, removePrivateTempDir } from "./privateDirs";
 import { LOCAL_COMMAND, streamLogged } from "./rules";
 
 /** Where an operation's output lines go, and the extra environment of local commands. */
@@ -114,7 +114,7 @@ export async function copySource(
     local = source.path;
     display = source.path;
   } else {
-    tempDir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-asset-"));
+    tempDir = makePrivateTempDir("deployhooks-asset-");
     local = path.join(tempDir, "asset");
     fs.writeFileSync(local, source.text, { mode: 0o600 });
     display = "<StringAsset>";
@@ -128,6 +128,6 @@ export async function copySource(
       : `failed to copy: ${result.combined.trim()}`;
     return { command, result, error };
   } finally {
-    if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
+    if (tempDir) removePrivateTempDir(tempDir);
   }
 }

@@ -64,6 +64,8 @@ interface Ctx {
   errors: string[];
   failed: boolean;
   firstError?: string;
+  /** Steps executing right now: a failed run waits for them, as the engine does. */
+  running: number;
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -97,6 +99,7 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
     warnings: [],
     errors: [],
     failed: false,
+    running: 0,
   };
   let signalFailed: () => void = () => undefined;
   const failed = new Promise<void>((r) => (signalFailed = r));
@@ -161,7 +164,7 @@ async function runOnce(program: Program, options: RunOptions): Promise<RunReport
           // the RPC queue may never drain (seen with the components' step chains).
           await Promise.race([sdkSettings.waitForRPCs(), new Promise((r) => setTimeout(r, 250))]);
           await new Promise((r) => setTimeout(r, 25));
-          quiet = ctx.steps.length === before ? quiet + 1 : 0;
+          quiet = ctx.steps.length === before && ctx.running === 0 ? quiet + 1 : 0;
         }
         return { abandoned: true as const };
       });
@@ -347,11 +350,13 @@ async function handleResource(
   let outputs: { stdout?: string; stderr?: string } = { stdout: "", stderr: "" };
   if (args.type === COPY_TO_REMOTE) {
     if (copyNeeded(op, prior?.inputs, stored, deepEqual)) {
+      const source = await localSource(plain.source);
+      ctx.running++;
       const outcome = await copySource(
         plain.connection as Connection,
-        await localSource(plain.source),
+        source,
         String(plain.remotePath),
-      );
+      ).finally(() => ctx.running--);
       step.command = outcome.command;
       step.executed = true;
       record(step, outcome.result);
@@ -366,7 +371,10 @@ async function handleResource(
       step.command = secretScript ? "[secret]" : script;
       step.executed = true;
       const previous = op === "update" ? prior?.outputs : undefined;
-      const r = await execute(ctx, args.type, plain, script, previous, urn);
+      ctx.running++;
+      const r = await execute(ctx, args.type, plain, script, previous, urn).finally(
+        () => ctx.running--,
+      );
       record(step, r);
       if (r.exitCode !== 0 || r.spawnError) {
         return failStep(ctx, step, op, scriptFailure(r, args.type, script, secretScript), fail);

@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { makePrivateTempDir, removePrivateTempDir } from "./privateDirs";
 
 /** Thrown when no OpenSSH server can be started here (binary missing, not permitted). */
 export class SshdUnavailable extends Error {
@@ -142,7 +143,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
   if (probe.error) {
     throw unavailable(`OpenSSH client not found: ${probe.error.message}`);
   }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "deployhooks-sshd-"));
+  const dir = makePrivateTempDir("deployhooks-sshd-");
   let child: ChildProcess | undefined;
   let stopped = false;
   const stop = async (): Promise<void> => {
@@ -154,7 +155,7 @@ export async function startSshd(options: SshdOptions = {}): Promise<SshdHandle> 
       await Promise.race([exited, sleep(2000)]);
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    removePrivateTempDir(dir);
   };
   try {
     const user = currentUser();

@@ -29,6 +29,7 @@ import {
 import {
   COMMAND_TYPES,
   COPY_TO_REMOTE,
+  checkFailure,
   copyNeeded,
   decideOp,
   inputsOnly,
@@ -164,14 +165,8 @@ export function commandProvider(log: EngineLog = () => undefined): provider.Prov
           inputs[key] = { [SIG]: SECRET_SIG, value: inputs[key] };
         }
       }
-      // 1.2.1's CopyToRemote fails Check on a source unknown at preview (pulumi-command#1183).
-      if (type === COPY_TO_REMOTE && plain(news.source) === UNKNOWN) {
-        return {
-          inputs,
-          failures: [{ property: "source", reason: "asset or archive must be known at preview" }],
-        };
-      }
-      return { inputs };
+      const refused = checkFailure(type, news, (v) => plain(v) === UNKNOWN);
+      return refused ? { inputs, failures: [refused] } : { inputs };
     },
 
     async diff(_id: string, urn: string, olds: Props, news: Props): Promise<provider.DiffResult> {

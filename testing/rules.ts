@@ -85,3 +85,27 @@ export function streamLogged(logging: unknown, stream: "stdout" | "stderr"): boo
       return true; // "stdoutAndStderr", the default
   }
 }
+
+/** A provider Check failure: the property and the reason. */
+export interface CheckFailure {
+  property: string;
+  reason: string;
+}
+
+/**
+ * What 1.2.1's Check refuses: a CopyToRemote `source` that is unknown at preview (pulumi-command#1183,
+ * fixed after 1.2.1; pulumi-command.md §4). `isUnknown` says how the caller sees an unknown value.
+ */
+export function checkFailure(
+  type: string,
+  inputs: Record<string, unknown>,
+  isUnknown: (value: unknown) => boolean,
+): CheckFailure | undefined {
+  if (type === COPY_TO_REMOTE && isUnknown(inputs.source)) {
+    return {
+      property: "source",
+      reason: "asset or archive must be known at preview (@pulumi/command 1.2.1)",
+    };
+  }
+  return undefined;
+}

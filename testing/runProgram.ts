@@ -14,7 +14,14 @@ import {
   scriptFailure,
   type LocalSource,
 } from "./operations";
-import { COMMAND_TYPES, COPY_TO_REMOTE, copyNeeded, decideOp, scriptKey } from "./rules";
+import {
+  COMMAND_TYPES,
+  COPY_TO_REMOTE,
+  checkFailure,
+  copyNeeded,
+  decideOp,
+  scriptKey,
+} from "./rules";
 import {
   SecretKeys,
   deepEqual,
@@ -323,6 +330,11 @@ async function handleResource(
   const prior = ctx.old.get(urn)?.res;
   const op = decideOp(prior?.inputs, stored, deepEqual);
   step.op = op;
+  const refused = checkFailure(args.type, normalized, (v) => deepEqual(v, { $unknown: true }));
+  if (refused) {
+    const message = `property ${refused.property}: ${refused.reason}`;
+    return failStep(ctx, step, op, message, fail);
+  }
   const echo = args.inputs as Record<string, unknown>;
 
   if (op === "same") {

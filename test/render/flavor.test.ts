@@ -9,7 +9,7 @@ import {
   upsunBuildFlavorSteps,
   type BuildFlavorStep,
 } from "../../profiles/buildFlavor";
-import { composeBuildCommand, flavorStepsOf } from "../../render/flavor";
+import { CLEVER_NODE_START, composeBuildCommand, flavorStepsOf } from "../../render/flavor";
 
 /** A fake tool that records `<name> <args…>` (one line per call) and succeeds, or fails with `fail`. */
 function fakeTools(dir: string, names: string[], fail: Record<string, number> = {}): string {
@@ -340,5 +340,29 @@ describe("render/flavor: CC_CACHE_DEPENDENCIES (real bash)", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("render/flavor: Clever Cloud's default Node.js start (real node and npm)", () => {
+  const start = (pkg: Record<string, unknown>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dhstart-"));
+    try {
+      fs.writeFileSync(path.join(dir, "package.json"), JSON.stringify(pkg));
+      fs.writeFileSync(path.join(dir, "main.js"), 'console.log("main ran")\n');
+      fs.writeFileSync(path.join(dir, "index.js"), 'console.log("index ran")\n');
+      const r = spawnSync("bash", ["--norc", "-c", CLEVER_NODE_START], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      assert.equal(r.status, 0, r.stderr);
+      return r.stdout.trim().split("\n").pop();
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  };
+  it("scripts.start → npm start; else main; else index.js", () => {
+    assert.equal(start({ name: "a", scripts: { start: "node main.js" } }), "main ran");
+    assert.equal(start({ name: "a", main: "main.js" }), "main ran");
+    assert.equal(start({ name: "a" }), "index ran");
   });
 });

@@ -41,6 +41,7 @@ export interface DeploymentOutputs {
   urls: pulumi.Output<Record<string, string>>;
   health: pulumi.Output<Record<string, string>>;
   steps: pulumi.Output<Record<string, string[]>>;
+  summary: pulumi.Output<HookRunSummary[]>;
 }
 
 const ZERO = "sha256:" + "0".repeat(64);
@@ -79,15 +80,14 @@ export function stepResourceOptions(
   };
 }
 
-/** Extra command inputs of a step: never `environment`; no previous output in env; quiet logs for secret steps. */
-export function stepCommandInputs(spec: StepResourceSpec): {
-  addPreviousOutputInEnv: boolean;
-  logging?: "none";
-} {
-  return {
-    addPreviousOutputInEnv: false,
-    ...(spec.secretNames.length > 0 ? { logging: "none" as const } : {}),
-  };
+/**
+ * Extra command inputs of a step: never `environment`; no previous output in env. Steps that
+ * receive secrets stream their output like the others: the host redacts every line before it
+ * leaves (render/README.md §3), so they need no `logging: "none"`.
+ */
+export function stepCommandInputs(spec: StepResourceSpec): { addPreviousOutputInEnv: boolean } {
+  void spec;
+  return { addPreviousOutputInEnv: false };
 }
 
 function identityOf(c: SshConnectionArgs): pulumi.Output<string> {
@@ -120,10 +120,73 @@ export function startWarning(stdout: string | undefined, host: string): string |
     : undefined;
 }
 
-/** Health result of an outcome step's stdout: `ok`, `failed` or `unknown` (not run / preview). */
-export function healthOf(stdout: string | undefined): string {
+/** Whether a step's stdout comes from a run that started at or after `since` (ms, epoch). */
+export function ranSince(stdout: string | undefined, since: number): boolean {
+  const step = parseStepOutput(stdout ?? "").step;
+  return step !== undefined && step.at >= since;
+}
+
+/**
+ * Health result of an outcome step's stdout: `ok`, `failed`, or `unknown` (not run in this
+ * deployment — its output is kept from an earlier run — or a preview).
+ */
+export function healthOf(stdout: string | undefined, since = 0): string {
+  if (!ranSince(stdout, since)) return "unknown";
   const h = parseStepOutput(stdout ?? "").health;
   return h === undefined ? "unknown" : h.healthy ? "ok" : "failed";
+}
+
+/** One hook (or build / restart command) run of this deployment (the `summary` output). */
+export interface HookRunSummary {
+  /** Host name. */
+  host: string;
+  /** Step resource name (`${name}-${host}-${step}`). */
+  step: string;
+  /** Hook name, or `step:build` / `step:restart`. */
+  hook: string;
+  exitCode: number;
+  /** `ok`, `failed`, `warned` or `timedOut`. */
+  outcome: string;
+  seconds: number;
+  /** Trigger keys that changed since its previous run on the host (`runtime:GREETING`), `first` or `retry`. */
+  reason: string;
+}
+
+/**
+ * The hook runs of this deployment, in step order: from the stdout of each step that ran at or
+ * after `since` (outputs kept from earlier runs are left out).
+ */
+export function summaryOf(
+  steps: ReadonlyArray<{ name: string; host: string }>,
+  stdouts: Record<string, string | undefined>,
+  since: number,
+): HookRunSummary[] {
+  const out: HookRunSummary[] = [];
+  for (const s of steps) {
+    const stdout = stdouts[s.name];
+    if (!ranSince(stdout, since)) continue;
+    for (const r of parseStepOutput(stdout ?? "").runs) {
+      out.push({
+        host: s.host,
+        step: s.name,
+        hook: r.hook,
+        exitCode: r.exitCode,
+        outcome: r.outcome,
+        seconds: r.seconds,
+        reason: r.reason,
+      });
+    }
+  }
+  return out;
+}
+
+/** The info line of one host at the end of a deployment. */
+export function summaryLine(host: string, runs: HookRunSummary[]): string {
+  if (runs.length === 0) return `deployhooks: host ${host}: no hook ran in this deployment`;
+  const each = runs.map(
+    (r) => `${r.hook} exit ${r.exitCode} ${r.outcome} ${r.seconds} s (${r.reason})`,
+  );
+  return `deployhooks: host ${host}: ${each.join("; ")}`;
 }
 
 /** Creates every step resource of `model` as children of `self`. */
@@ -132,6 +195,9 @@ export function wireDeployment(
   model: DeploymentModel<pulumi.Input<string>>,
   hosts: readonly HostArgs[] | undefined,
 ): DeploymentOutputs {
+  // Steps whose start marker is older than this ran in an earlier deployment (their outputs are
+  // kept in state): they are left out of `summary` and make `health` unknown. Not an input.
+  const since = Date.now();
   // 1. Structure, validated now (bad args throw at construction), with the secret values that are
   // plain strings (Outputs are checked once resolved, still before any step runs).
   assertSecretValues({
@@ -323,10 +389,31 @@ export function wireDeployment(
       )
       .apply((outs) =>
         Object.fromEntries(
-          model.hosts.map((h) => [h.name, outcomeOf(h.name) ? healthOf(outs[h.name]) : "skipped"]),
+          model.hosts.map((h) => [
+            h.name,
+            outcomeOf(h.name) ? healthOf(outs[h.name], since) : "skipped",
+          ]),
         ),
       ),
   );
+  const commandSteps = structure.steps.filter((st) => stdouts[st.name] !== undefined);
+  const summary = pulumi.unsecret(
+    pulumi
+      .all(Object.fromEntries(commandSteps.map((st) => [st.name, stdouts[st.name]])))
+      .apply((outs) => summaryOf(commandSteps, outs as Record<string, string>, since)),
+  );
+  summary.apply((runs) => {
+    if (pulumi.runtime.isDryRun()) return;
+    for (const h of model.hosts) {
+      pulumi.log.info(
+        summaryLine(
+          h.name,
+          runs.filter((r) => r.host === h.name),
+        ),
+        self,
+      );
+    }
+  });
   return {
     releaseId: plain((p) => p.releaseId),
     fingerprints: plain((p): Record<string, string> => ({
@@ -338,5 +425,6 @@ export function wireDeployment(
     urls: plain((p) => p.urls),
     health,
     steps: plain((p) => Object.fromEntries(p.steps.map((s) => [s.name, s.triggers]))),
+    summary,
   };
 }

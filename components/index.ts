@@ -4,3 +4,4 @@ export { CleverCloudApp } from "./cleverCloudApp";
 export * from "./args";
 export { upsunAppArgsFromConfig, cleverCloudAppArgsFromEnvFile } from "./fromConfig";
 export type { UpsunConfigOptions, CleverCloudEnvOptions } from "./fromConfig";
+export type { HookRunSummary } from "./deployment";

@@ -156,6 +156,8 @@ export function planDeployment(inputs: ResolvedInputs): DeploymentPlan {
       hostLibrary: true,
       // One deployment at a time per app: every step claims the app for this release.
       deployment: releaseId,
+      // Each hook run reports which of these entries changed since its previous run (its reason).
+      triggers: s.triggers,
     };
     // One digest of the step's triggers: recorded in the history, and the activation's identity.
     const fingerprint = digestValue(s.triggers);

@@ -3,7 +3,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type { UpsunAppArgs } from "./args";
-import { wireDeployment } from "./deployment";
+import { wireDeployment, type HookRunSummary } from "./deployment";
 import { upsunModel } from "./deploymentModel";
 
 /**
@@ -21,10 +21,12 @@ export class UpsunApp extends pulumi.ComponentResource {
   public readonly fingerprints: pulumi.Output<{ [key: string]: string }>;
   /** Per host: the URL probed by the health check ("" when none). */
   public readonly urls: pulumi.Output<{ [key: string]: string }>;
-  /** Per host: health check result of the last run of the outcome step (`ok`, `failed`, `skipped`, `unknown`). */
+  /** Per host: health check result of this deployment's outcome step (`ok`, `failed`, `skipped`; `unknown` when it did not run in this deployment, or in a preview). */
   public readonly health: pulumi.Output<{ [key: string]: string }>;
   /** Per step resource name (`${name}-${host}-${step}`): its trigger entries (`code:src/=…`, `runtime:web.commands.start=…`, `script=…`, `host=…`; engine/triggers.ts). */
   public readonly steps: pulumi.Output<{ [key: string]: string[] }>;
+  /** The hook runs of this deployment (host, step, hook, exit code, outcome, seconds, reason); also logged per host at the end of `up`. */
+  public readonly summary: pulumi.Output<HookRunSummary[]>;
 
   constructor(name: string, args: UpsunAppArgs, opts?: pulumi.ComponentResourceOptions) {
     super("deployhooks:index:UpsunApp", name, args, opts);
@@ -34,12 +36,14 @@ export class UpsunApp extends pulumi.ComponentResource {
     this.urls = out.urls;
     this.health = out.health;
     this.steps = out.steps;
+    this.summary = out.summary;
     this.registerOutputs({
       releaseId: this.releaseId,
       fingerprints: this.fingerprints,
       urls: this.urls,
       health: this.health,
       steps: this.steps,
+      summary: this.summary,
     });
   }
 }

@@ -14,6 +14,8 @@ export interface HookRunReport {
   outcome: RunOutcome;
   seconds: number;
   logFile: string;
+  /** Trigger keys that changed since the hook's previous run on the host, `first`, `retry` or `-`. */
+  reason: string;
 }
 
 export interface HookWarning {
@@ -63,6 +65,8 @@ export interface StepOutput {
     restarted: boolean;
     pid?: number;
   };
+  /** The step's start marker: its label, release and start time (ms since the epoch, host clock). */
+  step?: { name: string; release: string; at: number };
   /** Log tail lines, without their prefix. */
   tail: string[];
   /** Every marker, in order, as parsed. */
@@ -114,6 +118,7 @@ export function parseStepOutput(stdout: string): StepOutput {
           outcome: fields.outcome as RunOutcome,
           seconds: Number(fields.seconds),
           logFile: fields.log,
+          reason: fields.reason ?? "-",
         });
         out.logFile = fields.log;
         break;
@@ -158,6 +163,9 @@ export function parseStepOutput(stdout: string): StepOutput {
           restarted: fields.restarted === "1",
           ...(fields.pid ? { pid: Number(fields.pid) } : {}),
         };
+        break;
+      case "step":
+        out.step = { name: fields.name, release: fields.release ?? "", at: Number(fields.at) };
         break;
       case "activate":
         out.activated = { release: fields.release, previous: fields.previous ?? "" };

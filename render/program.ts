@@ -26,6 +26,11 @@ export interface CommonStepOptions {
   /** First lines of a hook's output copied to stdout live, while it runs. Default 100. */
   liveLines?: number;
   /**
+   * The step's trigger entries (`key=value`): each hook run compares them with those of its previous
+   * run on the host and reports the keys that changed as its `reason`. Default none (`reason=-`).
+   */
+  triggers?: string[];
+  /**
    * Source the host library (`hostLibraryPath(target)`, installed by `renderLibraryStep`) instead
    * of inlining its functions: the command text is then only what is specific to the step.
    * Default false (a self-contained program).
@@ -82,6 +87,7 @@ export function renderProgram(parts: ProgramParts): string {
     `DH_TAIL_LINES=${tail}`,
     `DH_TAIL_WIDTH=${TAIL_WIDTH}`,
     `DH_LIVE_LINES=${live}`,
+    `DH_TRIGGERS=(${(parts.triggers ?? []).map((t) => shellQuote(t, "triggers")).join(" ")})`,
     ...(parts.deployment !== undefined
       ? [`DH_DEPLOYMENT=${shellQuote(parts.deployment)}`, `DH_CLAIM_WINDOW=${CLAIM_WINDOW_SECONDS}`]
       : []),
@@ -90,7 +96,7 @@ export function renderProgram(parts: ProgramParts): string {
     "dh_prepare",
     ...(parts.secretNames.length > 0 ? [`dh_read_secrets ${parts.secretNames.join(" ")}`] : []),
     "dh_lock",
-    ...(parts.deployment !== undefined ? ["dh_claim"] : []),
+    ...(parts.deployment !== undefined ? ["dh_claim", "dh_begin"] : []),
   ].join("\n");
   if (parts.hostLibrary) {
     const lib = hostLibraryPath(parts.target);

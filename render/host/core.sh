@@ -59,6 +59,11 @@ dh_claim() {
     dh_fail 73 "cannot write $f"
   fi
 }
+# dh_begin: the step's start marker (its time, in ms since the epoch on this host, lets the
+# component tell the steps that ran in this `pulumi up` from outputs kept from earlier runs).
+dh_begin() {
+  printf '::deployhooks::step name=%s release=%s at=%s\n' "$DH_STEP" "$DH_RELEASE" "$(date +%s%3N)"
+}
 dh_release_ok() { [ -f "$DH_STATE/releases/$DH_RELEASE.ok" ] && [ -d "$DH_REL" ]; }
 dh_require_release() {
   dh_release_ok || dh_fail 66 "release $DH_RELEASE is not complete on this host ($DH_REL); the upload step must run first"

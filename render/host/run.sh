@@ -37,6 +37,34 @@ dh_rest() {
   [ "$t" -gt 0 ] && tail -c "+$(($2 + 1))" -- "$1" | tail -n "$t" | dh_emit_lines
   return 0
 }
+# dh_reason LABEL: why LABEL runs, from the step's trigger entries (DH_TRIGGERS, "key=value") and
+# those of its previous run on this host ($DH_STATE/triggers/LABEL): the keys that changed, joined
+# by ",", or "first" (no earlier run) or "retry" (same entries). Sets dh_reason_text.
+dh_reason() {
+  local f="$DH_STATE/triggers/$1" e o k found out=""
+  local -a old=()
+  dh_reason_text=-
+  [ "${#DH_TRIGGERS[@]}" -gt 0 ] || return 0
+  if [ -f "$f" ]; then
+    mapfile -t old <"$f"
+    for e in "${DH_TRIGGERS[@]}" "${old[@]}"; do
+      found=0
+      for o in "${DH_TRIGGERS[@]}"; do [ "$o" = "$e" ] && found=$((found + 1)); done
+      for o in "${old[@]}"; do [ "$o" = "$e" ] && found=$((found + 1)); done
+      [ "$found" -ge 2 ] && continue
+      k=${e%%=*}
+      k=${k// /_}
+      case ",$out," in *",$k,"*) ;; *) out+="${out:+,}$k" ;; esac
+    done
+    dh_reason_text=${out:-retry}
+  else
+    dh_reason_text=first
+  fi
+  if ! { mkdir -p -- "$DH_STATE/triggers" && printf '%s\n' "${DH_TRIGGERS[@]}" >"$f"; }; then
+    dh_say "warning: cannot write $f"
+  fi
+  return 0
+}
 # dh_run LABEL FILE CWD TIMEOUT(empty: none) POLICY(abort|warn) FINGERPRINT ENVFN ABORTNOTE
 # Runs FILE with bash in CWD; returns 0 for ok and warned runs, the hook's status otherwise.
 dh_run() {
@@ -77,7 +105,8 @@ dh_run() {
   dh_rest "$log" "$from" "$label"
   printf '=== deployhooks %s exit=%s outcome=%s seconds=%s\n' "$label" "$rc" "$outcome" "$secs" >>"$log"
   dh_history "$label" "$fp" "$start" "$end" "$rc" "$outcome"
-  printf '::deployhooks::run hook=%s exit=%s outcome=%s seconds=%s log=%s\n' "$label" "$rc" "$outcome" "$secs" "$log"
+  dh_reason "$label"
+  printf '::deployhooks::run hook=%s exit=%s outcome=%s seconds=%s log=%s reason=%s\n' "$label" "$rc" "$outcome" "$secs" "$log" "$dh_reason_text"
   [ "$outcome" = ok ] && return 0
   if [ "$timed" = 1 ]; then
     printf '::deployhooks::timeout hook=%s after=%s\n' "$label" "$tmo"

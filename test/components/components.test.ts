@@ -350,7 +350,7 @@ describe("components (Pulumi mocks)", function () {
           const s = unwrapSecret(stdin);
           assert.equal(s.secret, true, `${r.name} stdin must be secret`);
           assert.ok(String(s.value).includes(Buffer.from(SECRET).toString("base64")));
-          assert.equal(r.inputs.logging, "none");
+          assert.equal(r.inputs.logging, undefined);
           withStdin.push(r.name);
         }
       }

@@ -11,22 +11,30 @@ import {
 describe("components/plan (pure)", () => {
   it("parses warn markers and the health marker of a step's stdout", () => {
     const out =
-      "x\n::deployhooks::run hook=postDeploy exit=3 outcome=warned seconds=0 log=/l\n::deployhooks::warn hook=postDeploy exit=3\n::deployhooks::health status=ok code=200 url=http://127.0.0.1:8080/\n";
+      "::deployhooks::step name=outcome release=r1 at=2000\nx\n::deployhooks::run hook=postDeploy exit=3 outcome=warned seconds=0 log=/l\n::deployhooks::warn hook=postDeploy exit=3\n::deployhooks::health status=ok code=200 url=http://127.0.0.1:8080/\n";
     assert.equal(hookWarnings(out).length, 1);
     assert.match(hookWarnings(out)[0], /postDeploy.*3/);
     assert.deepEqual(
       hookWarnings("::deployhooks::run hook=build exit=0 outcome=ok seconds=0 log=/l\n"),
       [],
     );
-    assert.equal(healthOf(out), "ok");
+    assert.equal(healthOf(out, 2000), "ok");
+    // An output kept from an earlier deployment (started before this one) says nothing about it.
+    assert.equal(healthOf(out, 2001), "unknown");
     assert.equal(
-      healthOf("::deployhooks::health status=failed code=000 url=u attempts=3\n"),
+      healthOf(
+        "::deployhooks::step name=outcome release=r1 at=5\n::deployhooks::health status=failed code=000 url=u attempts=3\n",
+      ),
       "failed",
+    );
+    assert.equal(
+      healthOf("::deployhooks::health status=ok code=200 url=u attempts=1\n"),
+      "unknown",
     );
     assert.equal(healthOf(undefined), "unknown");
   });
 
-  it("every command step: no-op update, no previous output in env; secret steps log nothing", () => {
+  it("every command step: no-op update, no previous output in env; secret steps stream too (redacted on the host)", () => {
     const plan = planDeployment(
       structureInputs(
         upsunModel("a", {
@@ -42,12 +50,7 @@ describe("components/plan (pure)", () => {
         continue;
       }
       assert.equal(s.update, "true");
-      assert.deepEqual(
-        stepCommandInputs(s),
-        s.secretNames.length > 0
-          ? { addPreviousOutputInEnv: false, logging: "none" }
-          : { addPreviousOutputInEnv: false },
-      );
+      assert.deepEqual(stepCommandInputs(s), { addPreviousOutputInEnv: false });
     }
   });
 

@@ -82,6 +82,7 @@ describe("render: command text, layout and parseStepOutput", () => {
         outcome: "warned",
         seconds: 2,
         logFile: "/srv/a/logs/r1-deploy.log",
+        reason: "-",
       },
       {
         hook: "postDeploy",
@@ -89,6 +90,7 @@ describe("render: command text, layout and parseStepOutput", () => {
         outcome: "timedOut",
         seconds: 5,
         logFile: "/srv/a/logs/r1-postDeploy.log",
+        reason: "-",
       },
     ]);
     assert.equal(out.warnings.length, 1);

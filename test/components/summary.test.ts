@@ -47,8 +47,9 @@ describe("components: the deployment summary (runProgram, real bash)", function 
       ["local", "sum-local-hook-deploy", "deploy", 0, "ok", "first"],
       ["local", "sum-local-hook-postDeploy", "postDeploy", 0, "ok", "first"],
     ]);
-    for (const s of r1.outputs.summary as HookRunSummary[])
+    for (const s of r1.outputs.summary as HookRunSummary[]) {
       assert.equal(typeof s.seconds, "number");
+    }
     assert.ok(r1.warnings.length >= 0 && true);
 
     const r2 = await run("hello");

@@ -12,6 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { runDeployBench } from "./deploy";
 import { runFingerprintBench } from "./fingerprint";
+import { runTrafficBench } from "./traffic";
 import { ensureBenchTree, type BenchTree } from "./tree";
 
 export interface BenchContext {
@@ -32,6 +33,7 @@ export type BenchSection = (ctx: BenchContext) => Promise<Record<string, unknown
 export const SECTIONS: Record<string, BenchSection> = {
   fingerprint: runFingerprintBench,
   deploy: runDeployBench,
+  traffic: runTrafficBench,
 };
 
 export interface BenchArgs {

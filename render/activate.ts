@@ -362,12 +362,11 @@ dh_px_activation() {
     fi
   fi
   old=$((1 - new))
+  # Requests are held only while a request-blocking hook ran (the hold step); any other activation
+  # (a runtime-only change, a redeploy, a host without the hold) goes blue/green: no wait at all.
+  [ "$held" = 1 ] || DH_MODE=blueGreen
   DH_PIDFILE="$DH_STATE/slot-$new.pid" dh_stop_app
   [ "$held" = 1 ] || dh_px_free_slot "$new"
-  if [ "$DH_MODE" = hold ] && [ "$held" = 0 ]; then
-    dh_px_route "$new"
-    dh_px_drain "$old"
-  fi
   if dh_px_start_slot "$new" && dh_px_slot_healthy "$new"; then
     [ "$DH_MODE" = blueGreen ] && dh_px_route "$new"
     prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=

@@ -127,6 +127,8 @@ export interface TestHost {
   leader?: boolean;
   /** Deploy to this machine directly (no connection: local commands, no transfer). */
   local?: boolean;
+  /** Roles (default web); a host without the web role gets no URL (no health check). */
+  roles?: HostArgs["roles"];
 }
 
 /** Per-hook options beyond the platform's (switches the program to the generic `Application`). */
@@ -314,7 +316,8 @@ export class Scenario {
     return this.hosts.map((h) => ({
       name: h.name,
       root: h.root,
-      url: `http://127.0.0.1:${h.httpPort}`,
+      ...(h.roles && !h.roles.includes("web") ? {} : { url: `http://127.0.0.1:${h.httpPort}` }),
+      ...(h.roles ? { roles: h.roles } : {}),
       ...(h.leader ? { leader: true } : {}),
       ...(h.local
         ? {}

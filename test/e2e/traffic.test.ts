@@ -13,19 +13,16 @@ import * as path from "node:path";
 import { CleverCloudApp, UpsunApp } from "../../components";
 import { runProgram, type RunReport } from "../../testing";
 import { freePort, killProcessesUnder, summary } from "./harness";
-import { describeFailures, failures, maxLatency, startLoad, type Sample } from "./trafficLoad";
+import {
+  caddyOrSkip,
+  describeFailures,
+  failures,
+  maxLatency,
+  startLoad,
+  type Sample,
+} from "./trafficLoad";
 
 export const TRAFFIC_APP = path.resolve(__dirname, "..", "fixtures", "traffic", "app");
-
-/** Skips the suite (with the reason printed) when caddy is not installed. */
-export function caddyOrSkip(ctx: Mocha.Context): void {
-  try {
-    execFileSync("caddy", ["version"], { stdio: "ignore" });
-  } catch {
-    console.log("    (skipped: caddy is not installed; apt-get install caddy)");
-    ctx.skip();
-  }
-}
 
 /** One app deployed to the local machine, in a temp dir. */
 class LocalTraffic {

@@ -3,6 +3,17 @@
  * a load balancer) until stopped, each response recorded with the client's start/end times and the
  * app's own report (`release=… greeting=… port=… now=<ms>`). 127.0.0.1 only.
  */
+import { execFileSync } from "node:child_process";
+
+/** Skips the suite (with the reason printed) when caddy is not installed. */
+export function caddyOrSkip(ctx: Mocha.Context): void {
+  try {
+    execFileSync("/bin/sh", ["-c", "command -v caddy"], { stdio: "ignore" });
+  } catch {
+    console.log("    (skipped: caddy is not installed; apt-get install caddy)");
+    ctx.skip();
+  }
+}
 
 /** One request as the client saw it. */
 export interface Sample {

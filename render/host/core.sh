@@ -31,8 +31,9 @@ dh_lock() {
 # dh_claim: one deployment at a time per app (render/README.md §3a). Under the lock, the step
 # claims the app for its deployment ($DH_DEPLOYMENT) in $DH_STATE/deployment:
 #   <deployment> <epoch of its last step start> <superseded deployment|-> <epoch it was superseded|0>
-# Another deployment whose step ran less than DH_CLAIM_WINDOW s ago (or held the lock just now) is
-# in progress: this one supersedes it, and its next step fails (exit 76) instead of running.
+# Another deployment whose step held the lock when this step arrived (this step had to wait) is in
+# progress: this one supersedes it, and its next step fails (exit 76) instead of running. Without
+# that evidence of concurrency the claim is simply taken (a finished, crashed or reverted one).
 dh_claim() {
   local f="$DH_STATE/deployment" id=- last=0 sup=- at=0 now
   [ -n "${DH_DEPLOYMENT:-}" ] || return 0
@@ -45,7 +46,7 @@ dh_claim() {
       printf '::deployhooks::superseded deployment=%s by=%s\n' "$DH_DEPLOYMENT" "$id"
       dh_fail 76 "superseded by deployment $id: another deployment of app $DH_APP_NAME started on this host $((now - at)) s ago, so this deployment ($DH_DEPLOYMENT) stops before this step; the host runs deployment $id. To make this configuration current, deploy it again once the other one has finished (a rerun within $DH_CLAIM_WINDOW s of being superseded stops here too)"
     fi
-    if [ "$id" != - ] && { [ "$DH_WAITED_FOR_LOCK" = 1 ] || [ $((now - last)) -lt "$DH_CLAIM_WINDOW" ]; }; then
+    if [ "$id" != - ] && [ "$DH_WAITED_FOR_LOCK" = 1 ]; then
       sup=$id
       at=$now
       printf '::deployhooks::supersede deployment=%s previous=%s\n' "$DH_DEPLOYMENT" "$id"

@@ -3,7 +3,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { renderHookStep } from "../../render";
 import type { AppTarget } from "../../render";
-import { cleanupRoots, hook, runStep, tmpRoot, uploadRelease } from "./helpers";
+import { spawn } from "node:child_process";
+import { cleanupRoots, hook, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
 
 /** The claim rules of render/README.md §3a, through real bash, one row per rule. */
 describe("render: the deployment claim (real bash)", function () {
@@ -15,6 +16,8 @@ describe("render: the deployment claim (real bash)", function () {
     title: string;
     claim: (t: number) => string | undefined;
     status: number;
+    /** Another step holds the app's lock for 1 s when this one starts (evidence of concurrency). */
+    holdLock?: boolean;
     marker?: string;
     after: (t: number) => RegExp;
   }> = [
@@ -31,15 +34,17 @@ describe("render: the deployment claim (real bash)", function () {
       after: () => /^r1 \d+ - 0\n$/,
     },
     {
-      title: "another deployment in progress: superseded by this one",
+      title: "another deployment in progress (its step held the lock): superseded by this one",
       claim: (t) => `r0 ${t - 5} - 0\n`,
+      holdLock: true,
       status: 0,
       marker: "::deployhooks::supersede deployment=r1 previous=r0",
       after: () => /^r1 \d+ r0 \d+\n$/,
     },
     {
-      title: "another deployment that finished long ago: taken without superseding",
-      claim: (t) => `r0 ${t - 500} - 0\n`,
+      title:
+        "another deployment that ran moments ago but holds nothing (finished, or a revert): taken without superseding",
+      claim: (t) => `r0 ${t - 2} - 0\n`,
       status: 0,
       after: () => /^r1 \d+ - 0\n$/,
     },
@@ -72,7 +77,12 @@ describe("render: the deployment claim (real bash)", function () {
         hook: hook({ script: "echo ran" }),
         deployment: "r1",
       });
+      const holder = c.holdLock
+        ? spawn("flock", [path.join(target.root, "web", ".deployhooks", "lock"), "sleep", "1"])
+        : undefined;
+      if (holder) await sleep(200);
       const r = await runStep(step);
+      holder?.kill();
       assert.equal(r.status, c.status, r.stdout);
       assert.equal(r.stdout.includes("| ran"), c.status === 0);
       if (c.marker) assert.ok(r.stdout.split("\n").includes(c.marker), r.stdout);

@@ -22,6 +22,7 @@ import {
   executed,
   freePort,
   hooksOf,
+  processesUnder,
   Scenario,
   sleep,
   sshdOrSkip,
@@ -140,6 +141,11 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
     const db = await startMariaDb(password);
     try {
       const s = await appScenario("upsun", "upsun-koa");
+      // A .environment next to the template's own files: Upsun sources it for the app's processes.
+      fs.writeFileSync(
+        path.join(s.src, ".environment"),
+        'export FROM_DOT_ENVIRONMENT="db=$DATABASE_HOST"\n',
+      );
       const h = s.host();
       const config = upsunAppArgsFromConfig(path.join(s.src, ".platform.app.yaml"), {
         hosts: hostsOf(s),
@@ -223,6 +229,19 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
       const body = await s.http(h);
       assert.match(body, /^Hello, World! - A simple Koa web framework template for Platform.sh/);
       assert.match(body, /Username \(platform\): platform/);
+      // The app's process saw .environment (sourced after the platform variables).
+      const envs = processesUnder(s.appDir(h)).map((pid) => {
+        try {
+          return fs.readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+        } catch {
+          return [];
+        }
+      });
+      assert.equal(
+        envs.some((e) => e.includes("FROM_DOT_ENVIRONMENT=db=127.0.0.1")),
+        true,
+        "an app process has FROM_DOT_ENVIRONMENT",
+      );
       // The cron fires at the next minute boundary, with the runtime environment, logged like a hook.
       const fired = await until(() => hooksOf(s.history(h)).includes("cron:tick"), 75_000);
       assert.equal(fired, true, "cron:tick ran within 75 s");

@@ -3,7 +3,7 @@
  *
  * | limit | value | why |
  * |---|---|---|
- * | file size | `MAX_CONFIG_BYTES` (10 MiB) | the largest real configuration is a few KiB; a huge file must not exhaust memory (checked from `stat`, before reading) |
+ * | file size | `MAX_CONFIG_BYTES` (2 MiB) | the largest real configuration is a few KiB; a huge file must not exhaust memory or take minutes to parse (checked from `stat`, before reading) |
  * | encoding | UTF-8, a leading BOM (U+FEFF) is dropped | editors on Windows write BOMs; invalid UTF-8 (and UTF-8-encoded surrogates) would silently become U+FFFD |
  * | NUL | rejected | no shell word or environment variable can carry it |
  * | nesting | `MAX_NESTING` (100 levels) | deeper structures crash parsers and recursive walks; no configuration nests beyond ~10 |
@@ -14,7 +14,7 @@ import * as fs from "fs";
 import { ConfigError } from "../model/configError";
 
 /** Largest configuration (or included) file read, in bytes. */
-export const MAX_CONFIG_BYTES = 10 * 1024 * 1024;
+export const MAX_CONFIG_BYTES = 2 * 1024 * 1024;
 
 /** Deepest nesting of mappings/lists (JSON objects/arrays) accepted. */
 export const MAX_NESTING = 100;
@@ -90,7 +90,7 @@ export function decodeConfigText(bytes: Uint8Array, file: string): string {
 
 function tooLarge(bytes: number, file: string): ConfigError {
   return new ConfigError(
-    `file is ${bytes} bytes, above the limit of ${MAX_CONFIG_BYTES} bytes (10 MiB) for a configuration file`,
+    `file is ${bytes} bytes, above the limit of ${MAX_CONFIG_BYTES} bytes (${MAX_CONFIG_BYTES / 1024 / 1024} MiB) for a configuration file`,
     { file },
   );
 }

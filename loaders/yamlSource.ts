@@ -108,7 +108,9 @@ export function parseYaml(text: string, file: string): YamlSource {
     lineCounter: lines,
     customTags: includeTags,
     prettyErrors: false,
-    uniqueKeys: true,
+    // Duplicate keys are found where mappings are read (entries()): the yaml package's own check
+    // compares every key with every other one (minutes for a 200,000-key mapping).
+    uniqueKeys: false,
     version: "1.2",
     // `<<: *anchor` merge keys, as Platform.sh/Upsun read them (YAML 1.1); see entries().
     merge: true,
@@ -390,7 +392,16 @@ function rawEntries(cur: Cursor, merging: ReadonlySet<Node>): RawEntry[] {
   const pairs = node.items.filter(isPair);
   const own = new Set<string>();
   for (const pair of pairs) {
-    if (!isMergeKey(pair.key)) own.add(keyOf(cur, pair.key as Node | null));
+    if (isMergeKey(pair.key)) continue;
+    const key = keyOf(cur, pair.key as Node | null);
+    if (own.has(key)) {
+      throw errorAt(
+        cur,
+        `duplicate key ${JSON.stringify(key)} (YAML mapping keys must be unique)`,
+        nodeLine(cur.src, pair.key as Node, cur.line),
+      );
+    }
+    own.add(key);
   }
   const out: RawEntry[] = [];
   const taken = new Set<string>();

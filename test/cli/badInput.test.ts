@@ -126,7 +126,7 @@ const TABLE: { what: string; args: string[]; code: number; stderr: RegExp }[] = 
     args: ["explain", "huge/clevercloud/php.json"],
     code: 2,
     stderr:
-      /^deployhooks: huge\/clevercloud\/php\.json: file is 133169152 bytes, above the limit of 10485760 bytes/,
+      /^deployhooks: huge\/clevercloud\/php\.json: file is 133169152 bytes, above the limit of 2097152 bytes \(2 MiB\)/,
   },
   {
     what: "a FIFO",

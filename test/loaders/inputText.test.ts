@@ -184,6 +184,12 @@ const REFUSED: { what: string; name: string; content: string | Buffer; message: 
     message: `manyvars/.platform.app.yaml: variables: ${MAX_VARIABLES + 1} variables, above the limit of ${MAX_VARIABLES} variables for one app`,
   },
   {
+    what: "a duplicate key (found where the mapping is read, in linear time)",
+    name: "dup/.platform.app.yaml",
+    content: APP + "web:\n  a: 1\n  b: 2\n  a: 3\n",
+    message: 'dup/.platform.app.yaml:6: web: duplicate key "a" (YAML mapping keys must be unique)',
+  },
+  {
     what: "an invalid app name (with its line)",
     name: "badname/.platform/applications.yaml",
     content: "# apps\n\nfirst:\n  type: x\n'bad name!':\n  type: x\n",
@@ -206,7 +212,7 @@ describe("loaders: input integrity (UTF-8, NUL, surrogates, limits)", function (
     fs.truncateSync(file, 127 * 1024 * 1024);
     assert.equal(
       loadMessage("huge/clevercloud/php.json"),
-      `huge/clevercloud/php.json: file is ${127 * 1024 * 1024} bytes, above the limit of ${MAX_CONFIG_BYTES} bytes (10 MiB) for a configuration file`,
+      `huge/clevercloud/php.json: file is ${127 * 1024 * 1024} bytes, above the limit of ${MAX_CONFIG_BYTES} bytes (2 MiB) for a configuration file`,
     );
   });
 

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { ApplicationArgs } from "./args";
 import { wireDeployment, type HookRunSummary } from "./deployment";
+import { argsForState } from "./stateArgs";
 import { applicationModel } from "./deploymentModel";
 
 /**
@@ -25,7 +26,7 @@ export class Application extends pulumi.ComponentResource {
   public readonly summary: pulumi.Output<HookRunSummary[]>;
 
   constructor(name: string, args: ApplicationArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("deployhooks:index:Application", name, args, opts);
+    super("deployhooks:index:Application", name, argsForState(args), opts);
     const out = wireDeployment(
       this,
       applicationModel<pulumi.Input<string>>(name, args),

@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { CleverCloudAppArgs } from "./args";
 import { wireDeployment, type HookRunSummary } from "./deployment";
+import { argsForState } from "./stateArgs";
 import { cleverCloudModel } from "./deploymentModel";
 
 /**
@@ -25,7 +26,7 @@ export class CleverCloudApp extends pulumi.ComponentResource {
   public readonly summary: pulumi.Output<HookRunSummary[]>;
 
   constructor(name: string, args: CleverCloudAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("deployhooks:index:CleverCloudApp", name, args, opts);
+    super("deployhooks:index:CleverCloudApp", name, argsForState(args), opts);
     const out = wireDeployment(
       this,
       cleverCloudModel<pulumi.Input<string>>(name, args),

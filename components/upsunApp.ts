@@ -4,6 +4,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { UpsunAppArgs } from "./args";
 import { wireDeployment, type HookRunSummary } from "./deployment";
+import { argsForState } from "./stateArgs";
 import { upsunModel } from "./deploymentModel";
 
 /**
@@ -29,7 +30,7 @@ export class UpsunApp extends pulumi.ComponentResource {
   public readonly summary: pulumi.Output<HookRunSummary[]>;
 
   constructor(name: string, args: UpsunAppArgs, opts?: pulumi.ComponentResourceOptions) {
-    super("deployhooks:index:UpsunApp", name, args, opts);
+    super("deployhooks:index:UpsunApp", name, argsForState(args), opts);
     const out = wireDeployment(this, upsunModel<pulumi.Input<string>>(name, args), args.hosts);
     this.releaseId = out.releaseId;
     this.fingerprints = out.fingerprints;

@@ -25,7 +25,7 @@ import {
   StepResourceSpec,
 } from "./planTypes";
 import { assertSecretValues, planDeployment, secretValues } from "./stepPlan";
-import { placeholderPath, transferSource } from "./transfer";
+import { transferRemotePath, transferSource } from "./transfer";
 import {
   journalPath,
   reactivationNote,
@@ -298,11 +298,13 @@ export function wireDeployment(
           plain((p) => p.releaseId),
           probe ? stdouts[probe.name] : pulumi.output(""),
         ])
-        .apply(([ca, releaseId, out]) => transferSource(ca.artifact.path, releaseId, out));
+        .apply(([ca, releaseId, out]) =>
+          transferSource(ca.artifact.path, releaseId, out, ca.artifact.sha256),
+        );
       const asset = source.apply((src) =>
-        "artifact" in src
-          ? new pulumi.asset.FileAsset(src.artifact)
-          : new pulumi.asset.StringAsset(src.placeholder),
+        "placeholder" in src
+          ? new pulumi.asset.StringAsset(src.placeholder)
+          : new pulumi.asset.FileAsset("delta" in src ? src.delta : src.artifact),
       );
       res = new command.remote.CopyToRemote(
         spec.name,
@@ -311,7 +313,7 @@ export function wireDeployment(
           source: asset,
           remotePath: pulumi
             .all([plain((p) => p.steps[i].copy!.remotePath), source])
-            .apply(([remote, src]) => ("artifact" in src ? remote : placeholderPath(remote))),
+            .apply(([remote, src]) => transferRemotePath(remote, src)),
           triggers,
         },
         opts,

@@ -1,30 +1,69 @@
 /**
- * What the `transfer` step (CopyToRemote) of a remote host copies: the artifact, unless the host's
- * `probe` step found the release kept there (a re-activation: `reused`, or `present`), in which
- * case it copies a placeholder of a few bytes and nothing of the artifact is sent. The upload step
- * removes the placeholder (and an unpacked tarball) from `.deployhooks/uploads/`.
+ * What the `transfer` step (CopyToRemote) of a remote host copies, from the host's `probe` step:
+ * - the release is kept there (`reused`, `present`): a placeholder of a few bytes (`<name>.kept`),
+ *   nothing of the artifact is sent (a re-activation);
+ * - the host has a verified base tarball that this machine also has (same file name, same
+ *   sha256): a delta (`<name>.delta`, artifact/delta.ts) that the upload step turns into the
+ *   artifact on the host, checked against its sha256 (an incremental upload);
+ * - otherwise the artifact (`<name>.tar`).
+ * The upload step removes the placeholder and the delta once used.
  */
-import { KEPT_STATUSES, probeStatus } from "../render/probe";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { buildDelta, deltaFileName, fileSha256 } from "../artifact/delta";
+import { KEPT_STATUSES, probeResult } from "../render/probe";
 
-/** The source of a transfer: the artifact's path, or the placeholder text. */
-export type TransferSource = { artifact: string } | { placeholder: string };
+/** The source of a transfer. */
+export type TransferSource =
+  { artifact: string } | { placeholder: string } | { delta: string; base: string };
 
 /** Remote path of the placeholder copied instead of `<name>.tar` (the upload step removes it). */
 export function placeholderPath(remoteTarball: string): string {
   return remoteTarball.replace(/\.tar$/, "") + ".kept";
 }
 
-/** The transfer source for the probe's stdout (no probe output: the artifact). */
+/** Remote path of the delta copied instead of `<name>.tar`. */
+export function deltaPath(remoteTarball: string): string {
+  return remoteTarball.replace(/\.tar$/, "") + ".delta";
+}
+
+/** Remote path of what `source` copies, given the remote path of the tarball. */
+export function transferRemotePath(remoteTarball: string, source: TransferSource): string {
+  if ("placeholder" in source) return placeholderPath(remoteTarball);
+  if ("delta" in source) return deltaPath(remoteTarball);
+  return remoteTarball;
+}
+
+/**
+ * The transfer source for the probe's stdout (no probe output: the artifact). `artifactSha` is the
+ * artifact's `sha256:<hex>`; the base is looked up next to the artifact.
+ */
 export function transferSource(
   artifactPath: string,
   releaseId: string,
   probeStdout: string | undefined,
+  artifactSha?: string,
 ): TransferSource {
-  const status = probeStatus(probeStdout ?? "");
-  if (status !== undefined && KEPT_STATUSES.includes(status)) {
+  const probe = probeResult(probeStdout ?? "");
+  if (probe && KEPT_STATUSES.includes(probe.status)) {
     return {
-      placeholder: `deployhooks: release ${releaseId} is kept on this host (probe: ${status}); the artifact is not sent\n`,
+      placeholder: `deployhooks: release ${releaseId} is kept on this host (probe: ${probe.status}); the artifact is not sent\n`,
     };
+  }
+  const target = artifactSha?.replace(/^sha256:/, "");
+  if (probe?.base && target && probe.base.sha256 !== target) {
+    const dir = path.dirname(artifactPath);
+    const existing = path.join(dir, deltaFileName(probe.base.sha256, target));
+    if (fs.existsSync(existing)) return { delta: existing, base: probe.base.name };
+    const baseTar = path.join(dir, probe.base.name);
+    try {
+      if (fs.existsSync(baseTar) && fileSha256(baseTar) === probe.base.sha256) {
+        const d = buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
+        if (d) return { delta: d.path, base: probe.base.name };
+      }
+    } catch {
+      // no usable base here: the full artifact
+    }
   }
   return { artifact: artifactPath };
 }

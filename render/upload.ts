@@ -8,6 +8,8 @@
  *   (`status=rebuilt`, with the reason on a line of its own).
  * - Before unpacking, failed builds of other releases, interrupted uploads and stale upload files
  *   are pruned (prune.ts), and the free space is checked against the tarball's size.
+ * - Incremental upload: when `<name>.delta` is there instead of `<name>.tar`, the tarball is first
+ *   rebuilt from the kept base (render/delta.ts); the checksum below then proves it is the artifact.
  * - Otherwise leftovers of an interrupted run (`releases/<id>` without marker,
  *   `releases/<id>.tmp-*`) are removed, the tarball is unpacked into a fresh
  *   `releases/<id>.tmp-XXXXXX` while its sha256 is computed in parallel (a mismatch removes the
@@ -28,6 +30,7 @@ import { CommonStepOptions, renderProgram } from "./program";
 import { shellQuote } from "./quote";
 import { PRUNE_BASH } from "./prune";
 import { RELEASE_BASH } from "./releaseCheck";
+import { DELTA_BASH } from "./delta";
 
 export interface UploadStepInput extends CommonStepOptions {
   target: AppTarget;
@@ -69,6 +72,10 @@ dh_upload() {
       ;;
   esac
   dh_prune_failed
+  # An incremental upload: the new tarball is rebuilt from the kept base (render/delta.ts).
+  if [ ! -f "$tarball" ] && [ -f "@{tarball%.tar}.delta" ]; then
+    dh_apply_delta "@{tarball%.tar}.delta" "$tarball"
+  fi
   [ -f "$tarball" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
   [ "$DH_RS" = rebuild ] && dh_remove_release "$DH_RELEASE" >/dev/null
   for d in "$DH_REL" "$DH_REL".tmp-*; do
@@ -110,6 +117,7 @@ dh_upload() {
   mv -T -- "$tmp" "$DH_REL" || dh_fail 73 "cannot rename $tmp to $DH_REL"
   printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker $DH_STATE/releases/$DH_RELEASE.ok (no space left?)"
   dh_drop_upload "$tarball" unpacked
+  dh_record_base "$tarball" "$want"
   printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$status"
 }
 # uploads/ keeps only the last unpacked tarball (a build-only change unpacks it again without a
@@ -143,7 +151,7 @@ export function renderUploadStep(input: UploadStepInput): RenderedStep {
     ...input,
     step: "upload",
     secretNames: [],
-    libraries: [RELEASE_BASH, PRUNE_BASH, UPLOAD_BASH],
+    libraries: [RELEASE_BASH, PRUNE_BASH, DELTA_BASH, UPLOAD_BASH],
     main,
   });
   return { command: toCommand(program), program, secretNames: [] };

@@ -187,3 +187,88 @@ for (const profile of PROFILES) {
     });
   });
 }
+
+/** Every file and link below `dir` → its mode (x/-/l) and content (or link target). */
+function treeOf(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const abs = path.join(dir, r);
+      if (e.isDirectory()) walk(r);
+      else if (e.isSymbolicLink()) out[r] = `l ${fs.readlinkSync(abs)}`;
+      else
+        out[r] = `${fs.statSync(abs).mode & 0o100 ? "x" : "-"} ${fs.readFileSync(abs, "latin1")}`;
+    }
+  };
+  walk("");
+  return out;
+}
+
+for (const profile of PROFILES) {
+  describe(`e2e ${profile}: incremental upload over SSH`, function () {
+    this.timeout(180_000);
+    let sshd: SshdHandle | undefined;
+    let s: Scenario;
+    let fresh: Scenario;
+
+    before(async function () {
+      sshd = await sshdOrSkip(this);
+      s = new Scenario(profile);
+      await s.addHost("h1", sshd);
+      fresh = new Scenario(profile);
+      await fresh.addHost("h1", sshd);
+    });
+    after(async () => {
+      s?.cleanup();
+      fresh?.cleanup();
+      await sshd?.stop();
+    });
+
+    it("a one-file change ships a delta; the release is identical to a full upload of the same code", async () => {
+      assert.equal((await s.deploy()).failed, false);
+      s.write("version.txt", "v2\n");
+      s.write("extra/new.txt", "added\n");
+      const r = await s.deploy();
+      assert.equal(r.failed, false, summary(r));
+      const v2 = r.outputs.releaseId as string;
+      assert.match(r.steps.find((x) => x.name === "app-h1-transfer")?.command ?? "", /\.delta$/);
+      assert.match(
+        stepOut(r, "h1", "upload"),
+        /^::deployhooks::delta applied=code-[0-9a-f]{64}\.delta$/m,
+      );
+      assert.equal(parseStepOutput(stepOut(r, "h1", "upload")).upload, "unpacked");
+      assert.match(await s.http(), /^build=v2\//);
+
+      // The same code deployed in full to a fresh host.
+      fs.rmSync(fresh.src, { recursive: true, force: true });
+      fs.cpSync(s.src, fresh.src, { recursive: true });
+      const f = await fresh.deploy();
+      assert.equal(f.failed, false, summary(f));
+      assert.equal(f.outputs.releaseId, v2);
+      assert.match(f.steps.find((x) => x.name === "app-h1-transfer")?.command ?? "", /\.tar$/);
+      assert.deepEqual(
+        treeOf(path.join(s.appDir(), "releases", v2)),
+        treeOf(path.join(fresh.appDir(), "releases", v2)),
+      );
+    });
+
+    it("a corrupted base (the kept tarball changed on the host) falls back to the full artifact", async () => {
+      const uploads = path.join(s.appDir(), ".deployhooks/uploads");
+      const [kept] = fs.readdirSync(uploads);
+      assert.ok(kept?.endsWith(".tar"), String(kept));
+      const fd = fs.openSync(path.join(uploads, kept), "r+");
+      fs.writeSync(fd, Buffer.from("X"), 0, 1, 700);
+      fs.closeSync(fd);
+      s.write("version.txt", "v3\n");
+      const r = await s.deploy();
+      assert.equal(r.failed, false, summary(r));
+      assert.match(
+        stepOut(r, "h1", "probe"),
+        /changed on this host \(checksum mismatch\): it is not used as the base/,
+      );
+      assert.match(r.steps.find((x) => x.name === "app-h1-transfer")?.command ?? "", /\.tar$/);
+      assert.match(await s.http(), /^build=v3\//);
+    });
+  });
+}

@@ -1,0 +1,193 @@
+/**
+ * Incremental upload (real bash): a delta from the host's kept tarball rebuilds the new artifact on
+ * the host, and the release is exactly the full artifact unpacked; a changed base is never used.
+ */
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { buildArtifact } from "../../artifact/tarball";
+import { buildDelta, fileSha256 } from "../../artifact/delta";
+import { fingerprintTree } from "../../fingerprint/tree";
+import { parseStepOutput, renderUploadStep, uploadPath } from "../../render";
+import type { AppTarget } from "../../render";
+import { probeResult, renderProbeStep } from "../../render/probe";
+import { transferSource } from "../../components/transfer";
+import { cleanupRoots, runStep, tmpRoot } from "./helpers";
+
+/** Every file and link below `dir` → its mode (x/-/l) and content (or target). */
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (rel: string) => {
+    for (const e of fs.readdirSync(path.join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      const abs = path.join(dir, r);
+      if (e.isDirectory()) walk(r);
+      else if (e.isSymbolicLink()) out[r] = `l ${fs.readlinkSync(abs)}`;
+      else out[r] = `${fs.statSync(abs).mode & 0o100 ? "x" : "-"} ${fs.readFileSync(abs, "utf8")}`;
+    }
+  };
+  walk("");
+  return out;
+}
+
+describe("render: incremental upload (real bash)", function () {
+  this.timeout(60000);
+  let target: AppTarget;
+  let app: string;
+  let work: string;
+  beforeEach(() => {
+    target = { root: tmpRoot(), app: "shop" };
+    app = path.join(target.root, "shop");
+    work = fs.mkdtempSync(path.join(os.tmpdir(), "dh-delta-"));
+    fs.chmodSync(work, 0o700);
+  });
+  afterEach(() => fs.rmSync(work, { recursive: true, force: true }));
+  after(cleanupRoots);
+
+  /** A source tree of `files` (names ending in .sh are executable; `->x` values are links). */
+  async function artifact(name: string, files: Record<string, string>) {
+    const src = path.join(work, name);
+    for (const [rel, content] of Object.entries(files)) {
+      const p = path.join(src, rel);
+      fs.mkdirSync(path.dirname(p), { recursive: true });
+      if (content.startsWith("->")) fs.symlinkSync(content.slice(2), p);
+      else fs.writeFileSync(p, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
+    }
+    const tree = await fingerprintTree(src);
+    return buildArtifact(src, tree, path.join(work, "artifacts"));
+  }
+
+  const many: Record<string, string> = {};
+  for (let i = 0; i < 300; i++)
+    many[`lib/m${String(i).padStart(3, "0")}.js`] = `module ${i}\n`.repeat(20);
+  const V1 = {
+    ...many,
+    "index.txt": "v1\n",
+    "gone.txt": "bye\n",
+    "run.sh": "echo\n",
+    link: "->index.txt",
+  };
+  const V2 = {
+    ...many,
+    "index.txt": "v2\n",
+    "new/added.txt": "hi\n",
+    "run.sh": "echo\n",
+    link: "->new/added.txt",
+    "lib/m150.js": "changed\n",
+  };
+
+  async function uploadVia(name: string, releaseId: string, sha256: string, from: string) {
+    fs.mkdirSync(path.join(app, ".deployhooks/uploads"), { recursive: true });
+    fs.copyFileSync(from, uploadPath(target, name));
+    return runStep(
+      renderUploadStep({
+        target,
+        releaseId,
+        tarball: uploadPath(target, `${name.replace(/\.(delta|tar)$/, "")}.tar`),
+        sha256,
+      }),
+    );
+  }
+
+  it("a delta from the kept tarball gives exactly the full artifact's release, shipping only what changed", async () => {
+    const a1 = await artifact("v1", V1);
+    const a2 = await artifact("v2", V2);
+    const r1 = await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path);
+    assert.equal(r1.status, 0, r1.stdout);
+
+    const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
+    const found = probeResult(probe.stdout);
+    assert.deepEqual(found, {
+      status: "missing",
+      base: { name: path.basename(a1.path), sha256: a1.sha256.slice(7) },
+    });
+
+    const src = transferSource(a2.path, "rel-2", probe.stdout, a2.sha256);
+    assert.ok("delta" in src, JSON.stringify(src));
+    const delta = buildDelta(
+      a1.path,
+      a1.sha256.slice(7),
+      a2.path,
+      a2.sha256.slice(7),
+      path.join(work, "artifacts"),
+    )!;
+    assert.equal(delta.path, src.delta);
+    assert.ok(delta.bytes < a2.bytes / 10, `delta ${delta.bytes} of ${a2.bytes}`);
+    // index.txt, link, lib/m150.js, new/ and new/added.txt; gone.txt is simply not copied.
+    assert.equal(delta.shippedEntries, 5);
+    const name = path.basename(a2.path).replace(/\.tar$/, ".delta");
+    const r2 = await uploadVia(name, "rel-2", a2.sha256, delta.path);
+    assert.equal(r2.status, 0, r2.stdout);
+    assert.match(r2.stdout, /^::deployhooks::delta applied=code-[0-9a-f]{64}\.delta$/m);
+    assert.equal(parseStepOutput(r2.stdout).upload, "unpacked");
+
+    // The same artifact unpacked in full elsewhere: identical trees.
+    const full = { root: tmpRoot(), app: "shop" };
+    const rf = await runStep(
+      renderUploadStep({ target: full, releaseId: "rel-2", tarball: a2.path, sha256: a2.sha256 }),
+    );
+    assert.equal(rf.status, 0, rf.stdout);
+    assert.deepEqual(
+      snapshot(path.join(app, "releases/rel-2")),
+      snapshot(path.join(full.root, "shop/releases/rel-2")),
+    );
+    assert.equal(fs.existsSync(path.join(app, "releases/rel-2/gone.txt")), false);
+    // The rebuilt tarball is the new base; the delta is gone.
+    assert.deepEqual(fs.readdirSync(path.join(app, ".deployhooks/uploads")), [
+      path.basename(a2.path),
+    ]);
+    assert.equal(fileSha256(uploadPath(target, path.basename(a2.path))), a2.sha256.slice(7));
+  });
+
+  it("a base changed on the host is not used: the probe reports no base, so the full artifact is sent", async () => {
+    const a1 = await artifact("v1", V1);
+    const a2 = await artifact("v2", V2);
+    assert.equal((await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status, 0);
+    const kept = uploadPath(target, path.basename(a1.path));
+    const fd = fs.openSync(kept, "r+");
+    fs.writeSync(fd, Buffer.from("X"), 0, 1, 2000);
+    fs.closeSync(fd);
+    const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
+    assert.deepEqual(probeResult(probe.stdout), { status: "missing" });
+    assert.match(
+      probe.stdout,
+      /the kept tarball .* changed on this host \(checksum mismatch\): it is not used as the base of an incremental upload/,
+    );
+    assert.deepEqual(transferSource(a2.path, "rel-2", probe.stdout, a2.sha256), {
+      artifact: a2.path,
+    });
+    // A delta that reaches the host anyway (a race) fails clearly instead of unpacking garbage.
+    const delta = buildDelta(
+      a1.path,
+      a1.sha256.slice(7),
+      a2.path,
+      a2.sha256.slice(7),
+      path.join(work, "artifacts"),
+    )!;
+    const r = await uploadVia(
+      path.basename(a2.path).replace(/\.tar$/, ".delta"),
+      "rel-2",
+      a2.sha256,
+      delta.path,
+    );
+    assert.equal(r.status, 66, r.stdout);
+    assert.match(
+      r.stdout,
+      /the base of the incremental upload .* is no longer on this host or changed; run pulumi up --replace on this host's probe step/,
+    );
+    assert.equal(fs.existsSync(path.join(app, "releases/rel-2")), false);
+  });
+
+  it("is shellcheck-clean", () => {
+    for (const step of [
+      renderProbeStep({ target, releaseId: "r" }),
+      renderUploadStep({ target, releaseId: "r", tarball: "/x/y.tar", sha256: "0".repeat(64) }),
+    ]) {
+      execFileSync("shellcheck", ["-s", "bash", "-S", "warning", "-e", "SC2034,SC2317", "-"], {
+        input: step.program,
+      });
+    }
+  });
+});

@@ -197,8 +197,9 @@ function treeOf(dir: string): Record<string, string> {
       const abs = path.join(dir, r);
       if (e.isDirectory()) walk(r);
       else if (e.isSymbolicLink()) out[r] = `l ${fs.readlinkSync(abs)}`;
-      else
+      else {
         out[r] = `${fs.statSync(abs).mode & 0o100 ? "x" : "-"} ${fs.readFileSync(abs, "latin1")}`;
+      }
     }
   };
   walk("");

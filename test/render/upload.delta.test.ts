@@ -60,8 +60,9 @@ describe("render: incremental upload (real bash)", function () {
   }
 
   const many: Record<string, string> = {};
-  for (let i = 0; i < 300; i++)
+  for (let i = 0; i < 300; i++) {
     many[`lib/m${String(i).padStart(3, "0")}.js`] = `module ${i}\n`.repeat(20);
+  }
   const V1 = {
     ...many,
     "index.txt": "v1\n",

@@ -20,6 +20,8 @@
  *   runs before each of them, so neither pays for the other's writeback.
  * - rollback (bench/releases.ts): revert of a one-file change of the bench tree whose build hook
  *   sleeps 10 s, versus the deployment of that change.
+ * - incremental (bench/releases.ts): upload of a one-file change to a host that keeps the previous
+ *   tarball (a delta) versus the full upload of the same change to a fresh host.
  * `DEPLOYHOOKS_BENCH_DEPLOY=rollback` (comma list of core, rollback, incremental) runs only those.
  */
 import { spawnSync } from "node:child_process";
@@ -36,7 +38,7 @@ import {
 } from "../testing";
 import { runRemote } from "../testing/exec";
 import type { BenchContext } from "./main";
-import { runRollbackBench } from "./releases";
+import { runIncrementalBench, runRollbackBench } from "./releases";
 
 /**
  * Parts of the deploy section to run: `DEPLOYHOOKS_BENCH_DEPLOY=core,rollback,incremental`
@@ -115,6 +117,10 @@ export async function runDeployBench(
     if (parts.has("rollback")) {
       releases.rollback = await runRollbackBench(ctx, sshd, work, stopApps);
       ctx.log(`deploy: rollback ${JSON.stringify(releases.rollback)}`);
+    }
+    if (parts.has("incremental")) {
+      releases.incremental = await runIncrementalBench(ctx, sshd, work);
+      ctx.log(`deploy: incremental ${JSON.stringify(releases.incremental)}`);
     }
     if (!parts.has("core")) return { deploy: releases };
 

@@ -9,13 +9,21 @@
  *   kept on the host and re-activates it. ratio = seconds / fullSeconds (target ≤ 0.15). Medians
  *   of `runs`; `steps` = the revert's step durations (last run).
  *
+ * - incremental: an Application (no hooks) whose source is the bench tree. Host A gets v1, then
+ *   `version.txt` changes (one file) and v2 goes to host A (which keeps v1's tarball: a delta is
+ *   sent) and, as the baseline, to a fresh host B (the full artifact is sent). `seconds` and
+ *   `fullSeconds` = each run's wall time minus its non-upload steps (fingerprint, tarball or delta,
+ *   probe, copy, rebuild on the host, unpack; the full one runs first, so both reuse the v2
+ *   tarball... the full one builds it). `bytesSent` = the delta file's size, `tarballBytes` the
+ *   artifact's; ratio = seconds / fullSeconds (targets: bytesSent ≤ 1 % of the tarball, ratio ≤ 0.2).
+ *
  * The source is a hard-linked copy of the bench tree (`cp -al`); the two files the bench changes are
  * its own (written by replacement), so the generated tree is never modified.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { UpsunApp } from "../components";
+import { Application, UpsunApp } from "../components";
 import { runProgram, type RunReport, type SshdHandle } from "../testing";
 import type { BenchContext } from "./main";
 
@@ -132,5 +140,91 @@ export async function runRollbackBench(
     fullSeconds: round(fullSeconds),
     ratio: round(seconds / fullSeconds),
     steps,
+  };
+}
+
+const UPLOAD_STEP = /-(probe|transfer|upload)$/;
+
+/** Wall time of a run minus its steps that are not part of the upload. */
+function uploadSeconds(r: RunReport): number {
+  const other = r.steps
+    .filter((s) => s.executed && !UPLOAD_STEP.test(s.name))
+    .reduce((a, s) => a + (s.durationMs ?? 0), 0);
+  return (r.durationMs - other) / 1000;
+}
+
+export async function runIncrementalBench(
+  ctx: BenchContext,
+  sshd: SshdHandle,
+  work: string,
+): Promise<Record<string, unknown>> {
+  const incremental: number[] = [];
+  const full: number[] = [];
+  let bytesSent = 0;
+  let tarballBytes = 0;
+  for (let i = 0; i < ctx.runs; i++) {
+    const dir = path.join(work, `incremental-${i}`);
+    fs.mkdirSync(dir, { recursive: true });
+    const src = benchSource(ctx, dir);
+    const artifactDir = path.join(dir, "artifacts");
+    const deploy = (host: string) => {
+      const root = path.join(dir, `root-${host}`);
+      fs.mkdirSync(root, { recursive: true });
+      return runProgram(
+        () => {
+          const app = new Application("inc", {
+            profile: "upsun",
+            source: src,
+            artifactDir,
+            hosts: [
+              {
+                name: "h1",
+                root,
+                connection: {
+                  host: "127.0.0.1",
+                  port: sshd.port,
+                  user: sshd.user,
+                  privateKey: sshd.privateKey,
+                  hostKey: sshd.hostKey,
+                },
+              },
+            ],
+          });
+          return { releaseId: app.releaseId };
+        },
+        { stateFile: path.join(dir, `state-${host}.json`), project: "bench", stack: host },
+      );
+    };
+    check(await deploy("a"), "v1 to host A");
+    replaceFile(src, "version.txt", "v2\n");
+    spawnSync("sync");
+    const f = check(await deploy("b"), "v2 to a fresh host B (full)");
+    spawnSync("sync");
+    const inc = check(await deploy("a"), "v2 to host A (incremental)");
+    const transfer = inc.steps.find((s) => s.name === "inc-h1-transfer");
+    if (!/\.delta$/.test(transfer?.command ?? "")) {
+      throw new Error(`bench releases: no delta was sent: ${transfer?.command ?? "no transfer"}`);
+    }
+    const delta = fs.readdirSync(artifactDir).find((n) => /^delta-.*\.bin$/.test(n));
+    bytesSent = delta ? fs.statSync(path.join(artifactDir, delta)).size : 0;
+    const tar = fs.readdirSync(artifactDir).filter((n) => /^code-.*\.tar$/.test(n));
+    tarballBytes = Math.max(...tar.map((n) => fs.statSync(path.join(artifactDir, n)).size));
+    full.push(uploadSeconds(f));
+    incremental.push(uploadSeconds(inc));
+    ctx.log(
+      `deploy: incremental run ${i + 1}/${ctx.runs}: full upload ${uploadSeconds(f).toFixed(2)} s, incremental ${uploadSeconds(inc).toFixed(2)} s, ${bytesSent} of ${tarballBytes} bytes sent`,
+    );
+    rmrf(dir);
+  }
+  const seconds = median(incremental);
+  const fullSeconds = median(full);
+  return {
+    changedFiles: 1,
+    bytesSent,
+    tarballBytes,
+    bytesRatio: round(bytesSent / tarballBytes, 5),
+    seconds: round(seconds),
+    fullSeconds: round(fullSeconds),
+    ratio: round(seconds / fullSeconds),
   };
 }

@@ -158,7 +158,7 @@ for (const profile of PROFILES) {
       await sshd?.stop();
     });
 
-    it("h1 re-activates v1; h2, where v1 was pruned, rebuilds it; both serve v1", async () => {
+    it("h1 re-activates v1; h2, where v1 was pruned, rebuilds it (from a delta against its kept v2 tarball); both serve v1", async () => {
       const r1 = await s.deploy();
       assert.equal(r1.failed, false, summary(r1));
       const v1 = r1.outputs.releaseId as string;
@@ -176,7 +176,7 @@ for (const profile of PROFILES) {
       assert.equal(parseStepOutput(stepOut(r, "h1", "upload")).upload, "reused");
       assert.equal(parseStepOutput(stepOut(r, "h2", "upload")).upload, "unpacked");
       assert.match(r.steps.find((x) => x.name === "app-h1-transfer")?.command ?? "", /\.kept$/);
-      assert.match(r.steps.find((x) => x.name === "app-h2-transfer")?.command ?? "", /\.tar$/);
+      assert.match(r.steps.find((x) => x.name === "app-h2-transfer")?.command ?? "", /\.delta$/);
       const built = profile === "upsun" ? "build" : "step:build";
       assert.equal(hooksOf(s.newHistory(h1)).includes(built), false);
       assert.equal(hooksOf(s.newHistory(h2)).includes(built), true);

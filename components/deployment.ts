@@ -25,7 +25,7 @@ import {
   StepResourceSpec,
 } from "./planTypes";
 import { assertSecretValues, planDeployment, secretValues } from "./stepPlan";
-import { transferRemotePath, transferSource } from "./transfer";
+import { knownOr, transferRemotePath, transferSource } from "./transfer";
 import {
   journalPath,
   reactivationNote,
@@ -296,7 +296,7 @@ export function wireDeployment(
         .all([
           pulumi.output(codePromise),
           plain((p) => p.releaseId),
-          probe ? stdouts[probe.name] : pulumi.output(""),
+          probe ? knownOr(stdouts[probe.name]!, "") : pulumi.output(""),
         ])
         .apply(([ca, releaseId, out]) =>
           transferSource(ca.artifact.path, releaseId, out, ca.artifact.sha256),

@@ -9,6 +9,7 @@
  * The upload step removes the placeholder and the delta once used.
  */
 import * as fs from "node:fs";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { buildDelta, deltaFileName, fileSha256 } from "../artifact/delta";
 import { KEPT_STATUSES, probeResult } from "../render/probe";
@@ -66,4 +67,17 @@ export function transferSource(
     }
   }
   return { artifact: artifactPath };
+}
+
+/**
+ * The value of `o` when it is known, else `fallback`. The transfer's source must be known at
+ * preview (@pulumi/command 1.2.1's Check refuses an unknown CopyToRemote source), and the probe's
+ * stdout is unknown in a preview where the probe reruns: that preview shows the artifact; `up`
+ * waits for the probe and copies what it says. Uses the SDK's `isKnown`/`promise()` of an Output.
+ */
+export function knownOr(o: pulumi.Output<string>, fallback: string): pulumi.Output<string> {
+  const impl = o as unknown as { isKnown: Promise<boolean>; promise(): Promise<string> };
+  return pulumi.output(
+    (async (): Promise<string> => ((await impl.isKnown) ? await impl.promise() : fallback))(),
+  );
 }

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { runProgram } from "../../testing";
 import type { RunReport, SshdHandle } from "../../testing";
 import { parseStepOutput } from "../../render";
 import {
@@ -273,3 +274,42 @@ for (const profile of PROFILES) {
     });
   });
 }
+
+describe("e2e: preview with the probe (the transfer's source stays known)", function () {
+  this.timeout(180_000);
+  let sshd: SshdHandle | undefined;
+  let s: Scenario;
+  before(async function () {
+    sshd = await sshdOrSkip(this);
+    s = new Scenario("upsun");
+    await s.addHost("h1", sshd);
+  });
+  after(async () => {
+    s?.cleanup();
+    await sshd?.stop();
+  });
+
+  const preview = () =>
+    runProgram(s.program(), {
+      stateFile: s.stateFile,
+      project: "e2e",
+      stack: "upsun",
+      preview: true,
+    });
+
+  it("first deployment, unchanged program and code change: the preview succeeds; unchanged = no change", async () => {
+    const first = await preview();
+    assert.equal(first.failed, false, summary(first));
+    assert.equal((await s.deploy()).failed, false);
+    const same = await preview();
+    assert.equal(same.failed, false, summary(same));
+    assert.deepEqual(
+      same.steps.filter((x) => x.op !== "same").map((x) => `${x.name}:${x.op}`),
+      [],
+    );
+    s.write("version.txt", "v2\n");
+    const changed = await preview();
+    assert.equal(changed.failed, false, summary(changed));
+    assert.equal(changed.steps.find((x) => x.name === "app-h1-transfer")?.op, "replace");
+  });
+});

@@ -254,10 +254,10 @@ describe("render: kept releases, reuse and pruning (real bash)", function () {
     assert.equal((await activate("r1", 0)).status, 0);
     const r = await activate("r4", 1);
     assert.equal(r.status, 0, r.stdout);
-    const pruned = [...r.stdout.matchAll(/^::deployhooks::pruned release=(\S+)$/gm)].map(
-      (m) => m[1],
-    );
-    assert.deepEqual(pruned.sort(), ["r2", "r3"]);
+    // The activation prunes once its result is acknowledged (it may finish after the step).
+    for (let i = 0; i < 50 && fs.readdirSync(path.join(app, "releases")).length > 2; i++) {
+      await new Promise((res) => setTimeout(res, 100));
+    }
     assert.deepEqual(fs.readdirSync(path.join(app, "releases")).sort(), ["r1", "r4"]);
     assert.deepEqual(fs.readdirSync(path.join(app, "logs")).sort(), [
       "r1-step:build.log",

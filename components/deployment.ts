@@ -350,6 +350,8 @@ export function wireDeployment(
       stdouts[spec.name] = cmd.stdout;
       if (spec.kind === "activate") {
         cmd.stdout.apply((out) => {
+          // Output kept from an earlier deployment was reported then.
+          if (!ranSince(out, since)) return;
           const w = startWarning(out, spec.host);
           if (w) pulumi.log.warn(w, self);
           const t = activationReport(out, spec.host);
@@ -365,6 +367,7 @@ export function wireDeployment(
       }
       if (spec.kind === "hook" || spec.kind === "outcome") {
         cmd.stdout.apply((out) => {
+          if (!ranSince(out, since)) return;
           for (const w of hookWarnings(out)) {
             pulumi.log.warn(
               `${w} on host ${spec.host}; the deployment continued (failure policy: warn)`,

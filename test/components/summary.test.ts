@@ -70,4 +70,29 @@ describe("components: the deployment summary (runProgram, real bash)", function 
       ],
     ]);
   });
+  it("a warn hook's failure is warned in the deployment where it ran, not again in later ones", async () => {
+    const { UpsunApp } = await import("../../components");
+    const prog = () => {
+      const app = new UpsunApp("warn", {
+        source: path.join(dir, "src"),
+        artifactDir: path.join(dir, "artifacts"),
+        hooks: { postDeploy: "exit 3\n" },
+        hosts: [{ name: "local", root: path.join(dir, "root") }],
+      });
+      return { summary: app.summary };
+    };
+    const file = path.join(dir, "warn.json");
+    const r1 = await runProgram(prog, { stateFile: file });
+    assert.equal(r1.failed, false, r1.error);
+    assert.deepEqual(
+      r1.warnings.filter((w) => w.includes("hook postDeploy")),
+      [
+        "hook postDeploy exited with status 3 on host local; the deployment continued (failure policy: warn)",
+      ],
+    );
+    const r2 = await runProgram(prog, { stateFile: file });
+    assert.equal(r2.failed, false, r2.error);
+    assert.deepEqual(r2.warnings, []);
+    assert.deepEqual(r2.outputs.summary, []);
+  });
 });

@@ -22,6 +22,7 @@ import { ConfigError } from "../model/configError";
 import { HOST_LIBRARY, renderLibraryStep } from "../render/library";
 import type { ProxyOptions } from "../render/proxy";
 import { renderHoldStep } from "../render/proxyHold";
+import type { WorkerCommand } from "../render/activate";
 import {
   COPY_TO_REMOTE,
   DeploymentModel,
@@ -354,6 +355,29 @@ export function proxyOf(
   };
 }
 
+/**
+ * The supervised workers of an app: Upsun `workers.<name>.commands.start`, Clever Cloud
+ * `CC_WORKER_COMMAND` / `CC_WORKER_COMMAND_<n>` (non-secret). They run on worker hosts, or on the web
+ * hosts when no host has the worker role.
+ */
+export function workerCommandsOf(model: DeploymentModel<string>): WorkerCommand[] {
+  const out: WorkerCommand[] = [];
+  const config = (model.app.config ?? {}) as Record<string, unknown>;
+  const workers = config.workers;
+  if (workers && typeof workers === "object" && !Array.isArray(workers)) {
+    for (const [name, w] of Object.entries(workers as Record<string, unknown>)) {
+      const start = (w as { commands?: { start?: unknown } } | null)?.commands?.start;
+      if (typeof start === "string" && start.trim() !== "") out.push({ name, command: start });
+    }
+  }
+  for (const v of model.variables) {
+    if (!v.secret && /^CC_WORKER_COMMAND(_\w+)?$/.test(v.name) && v.value.trim() !== "") {
+      out.push({ name: v.name, command: v.value });
+    }
+  }
+  return out;
+}
+
 /** Port probed on the host itself (127.0.0.1): the host URL's port, else the app's port. */
 export function healthPort(host: PlanHost, port: number | undefined): number | undefined {
   if (host.url === undefined) return undefined;
@@ -431,6 +455,11 @@ function renderStep(
       });
     case "activate": {
       const web = ctx.host.roles.includes("web");
+      const workerHosts = ctx.model.hosts.some((h) => h.roles.includes("worker"));
+      const workers =
+        ctx.host.roles.includes("worker") || (!workerHosts && web)
+          ? workerCommandsOf(ctx.model)
+          : [];
       const proxy = web ? proxyOf(ctx.model, ctx.host, common.profile) : undefined;
       const publicPort = healthPort(ctx.host, ctx.model.port) ?? ctx.model.port;
       return renderActivateStep({
@@ -438,6 +467,7 @@ function renderStep(
         activationId: fingerprint,
         keepReleases: ctx.model.keepReleases,
         ...ctx.runtime,
+        ...(workers.length > 0 ? { workers } : {}),
         // With an outcome step after it, a start failure is judged there (runFailed, rollback)
         // and the start check need not wait: the health check does.
         ...(ctx.outcomeFollows ? { deferFailure: true } : {}),

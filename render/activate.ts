@@ -90,7 +90,39 @@ export interface ActivateStepInput extends CommonStepOptions, InstanceInfo, Proc
    * (`::deployhooks::proxy status=missing`).
    */
   proxy?: ProxyOptions;
+  /**
+   * Supervised workers (Upsun `workers.*.commands.start`, Clever `CC_WORKER_COMMAND*`): each is
+   * stopped and started again (its own process group, in `current`, runtime variables, output in
+   * `logs/worker-<name>.log`, pid in `.deployhooks/worker-<name>.pid`) right after `current`
+   * switched. Default none.
+   */
+  workers?: WorkerCommand[];
 }
+
+/** One supervised worker. */
+export interface WorkerCommand {
+  /** `[A-Za-z0-9_.-]+` (file names). */
+  name: string;
+  command: string;
+}
+
+/** Bash: dh_restart_worker NAME COMMAND. */
+export const WORKER_BASH = bash`
+dh_restart_worker() {
+  local pid
+  DH_PIDFILE="$DH_STATE/worker-$1.pid" dh_stop_app
+  (
+    cd -- "$DH_APP/current" || exit 1
+    dh_env
+    exec setsid nohup bash --norc -c "$2" "deployhooks-worker-$1"
+  ) </dev/null >>"$DH_APP/logs/worker-$1.log" 2>&1 9>&- &
+  pid=$!
+  disown "$pid" 2>/dev/null
+  dh_stat "$pid" || dh_statf=()
+  printf '%s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$DH_ACTIVATION" >"$DH_STATE/worker-$1.pid" || dh_fail 73 "cannot write $DH_STATE/worker-$1.pid"
+  printf '${M}worker name=%s pid=%s\n' "$1" "$pid"
+}
+`;
 
 /** Bash: group liveness, switch, stop, start, prune. */
 export const SUPERVISOR_BASH = bash`
@@ -371,6 +403,7 @@ dh_px_activation() {
     [ "$DH_MODE" = blueGreen ] && dh_px_route "$new"
     prev=$(readlink -- "$DH_APP/current" 2>/dev/null) || prev=
     dh_switch
+    dh_restart_workers
     cp -f -- "$DH_STATE/slot-$new.pid" "$DH_PIDFILE"
     printf '%s\n' "$new" >"$DH_PX/slot"
     rm -f -- "$DH_PX/hold"
@@ -454,6 +487,7 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
     const failed = "the app exited within $DH_START_CHECK s of its start; see $DH_APP/logs/app.log";
     legacy = [
       "dh_switch",
+      "dh_restart_workers",
       "dh_stop_app",
       'if ! dh_start_app dh_env "$DH_START_CMD" "$DH_START_CHECK" "$DH_ACTIVATION"; then',
       ...(defer
@@ -470,6 +504,7 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
   } else if (input.restartCommand !== undefined) {
     legacy = [
       "dh_switch",
+      "dh_restart_workers",
       "dh_forget_dead_app",
       renderRun({
         label: RESTART_LABEL,
@@ -485,7 +520,7 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
       ...confirm,
     ];
   } else {
-    legacy = ["dh_switch", "dh_forget_dead_app", ...confirm];
+    legacy = ["dh_switch", "dh_restart_workers", "dh_forget_dead_app", ...confirm];
   }
   const record = [
     `DH_RB_RELEASE=${input.releaseId}`,
@@ -537,8 +572,25 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
         ...legacy,
       ]
     : legacy;
+  const workers = input.workers ?? [];
+  for (const w of workers) {
+    if (!/^[A-Za-z0-9_.-]+$/.test(w.name) || w.name.length > 64) {
+      throw new ConfigError(`${JSON.stringify(w.name)} must be letters, digits, . _ -`, {
+        path: `workers.${w.name}`,
+      });
+    }
+  }
+  const restartWorkers = [
+    "dh_restart_workers() {",
+    ...workers.map(
+      (w) => `  dh_restart_worker ${w.name} ${shellQuote(w.command, `workers.${w.name}`)}`,
+    ),
+    "  return 0",
+    "}",
+  ].join("\n");
   const main = [
     env,
+    restartWorkers,
     `DH_PIDFILE=${shellQuote(layout.pidFile)}`,
     `DH_ACTIVATION=${shellQuote(activationId)}`,
     `DH_GRACE=${grace}`,
@@ -562,6 +614,7 @@ export function renderActivateStep(input: ActivateStepInput): RenderedStep {
       SUPERVISOR_BASH,
       PRUNE_BASH,
       DETACH_BASH,
+      WORKER_BASH,
       ...(proxy ? [PROXY_BASH, HEALTH_BASH, PROXY_ACTIVATE_BASH] : []),
       ...(input.restartCommand !== undefined ? [RUN_BASH] : []),
     ],
@@ -602,6 +655,7 @@ export function renderStopStep(input: StopStepInput): RenderedStep {
           "dh_stop_app",
           'DH_PIDFILE="$DH_STATE/slot-0.pid" dh_stop_app',
           'DH_PIDFILE="$DH_STATE/slot-1.pid" dh_stop_app',
+          'for dh_w in "$DH_STATE"/worker-*.pid; do [ -f "$dh_w" ] && DH_PIDFILE=$dh_w dh_stop_app; done',
           `DH_PX=${shellQuote(`${layout.stateDir}/proxy`)}`,
           "dh_px_stop",
         ]

@@ -93,11 +93,14 @@ describe("render: the versioned host library (real bash)", function () {
     }
     const step = renderLibraryStep(target);
     assert.equal((await runStep(step, step.stdin)).status, 0);
-    assert.deepEqual(fs.readdirSync(dir).sort(), [
-      path.basename(hostLibraryPath(target)),
-      `deployhooks-${"c".repeat(16)}.sh`,
-      `deployhooks-${"d".repeat(16)}.sh`,
-    ]);
+    assert.deepEqual(
+      fs.readdirSync(dir).sort(),
+      [
+        path.basename(hostLibraryPath(target)),
+        `deployhooks-${"c".repeat(16)}.sh`,
+        `deployhooks-${"d".repeat(16)}.sh`,
+      ].sort(),
+    );
   });
 
   describe("a step in host-library mode", () => {

@@ -11,6 +11,9 @@ import {
   uploadNote,
 } from "../../components/releaseJournal";
 import { placeholderPath, transferSource } from "../../components/transfer";
+import { cleverCloudModel } from "../../components/deploymentModel";
+import { planDeployment } from "../../components/stepPlan";
+import { structureInputs } from "../../components/deployment";
 
 describe("components: release journal, transfer source, upload notes", () => {
   it("remembers the last releases (moved to the end when seen again), private, bounded", () => {
@@ -80,5 +83,37 @@ describe("components: release journal, transfer source, upload notes", () => {
         "host h2: release r1 changed on this host since it was built (verification failed): rebuilding it from the artifact",
     });
     assert.equal(uploadNote("h1", "r1", "unpacked", ""), undefined);
+  });
+});
+
+describe("components: keepReleases and build-phase reuse in the plan", () => {
+  const plan = (args: Parameters<typeof cleverCloudModel>[1]) =>
+    planDeployment(structureInputs(cleverCloudModel("shop", args)));
+
+  it("keepReleases reaches the activate step (default 5); out of range is a field error", () => {
+    const activate = (p: ReturnType<typeof plan>) =>
+      p.steps.find((s) => s.stepId === "activate")!.create!;
+    assert.match(activate(plan({ CC_RUN_COMMAND: "node s.js" })), /DH_KEEP=5\b|dh_prune 5\b/);
+    assert.match(
+      activate(plan({ CC_RUN_COMMAND: "node s.js", keepReleases: 2 })),
+      /DH_KEEP=2\b|dh_prune 2\b/,
+    );
+    assert.throws(() => plan({ keepReleases: -1 }), /keepReleases/);
+  });
+
+  it("build-phase steps reuse a built release; preBuild (reruns on runtime changes) reruns on the current one; the last marks it built", () => {
+    const p = plan({
+      CC_PRE_BUILD_HOOK: "echo pre",
+      CC_BUILD_COMMAND: "echo build",
+      CC_POST_BUILD_HOOK: "echo post",
+      CC_RUN_COMMAND: "node s.js",
+    });
+    const create = (id: string) => p.steps.find((s) => s.stepId === id)!.create!;
+    assert.match(create("hook-preBuild"), /if dh_reuse 1; then exit 0; fi/);
+    assert.match(create("build"), /if dh_reuse 0; then exit 0; fi/);
+    assert.match(create("hook-postBuild"), /if dh_reuse 0; then exit 0; fi/);
+    assert.doesNotMatch(create("build"), /else\n {2}dh_mark_built\n/);
+    assert.match(create("hook-postBuild"), /else\n {2}dh_mark_built\n/);
+    assert.doesNotMatch(create("activate"), /dh_reuse/);
   });
 });

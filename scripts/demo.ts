@@ -20,6 +20,7 @@ import * as net from "node:net";
 import * as path from "node:path";
 import { runProgram, type RunReport } from "../testing";
 import { onPath, readHistory, stopApp, type HistoryLine } from "./demoSupport";
+import { renderStopStep } from "../render/activate";
 
 const REPO = path.resolve(__dirname, "..");
 const DEMO_DIR = path.join(REPO, ".deployhooks-state", "demo");
@@ -196,13 +197,26 @@ async function deploy(
   return true;
 }
 
+/** Runs the deployment's own stop program (app, slots, workers, front proxy) on this machine. */
+function stopProxy(): string {
+  if (!fs.existsSync(APP_DIR)) return "";
+  const step = renderStopStep({
+    target: { root: path.dirname(APP_DIR), app: path.basename(APP_DIR) },
+  });
+  return spawnSync("/bin/sh", ["-c", step.command], { encoding: "utf8" }).stdout ?? "";
+}
+
 function destroy(): void {
   const pulumiPath = onPath("pulumi");
   if (pulumiPath && fs.existsSync(path.join(DEMO_DIR, "Pulumi.demo.yaml"))) {
     const stackArgs = ["--stack", "demo", "--config-file", path.join(DEMO_DIR, "Pulumi.demo.yaml")];
     pulumi(pulumiPath, ["destroy", "--yes", ...stackArgs], false);
   }
-  const stopped = stopApp(APP_DIR);
+  // The front proxy (caddy, when installed) and every app process the supervisor started.
+  const out = stopProxy();
+  const group = /::deployhooks::stopped pid=(\d+)/.exec(out)?.[1];
+  if (/::deployhooks::proxy status=stopped/.test(out)) say("stopped the front proxy (caddy)");
+  const stopped = stopApp(APP_DIR) || Number(group ?? 0);
   say(stopped ? `stopped the app (process group ${stopped})` : "the app was not running");
   if (fs.existsSync(DEMO_DIR)) {
     spawnSync("chmod", ["-R", "u+w", DEMO_DIR]);
@@ -249,6 +263,12 @@ async function main(argv: string[]): Promise<number> {
     `host:   this machine (local.Command), app in ${path.relative(REPO, APP_DIR)}/, port ${settings.port}`,
   );
   say(
+    onPath("caddy")
+      ? "traffic: caddy found: the app runs behind a front proxy on the port (requests held during deploy, no failed request)"
+      : "traffic: caddy is not installed: each activation stops the app, then starts the new one (requests are refused\n" +
+          "        meanwhile); `apt-get install caddy` for zero-downtime activations",
+  );
+  say(
     `state:  ${path.relative(REPO, DEMO_DIR)}/ (gitignored); ${previous ? "a previous demo run exists: this run converges" : "first run"}`,
   );
   say();
@@ -282,6 +302,7 @@ async function main(argv: string[]): Promise<number> {
 }
 
 function destroyQuiet(): void {
+  stopProxy();
   stopApp(APP_DIR);
   spawnSync("chmod", ["-R", "u+w", DEMO_DIR]);
   fs.rmSync(DEMO_DIR, { recursive: true, force: true });

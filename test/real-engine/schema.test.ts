@@ -45,32 +45,33 @@ function tsKind(node: ts.TypeNode | undefined): string {
   }
 }
 
-/** Every exported interface of components/args.ts as name → shape. */
+/** Every interface of components/*.ts (args.ts first: the args; output types live beside their code). */
 function argsInterfaces(): Record<string, Shape> {
-  const file = path.join(REPO, "components", "args.ts");
-  const source = ts.createSourceFile(
-    file,
-    fs.readFileSync(file, "utf8"),
-    ts.ScriptTarget.ES2022,
-    true,
-  );
+  const dir = path.join(REPO, "components");
   const own: Record<string, Shape> = {};
   const bases: Record<string, string[]> = {};
-  source.forEachChild((node) => {
-    if (!ts.isInterfaceDeclaration(node)) return;
-    const shape: Shape = {};
-    for (const m of node.members) {
-      if (!ts.isPropertySignature(m)) continue;
-      shape[m.name.getText().replace(/^"|"$/g, "")] = {
-        required: !m.questionToken,
-        kind: tsKind(m.type),
-      };
-    }
-    own[node.name.text] = shape;
-    bases[node.name.text] = (node.heritageClauses ?? []).flatMap((h) =>
-      h.types.map((t) => t.expression.getText()),
-    );
-  });
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith(".ts") && f !== "args.ts");
+  for (const name of ["args.ts", ...files.sort()]) {
+    const file = path.join(dir, name);
+    collect(ts.createSourceFile(file, fs.readFileSync(file, "utf8"), ts.ScriptTarget.ES2022, true));
+  }
+  function collect(source: ts.SourceFile): void {
+    source.forEachChild((node) => {
+      if (!ts.isInterfaceDeclaration(node) || own[node.name.text]) return; // args.ts wins
+      const shape: Shape = {};
+      for (const m of node.members) {
+        if (!ts.isPropertySignature(m)) continue;
+        shape[m.name.getText().replace(/^"|"$/g, "")] = {
+          required: !m.questionToken,
+          kind: tsKind(m.type),
+        };
+      }
+      own[node.name.text] = shape;
+      bases[node.name.text] = (node.heritageClauses ?? []).flatMap((h) =>
+        h.types.map((t) => t.expression.getText()),
+      );
+    });
+  }
   // `interface A extends B`: A has B's properties too (A's own win).
   const full = (name: string): Shape =>
     Object.assign({}, ...(bases[name] ?? []).map(full), own[name]) as Shape;

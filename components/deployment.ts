@@ -7,6 +7,7 @@ import * as command from "@pulumi/command";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { sha256 } from "../fingerprint/digest";
+import { claimAppPlace } from "./appsOnHosts";
 import { fingerprintTree } from "../fingerprint/tree";
 import { assertSourceDirectory } from "./sourceDir";
 import { encodeSecretsForStdin } from "../render/secrets";
@@ -255,6 +256,14 @@ export function wireDeployment(
         identities: ids as Record<string, string>,
       };
       const plan = planDeployment(inputs);
+      for (const h of model.hosts) {
+        const identity = h.remote ? ((ids as Record<string, string>)[h.name] ?? h.name) : "local";
+        claimAppPlace(
+          `${pulumi.getProject()}/${pulumi.getStack()}`,
+          { identity, root: h.root, app: plan.app.name },
+          model.componentName,
+        );
+      }
       plan.steps.forEach((s, i) => {
         if (s.name !== structure.steps[i]?.name) {
           throw new Error(

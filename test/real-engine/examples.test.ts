@@ -6,7 +6,6 @@
  */
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -21,33 +20,13 @@ import {
   commandOps,
   emulatedOps,
   engineOrSkip,
+  freePort,
+  listening,
   opDifferences,
   opsObject,
   type ConfigValue,
   type OpMap,
 } from "./harness";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, "127.0.0.1");
-    c.on("connect", () => {
-      c.destroy();
-      resolve(false);
-    });
-    c.on("error", () => resolve(true));
-  });
-}
 
 /** Where one side (emulation or engine) deploys. */
 interface Side {
@@ -235,7 +214,7 @@ for (const c of CASES) {
     it("up: every command resource is created and the app answers", async () => {
       const r = await upBoth();
       assert.deepEqual(new Set(r.values()), new Set(["create"]));
-      assert.equal(await portFree(realSide.port), false, "the app listens");
+      assert.equal(await listening(realSide.port), true, "the app listens");
     });
 
     it("up again: zero changes (every resource same)", async () => {
@@ -287,7 +266,7 @@ for (const c of CASES) {
       const r = commandOps((await real.destroy()).ops);
       assert.deepEqual(opDifferences(e, r), []);
       assert.deepEqual(new Set(r.values()), new Set(["delete"]));
-      assert.equal(await portFree(realSide.port), true, "port still in use");
+      assert.equal(await listening(realSide.port), false, "port still in use");
       assert.deepEqual(processesUnder(realSide.root), []);
     });
   });

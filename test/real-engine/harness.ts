@@ -6,6 +6,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
+import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import {
@@ -306,4 +307,18 @@ export function filesUnder(dir: string): string[] {
 /** Files under `dir` whose bytes contain `needle` (also gzip'd history/backups are read raw). */
 export function filesContaining(dir: string, needle: string): string[] {
   return filesUnder(dir).filter((f) => fs.readFileSync(f).includes(needle));
+}
+
+export { freePort } from "../e2e/harness";
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` (the app, after up; nothing, after destroy). */
+export function listening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const c = net.connect(port, "127.0.0.1");
+    c.on("connect", () => {
+      c.destroy();
+      resolve(true);
+    });
+    c.on("error", () => resolve(false));
+  });
 }

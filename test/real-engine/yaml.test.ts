@@ -8,34 +8,11 @@
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { killProcessesUnder } from "../e2e/harness";
 import { readHistory } from "./examples";
-import { REPO, engineEnv, engineOrSkip, resourceKey } from "./harness";
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}
-
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const c = net.connect(port, "127.0.0.1");
-    c.on("connect", () => {
-      c.destroy();
-      resolve(true);
-    });
-    c.on("error", () => resolve(false));
-  });
-}
+import { REPO, engineEnv, engineOrSkip, freePort, listening, resourceKey } from "./harness";
 
 describe("real engine: examples/yaml through pulumi-language-yaml", function () {
   this.timeout(300_000);

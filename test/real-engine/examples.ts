@@ -55,19 +55,5 @@ export function edit(dir: string, file: string, from: string, to: string): void 
   fs.writeFileSync(p, text.replace(from, to));
 }
 
-/** One line of `<appDir>/.deployhooks/history.jsonl`. */
-export interface HistoryLine {
-  hook: string;
-  release: string;
-  outcome: string;
-}
-
-export function readHistory(appDir: string): HistoryLine[] {
-  const file = path.join(appDir, ".deployhooks", "history.jsonl");
-  if (!fs.existsSync(file)) return [];
-  return fs
-    .readFileSync(file, "utf8")
-    .split("\n")
-    .filter((l) => l.trim() !== "")
-    .map((l) => JSON.parse(l) as HistoryLine);
-}
+/** The hooks' own history on the host (one reader for the demo, the e2e and this tier). */
+export { readHistory, type HistoryLine } from "../../scripts/demoSupport";

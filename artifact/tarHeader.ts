@@ -95,3 +95,24 @@ function ustarHeader(f: HeaderFields): Buffer {
   h.write(sum.toString(8).padStart(6, "0") + "\0 ", 148, "ascii");
   return h;
 }
+
+/**
+ * The parent directories of `rel` (POSIX, `a/b/c` → `a/`, `a/b/`) not yet in `seen`, outermost
+ * first; each is added to `seen`. The archive writes each directory once, before its first entry.
+ */
+export function newParentDirs(rel: string, seen: Set<string>): string[] {
+  const out: string[] = [];
+  for (let slash = rel.indexOf("/"); slash >= 0; slash = rel.indexOf("/", slash + 1)) {
+    const dir = rel.slice(0, slash + 1);
+    if (!seen.has(dir)) {
+      seen.add(dir);
+      out.push(dir);
+    }
+  }
+  return out;
+}
+
+/** The header of a directory entry (mode 0755, as every directory of an artifact). */
+export function dirHeader(index: number, dir: string): Buffer {
+  return headerBytes(index, { path: dir, mode: 0o755, size: 0, type: "5", linkpath: "" });
+}

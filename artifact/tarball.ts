@@ -39,7 +39,7 @@ import type { TreeFingerprint } from "../fingerprint/tree";
 import { compareCodePoints } from "../fingerprint/digest";
 import { pruneArtifacts } from "./prune";
 import { privateDirProblem } from "./privateDir";
-import { BLOCK, headerBytes } from "./tarHeader";
+import { BLOCK, dirHeader, headerBytes, newParentDirs } from "./tarHeader";
 import { verifyArtifact } from "./verify";
 
 export interface Artifact {
@@ -107,18 +107,7 @@ export async function buildArtifact(
     const dirs = new Set<string>();
     let index = 0;
     for (const rel of paths) {
-      // Parent directories, outermost first, each once.
-      let slash = rel.indexOf("/");
-      while (slash >= 0) {
-        const dir = rel.slice(0, slash + 1);
-        if (!dirs.has(dir)) {
-          dirs.add(dir);
-          out.write(
-            headerBytes(index++, { path: dir, mode: 0o755, size: 0, type: "5", linkpath: "" }),
-          );
-        }
-        slash = rel.indexOf("/", slash + 1);
-      }
+      for (const dir of newParentDirs(rel, dirs)) out.write(dirHeader(index++, dir));
       const mode = tree.modes?.[rel] ?? "-";
       const abs = absRoot + "/" + rel;
       const expected = tree.files[rel];

@@ -13,7 +13,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { TreeFingerprint } from "../fingerprint/tree";
-import { BLOCK, headerBytes } from "./tarHeader";
+import { BLOCK, dirHeader, headerBytes, newParentDirs } from "./tarHeader";
 
 const BUF_SIZE = 4 << 20;
 /** A pax header longer than this is not one the writer makes. */
@@ -128,21 +128,8 @@ export function verifyArtifact(
   const dirs = new Set<string>();
   let index = 0;
   for (const rel of paths) {
-    let slash = rel.indexOf("/");
-    while (slash >= 0) {
-      const dir = rel.slice(0, slash + 1);
-      if (!dirs.has(dir)) {
-        dirs.add(dir);
-        const h = headerBytes(index++, {
-          path: dir,
-          mode: 0o755,
-          size: 0,
-          type: "5",
-          linkpath: "",
-        });
-        if (!r.expect(h)) return undefined;
-      }
-      slash = rel.indexOf("/", slash + 1);
+    for (const dir of newParentDirs(rel, dirs)) {
+      if (!r.expect(dirHeader(index++, dir))) return undefined;
     }
     const mode = tree.modes?.[rel] ?? "-";
     const expected = tree.files[rel];

@@ -118,6 +118,7 @@ dh_restart_worker() {
   ) </dev/null >>"$DH_APP/logs/worker-$1.log" 2>&1 9>&- &
   pid=$!
   disown "$pid" 2>/dev/null
+  dh_await_session "$pid"
   dh_stat "$pid" || dh_statf=()
   printf '%s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$DH_ACTIVATION" >"$DH_STATE/worker-$1.pid" || dh_fail 73 "cannot write $DH_STATE/worker-$1.pid"
   printf '${M}worker name=%s pid=%s\n' "$1" "$pid"
@@ -140,6 +141,19 @@ dh_group_alive() {
     [ "@{dh_statf[2]:-}" = "$1" ] && [ "@{dh_statf[0]:-}" != Z ] && return 0
   done
   return 1
+}
+# dh_await_session PID: waits until PID (forked to exec setsid) leads its own process group, so
+# that dh_group_alive and a group kill see it; returns 1 when it died first. Checking the group
+# right after the fork saw no member under load and took a starting app for a dead one.
+dh_await_session() {
+  local i
+  for ((i = 0; i < 400; i++)); do
+    dh_stat "$1" || return 1
+    [ "@{dh_statf[0]:-}" = Z ] && return 1
+    [ "@{dh_statf[2]:-}" = "$1" ] && return 0
+    sleep 0.05
+  done
+  return 0
 }
 dh_link() {
   local tmp="$DH_APP/.current.tmp-$$"
@@ -200,6 +214,7 @@ dh_start_app() {
   pid=$!
   DH_STARTED_PID=$pid
   disown "$pid" 2>/dev/null
+  dh_await_session "$pid"
   dh_stat "$pid" || dh_statf=()
   printf '%s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$act" >"$DH_PIDFILE" || dh_fail 73 "cannot write $DH_PIDFILE"
   sleep "$check"
@@ -348,6 +363,7 @@ dh_px_start_slot() {
   ) </dev/null >>"$DH_APP/logs/app.log" 2>&1 9>&- &
   pid=$!
   disown "$pid" 2>/dev/null
+  dh_await_session "$pid"
   dh_stat "$pid" || dh_statf=()
   printf '%s %s %s %s\n' "$pid" "@{dh_statf[19]:-}" "$DH_ACTIVATION" "$DH_RELEASE" >"$DH_STATE/slot-$1.pid" || dh_fail 73 "cannot write $DH_STATE/slot-$1.pid"
   printf '${M}started pid=%s slot=%s port=%s\n' "$pid" "$1" "$port"

@@ -207,3 +207,28 @@ describe("e2e traffic: Clever Cloud on the local machine, blue/green under 4 req
     assert.match(await (await fetch(t.url)).text(), /greeting=bonjour /);
   });
 });
+
+describe("e2e traffic: Upsun app whose .environment takes 1.5 s before the app's process starts", function () {
+  this.timeout(180_000);
+  let t: LocalTraffic;
+  before(function () {
+    caddyOrSkip(this);
+    t = new LocalTraffic("upsun");
+    // Sourced by the app's shell before `exec node server.js`: the app process forms its own
+    // process group 1.5 s after it was forked. The new app must not be taken for a dead one.
+    fs.writeFileSync(path.join(t.src, ".environment"), "sleep 1.5\nexport SLOW_ENV=1\n");
+  });
+  after(() => t?.cleanup());
+
+  it("first deployment and a code change under load: both succeed, 0 failed requests, the new release answers", async () => {
+    t.port = await freePort();
+    const first = await t.deploy();
+    assert.equal(first.failed, false, summary(first));
+    fs.writeFileSync(path.join(t.src, "version.txt"), "v2\n");
+    const { report, samples } = await t.deployUnderLoad();
+    assert.equal(report.failed, false, summary(report));
+    assert.equal(failures(samples).length, 0, describeFailures(samples));
+    const next = report.outputs.releaseId as string;
+    assert.match(await (await fetch(t.url)).text(), new RegExp(`release=${next} `));
+  });
+});

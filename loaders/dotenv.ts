@@ -13,10 +13,11 @@
  *    - unquoted value: the rest of the line with trailing blanks removed, kept literally —
  *      quotes inside are text (`CC_POST_BUILD_HOOK=echo "it works!"` → `echo "it works!"`) and
  *      `#` is text too (a hook like `a # b` keeps its shell comment);
- *    - `"…"`: may span lines; `\"`, `\\`, `\n`, `\t`, `\r` are escapes, any other backslash is
- *      kept as written; spaces inside are kept; after the closing quote only blanks and a
- *      `# comment` may follow;
- *    - `'…'`: literal, may span lines, no escapes;
+ *    - a quoted value (`"…"` or `'…'`) loses one pair of matching outer quotes and nothing else,
+ *      as Clever Cloud reads it: no escape and no `$VAR` processing (`"a\nb"` is the four
+ *      characters `a\nb`; `"say \"hi\""` is `say \"hi\"`), spaces inside kept. When the rest of
+ *      the line does not end with the quote it opened with, the value ends at the next such quote
+ *      (it may span lines), and only blanks and a `# comment` may follow it;
  *    - an unterminated quote is a ConfigError at the line of the opening quote;
  *    - any other line (`- KEY=v` Markdown bullets, YAML, HCL) is a ConfigError "expected KEY=value".
  * 2. Clever CLI scripts (README snippets): any file with a line starting with `clever ` is read as
@@ -70,8 +71,6 @@ function checkCount(count: number, file: string, line: number): void {
   }
 }
 
-const DQ_ESCAPES: Record<string, string> = { '"': '"', "\\": "\\", n: "\n", t: "\t", r: "\r" };
-
 /** Parses dotenv syntax (see the file comment). */
 export function parseEnvText(text: string, file: string): EnvAssignment[] {
   const out: EnvAssignment[] = [];
@@ -98,7 +97,17 @@ export function parseEnvText(text: string, file: string): EnvAssignment[] {
     const startLine = line;
     const valueStart = i + (raw.length - body.length) + m[0].length;
     const q = text[valueStart];
-    if (q === '"' || q === "'") {
+    const rest = text
+      .slice(valueStart, eol)
+      .replace(/\r$/, "")
+      .replace(/[ \t]+$/, "");
+    if ((q === '"' || q === "'") && rest.length >= 2 && rest.endsWith(q)) {
+      // One pair of matching outer quotes, on one line: removed, the inside kept as written.
+      checkCount(out.length + 1, file, startLine);
+      out.push({ key, value: rest.slice(1, -1), line: startLine });
+      i = eol + 1;
+      line++;
+    } else if (q === '"' || q === "'") {
       let j = valueStart + 1;
       let value = "";
       for (;;) {
@@ -110,11 +119,6 @@ export function parseEnvText(text: string, file: string): EnvAssignment[] {
         }
         const c = text[j];
         if (c === q) break;
-        if (q === '"' && c === "\\" && j + 1 < n && DQ_ESCAPES[text[j + 1]] !== undefined) {
-          value += DQ_ESCAPES[text[j + 1]];
-          j += 2;
-          continue;
-        }
         value += c;
         j++;
       }

@@ -83,7 +83,29 @@ describe("loaders/dotenv: env syntax", () => {
         ["B", "", 2],
       ],
     ],
-    ["double-quote escapes", 'A="a\\"b\\\\c\\nd\\$e"\n', [["A", 'a"b\\c\nd\\$e', 1]]],
+    // Clever Cloud removes one pair of outer quotes and processes no escape and no $VAR.
+    [
+      "no escapes inside double quotes",
+      'A="a\\"b\\\\c\\nd\\$e"\n',
+      [["A", 'a\\"b\\\\c\\nd\\$e', 1]],
+    ],
+    ["no $VAR inside double quotes", 'A="cd $APP_HOME && x"\n', [["A", "cd $APP_HOME && x", 1]]],
+    [
+      "inner quotes of one line kept",
+      `A="say "hi""\nB='it's'\n`,
+      [
+        ["A", 'say "hi"', 1],
+        ["B", "it's", 2],
+      ],
+    ],
+    [
+      "a multi-line double-quoted value, kept as written",
+      'A="x\\n\ny"\nB=1\n',
+      [
+        ["A", "x\\n\ny", 1],
+        ["B", "1", 3],
+      ],
+    ],
     ["comment after the closing quote", 'A="x" # note\n', [["A", "x", 1]]],
     ["# inside an unquoted value is text", "A=echo a # b\n", [["A", "echo a # b", 1]]],
     [

@@ -154,10 +154,21 @@ dh_port_listening() {
   printf -v hex '%04X' "$1"
   grep -q -E "^ *[0-9]+: [0-9A-F]+:$hex [0-9A-F]+:[0-9A-F]+ 0A " /proc/net/tcp /proc/net/tcp6 2>/dev/null
 }
+# Private ports come from outside the kernel's ephemeral range: a port of that range can be taken
+# by any outgoing connection (or a listen on port 0) between the pick and the app's start, and the
+# start then fails with EADDRINUSE (seen under load: an SSH client took the picked port).
 dh_px_pick_port() {
-  local p i
+  local p i lo=20000 hi=32767 eph_lo='' eph_hi=''
+  if read -r eph_lo eph_hi </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null \
+    && [[ $eph_lo =~ ^[0-9]+$ && $eph_hi =~ ^[0-9]+$ ]]; then
+    if ((eph_lo > 21024)); then
+      hi=$((eph_lo - 1))
+    elif ((eph_hi < 64511)); then
+      lo=$((eph_hi + 1)) hi=65535
+    fi
+  fi
   for ((i = 0; i < 500; i++)); do
-    p=$((20000 + RANDOM % 40000))
+    p=$((lo + RANDOM % (hi - lo + 1)))
     [ "$p" = "$DH_PX_PUBLIC" ] || [ "$p" = "@{DH_PORTS[0]:-}" ] || [ "$p" = "@{DH_PORTS[1]:-}" ] && continue
     dh_port_listening "$p" || { printf '%s' "$p"; return 0; }
   done

@@ -214,7 +214,7 @@ dh_px_start() {
     dh_px_running || break
     sleep 0.1
   done
-  tail -n 20 -- "$DH_APP/logs/proxy.log" 2>/dev/null | cut -c "1-$DH_TAIL_WIDTH" | sed 's/^/| /'
+  dh_tail "$DH_APP/logs/proxy.log"
   kill -TERM "$pid" 2>/dev/null
   dh_fail 1 "the proxy (caddy) did not start listening on port $DH_PX_PUBLIC within 10 s (is the port used by another program?); see $DH_APP/logs/proxy.log"
 }

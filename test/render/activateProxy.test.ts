@@ -104,6 +104,23 @@ describe("render: activation behind the front proxy (real bash, real caddy)", fu
     assert.equal(second.status, 0, second.stdout);
     assert.equal(await get(proxy.publicPort), `200 b ${release}`);
     assert.notEqual(routePort(second.stdout), routePort(first.stdout));
+    // Both private ports lie outside the kernel's ephemeral range (no outgoing connection can hold
+    // one when the app binds it).
+    const [lo, hi] = fs
+      .readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    const ports = fs
+      .readFileSync(path.join(target.root, "web/.deployhooks/proxy/ports"), "utf8")
+      .trim()
+      .split(" ")
+      .map(Number);
+    assert.deepEqual(
+      ports.filter((p) => p >= lo! && p <= hi!),
+      [],
+      `ports ${ports.join(" ")} vs ephemeral ${lo}-${hi}`,
+    );
     // The old app is drained and stopped after the step returned, still under the app's lock.
     execFileSync("flock", [path.join(target.root, "web/.deployhooks/lock"), "true"]);
     assert.equal(alive(oldPid), false);

@@ -21,12 +21,23 @@ export const PROGRAM_NAME = "deployhooks";
 export function toCommand(program: string): string {
   const bytes = Buffer.byteLength(program, "utf8");
   if (bytes > MAX_PROGRAM_BYTES) {
+    const variables = inlinedVariableBytes(program);
+    const mostlyVariables = variables * 2 > bytes;
     throw new ConfigError(
-      `the rendered step is ${bytes} bytes; one command-line argument is limited to 128 KiB on Linux, so keep hook scripts and inlined variables under ${MAX_PROGRAM_BYTES} bytes in total (move long scripts into a file of the repository and call it from the hook)`,
-      { path: "script" },
+      `the rendered step is ${bytes} bytes (${variables} of them inlined variables); one command-line argument is limited to 128 KiB on Linux, so keep hook scripts and inlined variables under ${MAX_PROGRAM_BYTES} bytes in total (${mostlyVariables ? "give large values as secrets, which go on stdin, or keep them in a file of the repository" : "move long scripts into a file of the repository and call it from the hook"})`,
+      { path: mostlyVariables ? "variables" : "script" },
     );
   }
   return `exec bash --norc -c ${shellQuote(program, "program")} ${PROGRAM_NAME}`;
+}
+
+/** Bytes of the program's inlined `export NAME='value'` lines (render/env.ts), newlines included. */
+function inlinedVariableBytes(program: string): number {
+  let n = 0;
+  for (const m of program.matchAll(/^ *export [A-Za-z_][A-Za-z0-9_]*='(?:[^']|'\\'')*'$/gm)) {
+    n += Buffer.byteLength(m[0], "utf8") + 1;
+  }
+  return n;
 }
 
 /** What every render function returns. */

@@ -35,6 +35,18 @@ describe("render: command text, layout and parseStepOutput", () => {
         }),
       /^ConfigError: script: the rendered step is \d+ bytes/,
     );
+    // Oversized inlined variables (not the script) are named as the cause.
+    assert.throws(
+      () =>
+        renderHookStep({
+          target,
+          profile: "upsun",
+          releaseId: "r",
+          hook: hook({ script: "echo hi" }),
+          variables: { A: "a'b".repeat(25_000), B: "y".repeat(50_000) },
+        }),
+      /^ConfigError: variables: the rendered step is \d+ bytes \(1\d{5} of them inlined variables\).*give large values as secrets/,
+    );
   });
 
   it("layout paths", () => {

@@ -12,7 +12,7 @@
  * Without caddy on the host (or with no supervised start command) the step only says so: the old
  * release keeps serving while the hook runs.
  */
-import { bash } from "./bashTemplate";
+import { hostFile } from "./library";
 import { RenderedStep, toCommand } from "./invoke";
 import { appLayout, AppTarget } from "./layout";
 import { MARKER_PREFIX as M } from "./messages";
@@ -34,56 +34,7 @@ export interface HoldStepInput extends CommonStepOptions {
   proxy?: ProxyOptions;
 }
 
-const HOLD_BASH = bash`
-dh_px_watchdog() {
-  local h
-  h=$(cat -- "$DH_PX/hold")
-  set -m
-  (
-    set +m
-    trap '' HUP INT
-    free=0
-    start=$SECONDS
-    idle=${HOLD_IDLE_SECONDS}
-    [ "$DH_HOLD" -lt "$idle" ] && idle=$DH_HOLD
-    while sleep 1; do
-      [ "$(cat -- "$DH_PX/hold" 2>/dev/null)" = "$h" ] || exit 0
-      if flock -n "$DH_STATE/lock" true; then free=$((free + 1)); else free=0; fi
-      [ "$free" -ge "$idle" ] && [ $((SECONDS - start)) -ge "$DH_HOLD" ] || continue
-      exec 9>>"$DH_STATE/lock"
-      flock -n 9 || continue
-      [ "$(cat -- "$DH_PX/hold" 2>/dev/null)" = "$h" ] || exit 0
-      read -r _ slot _ <<<"$h"
-      dh_px_route $((1 - slot))
-      rm -f -- "$DH_PX/hold"
-      dh_say "hold of release $DH_RELEASE abandoned (no activation took it over): routed back to the previous app"
-      exit 0
-    done
-  ) </dev/null >>"$DH_APP/logs/proxy.log" 2>&1 9>&- &
-  set +m
-}
-dh_px_hold() {
-  local live new h_rel='' h_slot=''
-  dh_px_ensure
-  live=$(dh_px_live)
-  if [ -f "$DH_PX/hold" ]; then
-    read -r h_rel h_slot _ <"$DH_PX/hold"
-    if [ "$h_rel" = "$DH_RELEASE" ] && [ "$h_slot" = "$live" ]; then
-      printf '${M}hold release=%s slot=%s port=%s status=kept\n' "$DH_RELEASE" "$live" "@{DH_PORTS[$live]}"
-      return 0
-    fi
-  fi
-  new=$((1 - live))
-  DH_PIDFILE="$DH_STATE/slot-$new.pid" dh_stop_app
-  dh_px_free_slot "$new"
-  printf '%s %s %s\n' "$DH_RELEASE" "$new" "$(date +%s)" >"$DH_PX/hold" || dh_fail 73 "cannot write $DH_PX/hold"
-  dh_px_route "$new"
-  dh_px_drain "$live"
-  printf '${M}hold release=%s slot=%s port=%s status=held\n' "$DH_RELEASE" "$new" "@{DH_PORTS[$new]}"
-  dh_say "requests now wait for the new app (at most $DH_HOLD s each); the old app no longer receives any"
-  dh_px_watchdog
-}
-`;
+const HOLD_BASH = hostFile("hold.sh");
 
 /** The `hold` step of one web host. */
 export function renderHoldStep(input: HoldStepInput): RenderedStep {

@@ -19,67 +19,10 @@
  * runtime or redeploy changes (Clever Cloud's `preBuild`, "ran every time") runs again when the
  * release is the one `current` points to (a runtime-only change of the running release).
  */
-import { bash } from "./bashTemplate";
-import { MARKER_PREFIX as M } from "./messages";
+import { hostFile } from "./library";
 
 /** Bash: dh_tree_state, dh_is_current, dh_built_ok, dh_mark_built, dh_release_status, dh_reuse. */
-export const RELEASE_BASH = bash`
-dh_tree_state() {
-  local sum
-  [ -d "$1" ] || return 1
-  sum=$(cd -- "$1" && find . -mindepth 1 -printf '%P\t%y %m %s %i %T@ %C@ %l\0' | LC_ALL=C sort -z | sha256sum) || return 1
-  printf '%s\n' "@{sum%% *}"
-}
-dh_is_current() { [ "$(readlink -- "$DH_APP/current" 2>/dev/null)" = "releases/$DH_RELEASE" ]; }
-dh_built_ok() {
-  local want='' got
-  dh_release_ok && [ -f "$DH_STATE/releases/$DH_RELEASE.built" ] || return 1
-  read -r want <"$DH_STATE/releases/$DH_RELEASE.built" || return 1
-  got=$(dh_tree_state "$DH_REL") || return 1
-  [ -n "$want" ] && [ "$got" = "$want" ]
-}
-dh_mark_built() {
-  local s
-  s=$(dh_tree_state "$DH_REL") || dh_fail 74 "cannot read release $DH_RELEASE to record its state"
-  printf '%s\n' "$s" >"$DH_STATE/releases/$DH_RELEASE.built" || dh_fail 73 "cannot write $DH_STATE/releases/$DH_RELEASE.built"
-  rm -f -- "$DH_STATE/releases/$DH_RELEASE.failed"
-  printf '${M}built release=%s\n' "$DH_RELEASE"
-}
-# What this host has of $DH_RELEASE: DH_RS = reused (built, verified now: no artifact, no build),
-# present (complete, not built yet or current: no artifact), rebuild (kept but changed since its
-# build, or its build failed: unpacked again from the artifact), missing. DH_RS_WHY says why.
-dh_release_status() {
-  DH_RS_WHY=
-  if ! dh_release_ok; then
-    DH_RS=missing DH_RS_WHY="release $DH_RELEASE is not on this host"
-  elif [ -f "$DH_STATE/releases/$DH_RELEASE.built" ]; then
-    if dh_built_ok; then
-      DH_RS=reused DH_RS_WHY="release $DH_RELEASE is kept on this host, built and unchanged (verified)"
-    elif dh_is_current; then
-      DH_RS=present DH_RS_WHY="release $DH_RELEASE changed on this host since it was built, but current points to it, so it is left as it is"
-    else
-      DH_RS=rebuild DH_RS_WHY="release $DH_RELEASE changed on this host since it was built (verification failed)"
-    fi
-  elif [ -f "$DH_STATE/releases/$DH_RELEASE.failed" ] && ! dh_is_current; then
-    DH_RS=rebuild DH_RS_WHY="the last build of release $DH_RELEASE on this host failed"
-  else
-    DH_RS=present DH_RS_WHY="release $DH_RELEASE is on this host"
-  fi
-}
-# dh_reuse RERUN_WHEN_CURRENT(0|1): success (print the reason) when this build-phase step need not run.
-dh_reuse() {
-  [ -f "$DH_STATE/releases/$DH_RELEASE.built" ] || return 1
-  if [ "$1" = 1 ] && dh_is_current; then return 1; fi
-  if dh_built_ok; then
-    printf '${M}reused release=%s step=%s\n' "$DH_RELEASE" "$DH_STEP"
-    dh_say "reused release $DH_RELEASE: it was built earlier and is unchanged on this host (verified), so $DH_STEP does not run again"
-    return 0
-  fi
-  dh_say "release $DH_RELEASE changed on this host since it was built: $DH_STEP runs again"
-  rm -f -- "$DH_STATE/releases/$DH_RELEASE.built"
-  return 1
-}
-`;
+export const RELEASE_BASH = hostFile("release-check.sh");
 
 /** How a build-phase step treats a release that is already built. */
 export interface BuildPhaseOptions {

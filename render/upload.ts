@@ -22,10 +22,9 @@
  * removed).
  */
 import { ConfigError } from "../model/configError";
-import { bash } from "./bashTemplate";
+import { hostFile } from "./library";
 import { RenderedStep, toCommand } from "./invoke";
 import { AppTarget } from "./layout";
-import { MARKER_PREFIX as M } from "./messages";
 import { CommonStepOptions, renderProgram } from "./program";
 import { shellQuote } from "./quote";
 import { PRUNE_BASH } from "./prune";
@@ -54,84 +53,7 @@ export function normalizeSha256(value: string): string {
   return hex;
 }
 
-const UPLOAD_BASH = bash`
-dh_upload() {
-  local tarball=$1 want=$2 got tmp d spid trc src need avail err status=unpacked
-  dh_release_status
-  case $DH_RS in
-    reused | present)
-      # A kept release: nothing to unpack, the tarball is not needed (a remote host got none).
-      [ "$DH_RS" = reused ] && touch -- "$DH_STATE/releases/$DH_RELEASE.ok" && dh_say "reused release $DH_RELEASE: $DH_RS_WHY; nothing to upload or unpack"
-      dh_drop_upload "$tarball" kept
-      printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$DH_RS"
-      return 0
-      ;;
-    rebuild)
-      dh_say "$DH_RS_WHY: rebuilding it from the artifact"
-      status=rebuilt
-      ;;
-  esac
-  dh_prune_failed
-  # An incremental upload: the new tarball is rebuilt from the kept base (render/delta.ts).
-  if [ ! -f "$tarball" ] && [ -f "@{tarball%.tar}.delta" ]; then
-    dh_apply_delta "@{tarball%.tar}.delta" "$tarball"
-  fi
-  [ -f "$tarball" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
-  [ "$DH_RS" = rebuild ] && dh_remove_release "$DH_RELEASE" >/dev/null
-  for d in "$DH_REL" "$DH_REL".tmp-*; do
-    [ -e "$d" ] || [ -L "$d" ] || continue
-    dh_say "removing leftover $d of an interrupted upload"
-    chmod -R u+w -- "$d" 2>/dev/null
-    rm -rf -- "$d" || dh_fail 73 "cannot remove $d"
-  done
-  # Room for the unpacked tree (about the tarball's size) before writing anything.
-  need=$(stat -c %s -- "$tarball") || dh_fail 74 "cannot read $tarball"
-  avail=$(df -Pk -- "$DH_APP/releases" 2>/dev/null | awk 'NR == 2 { print $4 }')
-  if [[ $avail =~ ^[0-9]+$ ]] && [ $((avail * 1024)) -lt "$need" ]; then
-    dh_fail 73 "no space left on device: unpacking release $DH_RELEASE ($tarball, $((need / 1048576)) MiB) into $DH_APP/releases needs about $((need / 1048576)) MiB, only $((avail / 1024)) MiB are free"
-  fi
-  tmp=$(mktemp -d "$DH_REL.tmp-XXXXXX") || dh_fail 73 "cannot create a directory under $DH_APP/releases (no space left or not writable)"
-  # The checksum is computed while tar unpacks (both read the file once, in parallel); nothing is
-  # renamed into place before it matched.
-  sha256sum -- "$tarball" >"$tmp.sha256" 2>&1 &
-  spid=$!
-  tar -x --no-same-owner -f "$tarball" -C "$tmp" 2>"$tmp.err"
-  trc=$?
-  wait "$spid"
-  src=$?
-  got=$(cat -- "$tmp.sha256" 2>/dev/null)
-  err=$(head -c 2000 -- "$tmp.err" 2>/dev/null)
-  rm -f -- "$tmp.sha256" "$tmp.err"
-  got=@{got%% *}
-  if [ "$trc" -ne 0 ] || [ "$src" -ne 0 ] || [ "$got" != "$want" ]; then
-    chmod -R u+w -- "$tmp" 2>/dev/null
-    rm -rf -- "$tmp"
-    case "$err$got" in
-      *"No space left on device"*) dh_fail 73 "no space left on device while unpacking $tarball into $DH_APP/releases (release $DH_RELEASE); free space on that file system or lower keepReleases" ;;
-    esac
-    [ "$src" -eq 0 ] || dh_fail 74 "cannot read $tarball: $got"
-    [ "$got" = "$want" ] || dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball: expected sha256:$want, got sha256:$got"
-    dh_fail 74 "cannot unpack $tarball: $err"
-  fi
-  chmod u=rwx,go=rx -- "$tmp"
-  mv -T -- "$tmp" "$DH_REL" || dh_fail 73 "cannot rename $tmp to $DH_REL"
-  printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker $DH_STATE/releases/$DH_RELEASE.ok (no space left?)"
-  dh_drop_upload "$tarball" unpacked
-  dh_record_base "$tarball" "$want"
-  printf '${M}upload release=%s status=%s\n' "$DH_RELEASE" "$status"
-}
-# uploads/ keeps only the last unpacked tarball (a build-only change unpacks it again without a
-# new copy); the placeholder a re-activation got instead of the tarball (<name>.kept) is removed.
-dh_drop_upload() {
-  local f
-  case $1 in "$DH_STATE/uploads/"*) ;; *) return 0 ;; esac
-  rm -f -- "@{1%.tar}.kept"
-  [ "$2" = unpacked ] || return 0
-  for f in "$DH_STATE/uploads/"*; do
-    [ "$f" = "$1" ] || rm -f -- "$f"
-  done
-}
-`;
+const UPLOAD_BASH = hostFile("upload.sh");
 
 /** The `upload` step. */
 export function renderUploadStep(input: UploadStepInput): RenderedStep {

@@ -30,7 +30,24 @@ describe("render: the versioned host library (real bash)", function () {
 
   it("every render/host/*.sh file is shellcheck-clean (and so is the concatenated library)", function () {
     const files = HOST_LIBRARY_FILES.map((f) => path.join(HOST_DIR, f));
-    assert.deepEqual(HOST_LIBRARY_FILES, ["core.sh", "run.sh", "secrets.sh"]);
+    assert.deepEqual(HOST_LIBRARY_FILES, [
+      "core.sh",
+      "delta.sh",
+      "detach.sh",
+      "health.sh",
+      "hold.sh",
+      "outcome.sh",
+      "proxy-activate.sh",
+      "proxy.sh",
+      "prune.sh",
+      "release-check.sh",
+      "run.sh",
+      "seal.sh",
+      "secrets.sh",
+      "supervisor.sh",
+      "upload.sh",
+      "workers.sh",
+    ]);
     execFileSync("shellcheck", ["--severity=style", ...files], { stdio: "pipe" });
     const whole = path.join(tmpRoot(), "lib.sh");
     fs.writeFileSync(whole, HOST_LIBRARY.text);
@@ -45,6 +62,12 @@ describe("render: the versioned host library (real bash)", function () {
     const markers = [...run.matchAll(/'(::[a-z]+::)[a-z]+ /g)].map((m) => m[1]);
     assert.equal(markers.length, 4);
     assert.deepEqual([...new Set(markers)], [MARKER_PREFIX]);
+    // Every marker any library file prints uses the same prefix as render/messages.ts.
+    const all = HOST_LIBRARY_FILES.flatMap((f) => [
+      ...fs.readFileSync(path.join(HOST_DIR, f), "utf8").matchAll(/'(::[a-z]+::)[a-zA-Z]+ /g),
+    ]).map((m) => m[1]);
+    assert.ok(all.length >= 40, `${all.length} markers`);
+    assert.deepEqual([...new Set(all)], [MARKER_PREFIX]);
     const secrets = fs.readFileSync(path.join(HOST_DIR, "secrets.sh"), "utf8");
     assert.ok(secrets.includes(`[ "$line" != '${SECRETS_HEADER}' ]`));
     assert.ok(secrets.includes(`[ "$line" = '${SECRETS_END}' ]`));

@@ -94,13 +94,7 @@ export async function runRollbackBench(
           {
             name: "h1",
             root,
-            connection: {
-              host: "127.0.0.1",
-              port: sshd.port,
-              user: sshd.user,
-              privateKey: sshd.privateKey,
-              hostKey: sshd.hostKey,
-            },
+            connection: sshd.connection,
           },
         ],
       });
@@ -180,13 +174,7 @@ export async function runIncrementalBench(
               {
                 name: "h1",
                 root,
-                connection: {
-                  host: "127.0.0.1",
-                  port: sshd.port,
-                  user: sshd.user,
-                  privateKey: sshd.privateKey,
-                  hostKey: sshd.hostKey,
-                },
+                connection: sshd.connection,
               },
             ],
           });

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { encodeSecretsForStdin, parseStepOutput, renderHookStep } from "../../render";
+import {
+  encodeSecretsForStdin,
+  parseStepOutput,
+  renderActivateStep,
+  renderHookStep,
+  renderOutcomeStep,
+} from "../../render";
 import type { AppTarget, HookStepInput } from "../../render";
 import {
   HOST_LIBRARY,
@@ -71,6 +77,38 @@ describe("render: the versioned host library (real bash)", function () {
     const secrets = fs.readFileSync(path.join(HOST_DIR, "secrets.sh"), "utf8");
     assert.ok(secrets.includes(`[ "$line" != '${SECRETS_HEADER}' ]`));
     assert.ok(secrets.includes(`[ "$line" = '${SECRETS_END}' ]`));
+  });
+
+  it("activate and outcome steps behind the proxy source their functions from the library (render/README.md §1a sizes)", () => {
+    const t = { root: "/srv/dh", app: "web" };
+    const proxy = {
+      publicPort: 8080,
+      listenAddress: "127.0.0.1",
+      mode: "hold" as const,
+      holdSeconds: 60,
+      drainSeconds: 10,
+      healthTimeoutSeconds: 30,
+    };
+    const sizes = [true, false].map((hostLibrary) => [
+      renderActivateStep({
+        target: t,
+        profile: "upsun",
+        releaseId: "r1",
+        hostLibrary,
+        start: { command: "node server.js", port: 8080 },
+        proxy,
+      }).command.length,
+      renderOutcomeStep({
+        target: t,
+        profile: "upsun",
+        releaseId: "r1",
+        hostLibrary,
+        health: { port: 8080, path: "/" },
+      }).command.length,
+    ]);
+    const [[activate, outcome], [activateInline, outcomeInline]] = sizes;
+    assert.ok(activate! < 6000 && activateInline! > 25000, JSON.stringify(sizes));
+    assert.ok(outcome! < 3000 && outcomeInline! > 10000, JSON.stringify(sizes));
   });
 
   it("the package ships render/host (package.json files)", () => {

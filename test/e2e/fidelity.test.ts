@@ -275,7 +275,7 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
     }
   });
 
-  it("Clever Cloud Node.js example: CC_NODE_BUILD_TOOL=npm-ci, npm start by default; a runtime change keeps the dependencies", async () => {
+  it("Clever Cloud Node.js example: CC_NODE_BUILD_TOOL=npm-ci, npm start by default, a CC_WORKER_COMMAND worker; a runtime change keeps the dependencies and restarts the worker", async () => {
     const s = await appScenario("cleverCloud", "clever-node-tcp-chat");
     const h = s.host();
     const tcpPort = await freePort();
@@ -298,6 +298,9 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
           NODE_ENV: "production",
           TCP_PORT: String(tcp),
           GREETING: greeting,
+          // A worker as Clever Cloud runs it: the app's variables, in the app's directory.
+          CC_WORKER_COMMAND:
+            'echo "worker $GREETING $INSTANCE_TYPE $(pwd -P)" > "$APP_CACHE_DIR/worker.out"; exec sleep 600',
         },
         port: h.httpPort,
         hosts: hostsOf(s),
@@ -324,6 +327,20 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
       fs.readFileSync(path.join(app, "logs/app.log"), "utf8"),
       /HTTP server running at port/,
     );
+    // The worker runs supervised, with the runtime variables, in the release.
+    const workerOut = path.join(app, "cache/worker.out");
+    const workerSays = (text: string) =>
+      until(() => fs.existsSync(workerOut) && fs.readFileSync(workerOut, "utf8") === text, 10_000);
+    const realRelease = fs.realpathSync(path.join(app, "current"));
+    assert.equal(await workerSays(`worker hello production ${realRelease}\n`), true);
+    const workerPid = () =>
+      Number(
+        fs
+          .readFileSync(path.join(app, ".deployhooks/worker-CC_WORKER_COMMAND.pid"), "utf8")
+          .split(" ")[0],
+      );
+    const worker1 = workerPid();
+    assert.equal(alive(worker1), true, "the worker runs");
     // The cron job is installed with $ROOT resolved; run it as the scheduler would.
     assert.equal(
       fs.readFileSync(path.join(app, ".deployhooks/cron/active/jobs"), "utf8"),
@@ -354,5 +371,10 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
       true,
     );
     assert.match(await s.http(h), /TCP Chat demo/);
+    // The worker was restarted with the new configuration; the old one is gone.
+    assert.equal(await workerSays(`worker bonjour production ${realRelease}\n`), true);
+    assert.notEqual(workerPid(), worker1);
+    assert.equal(await until(() => !alive(worker1), 5000), true, "the old worker stopped");
+    assert.equal(alive(workerPid()), true);
   });
 });

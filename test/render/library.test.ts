@@ -17,6 +17,7 @@ import {
   renderLibraryStep,
 } from "../../render/library";
 import { HINT_126, HINT_127, MARKER_PREFIX } from "../../render/messages";
+import { HOLD_IDLE_SECONDS } from "../../render/proxyHold";
 import { SECRETS_END, SECRETS_HEADER } from "../../render/secrets";
 import { cleanupRoots, hook, runStep, tmpRoot, uploadRelease } from "./helpers";
 
@@ -74,6 +75,8 @@ describe("render: the versioned host library (real bash)", function () {
     ]).map((m) => m[1]);
     assert.ok(all.length >= 40, `${all.length} markers`);
     assert.deepEqual([...new Set(all)], [MARKER_PREFIX]);
+    const hold = fs.readFileSync(path.join(HOST_DIR, "hold.sh"), "utf8");
+    assert.ok(hold.includes(`    idle=${HOLD_IDLE_SECONDS}\n`), "hold.sh idle = HOLD_IDLE_SECONDS");
     const secrets = fs.readFileSync(path.join(HOST_DIR, "secrets.sh"), "utf8");
     assert.ok(secrets.includes(`[ "$line" != '${SECRETS_HEADER}' ]`));
     assert.ok(secrets.includes(`[ "$line" = '${SECRETS_END}' ]`));

@@ -244,14 +244,35 @@ for (const c of CASES) {
       if (c.runtime.steps) assert.deepEqual(stepsWith(r, c.app, ["replace"]), c.runtime.steps);
     });
 
+    // The code before the code change, and the release it was deployed as (for the revert).
+    let beforeCode: { file: string; text: string; release: string } | undefined;
+
     it("code change: a new release is built and served", async () => {
       const appDir = path.join(realSide.root, c.app);
       const current = () => fs.readlinkSync(path.join(appDir, "current"));
       const old = current();
+      const file = path.join(dir, "app", "server.js");
+      beforeCode = { file, text: fs.readFileSync(file, "utf8"), release: old };
       c.code(dir);
       const r = await upBoth();
       assert.notEqual(current(), old);
       assert.ok(stepsWith(r, c.app, ["replace", "update"]).length > 0);
+    });
+
+    it("revert of the code change: the kept release is re-activated (no build hook runs), on both sides", async () => {
+      assert.ok(beforeCode, "the code change ran");
+      const appDir = path.join(realSide.root, c.app);
+      const before = readHistory(appDir).length;
+      fs.writeFileSync(beforeCode.file, beforeCode.text);
+      await upBoth();
+      assert.equal(fs.readlinkSync(path.join(appDir, "current")), beforeCode.release);
+      const ran = newHooks(appDir, before);
+      assert.deepEqual(
+        ran.filter((h) => ["build", "preBuild", "postBuild"].includes(h)),
+        [],
+        `hooks run by the revert: ${ran.join(" ")}`,
+      );
+      assert.equal(await listening(realSide.port), true, "the app listens");
     });
 
     it("build-configuration change: both sides agree on what reruns", async () => {

@@ -103,17 +103,45 @@ export const STEPS: Record<Profile, StepKinds> = {
 
 export { sshdOrSkip } from "../testing/helpers";
 
-/** A free TCP port on 127.0.0.1 (closed again: for the app, or as a port nobody answers on). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Whether 127.0.0.1:`port` can be listened on now (closed again at once). */
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = net.createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const a = server.address();
-      const port = typeof a === "object" && a ? a.port : 0;
-      server.close(() => resolve(port));
-    });
+    server.on("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
+}
+
+/** The kernel's ephemeral port range (`net.ipv4.ip_local_port_range`). */
+function ephemeralRange(): [number, number] {
+  try {
+    const [lo, hi] = fs
+      .readFileSync("/proc/sys/net/ipv4/ip_local_port_range", "utf8")
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (Number.isInteger(lo) && Number.isInteger(hi)) return [lo!, hi!];
+  } catch {
+    // not Linux: assume the usual range
+  }
+  return [32768, 60999];
+}
+
+/**
+ * A free TCP port on 127.0.0.1 (closed again: for the app, or as a port nobody answers on), from
+ * outside the kernel's ephemeral range: a port of that range, free now, can be taken before the
+ * test's proxy or app binds it by any outgoing connection or port-0 listener (the Pulumi engine's
+ * plugins listen on port 0), and the proxy then fails to start while something else answers.
+ */
+export async function freePort(): Promise<number> {
+  const [elo, ehi] = ephemeralRange();
+  // Below 20000: the proxies' private slot ports are picked in 20000 up to the ephemeral range.
+  const [lo, hi] = elo > 20000 ? [10000, 19999] : [ehi + 1, 65535];
+  for (let i = 0; i < 200; i++) {
+    const port = lo + Math.floor(Math.random() * (hi - lo + 1));
+    if (await bindable(port)) return port;
+  }
+  throw new Error(`no free port in ${lo}-${hi}`);
 }
 
 /** One host: an SSH endpoint plus a deployment root and the port its copy of the app listens on. */

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { CleverCloudApp, UpsunApp } from "../../components";
 import { startSshd, type SshdHandle } from "../../testing";
-import { killProcessesUnder } from "../e2e/harness";
+import { freePort, killProcessesUnder } from "../e2e/harness";
 import { EngineStack, engineOrSkip, filesContaining } from "./harness";
 
 const APP = path.resolve(__dirname, "..", "..", "examples", "quickstart", "app");
@@ -85,8 +85,8 @@ describe("real engine: secrets stay secret (backend files and CLI output)", func
       project: "dh-secrets",
       program,
       config: {
-        upsunPort: { value: String(await freePortOf()) },
-        cleverPort: { value: String(await freePortOf()) },
+        upsunPort: { value: String(await freePort()) },
+        cleverPort: { value: String(await freePort()) },
       },
     });
   });
@@ -130,15 +130,3 @@ describe("real engine: secrets stay secret (backend files and CLI output)", func
     assert.deepEqual(leaks(), []);
   });
 });
-
-async function freePortOf(): Promise<number> {
-  const net = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
-}

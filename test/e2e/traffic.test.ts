@@ -93,6 +93,15 @@ class LocalTraffic {
     await new Promise((r) => setTimeout(r, 300));
     return { report, samples: await load.stop() };
   }
+  /** A code change (version.txt) deployed under load: it succeeds, 0 failed requests, the new release answers. */
+  async codeChangeUnderLoad(): Promise<void> {
+    fs.writeFileSync(path.join(this.src, "version.txt"), "v2\n");
+    const { report, samples } = await this.deployUnderLoad();
+    assert.equal(report.failed, false, summary(report));
+    assert.equal(failures(samples).length, 0, describeFailures(samples));
+    const next = report.outputs.releaseId as string;
+    assert.match(await (await fetch(this.url)).text(), new RegExp(`release=${next} `));
+  }
   mark(kind: "start" | "end", release: string): number {
     return Number(fs.readFileSync(path.join(this.marks, `deploy-${kind}-${release}`), "utf8"));
   }
@@ -169,12 +178,7 @@ describe("e2e traffic: Clever Cloud on the local machine, blue/green under 4 req
   after(() => t?.cleanup());
 
   it("code change: 0 failed requests, the new release answers afterwards", async () => {
-    fs.writeFileSync(path.join(t.src, "version.txt"), "v2\n");
-    const { report, samples } = await t.deployUnderLoad();
-    assert.equal(report.failed, false, summary(report));
-    assert.equal(failures(samples).length, 0, describeFailures(samples));
-    const next = report.outputs.releaseId as string;
-    assert.match(await (await fetch(t.url)).text(), new RegExp(`release=${next} `));
+    await t.codeChangeUnderLoad();
   });
 
   it("runtime-only change: 0 failed requests, the new configuration answers afterwards", async () => {
@@ -224,11 +228,6 @@ describe("e2e traffic: Upsun app whose .environment takes 1.5 s before the app's
     t.port = await freePort();
     const first = await t.deploy();
     assert.equal(first.failed, false, summary(first));
-    fs.writeFileSync(path.join(t.src, "version.txt"), "v2\n");
-    const { report, samples } = await t.deployUnderLoad();
-    assert.equal(report.failed, false, summary(report));
-    assert.equal(failures(samples).length, 0, describeFailures(samples));
-    const next = report.outputs.releaseId as string;
-    assert.match(await (await fetch(t.url)).text(), new RegExp(`release=${next} `));
+    await t.codeChangeUnderLoad();
   });
 });

@@ -19,6 +19,7 @@ import type { ProxyOptions } from "../../render/proxy";
 import { renderHoldStep } from "../../render/proxyHold";
 import { activationReport } from "../../render/proxyReport";
 import { cleanupRoots, freePort, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
+import { alive } from "../e2e/harness";
 
 const SERVER = [
   "const boot = Number(process.env.BOOT_MS || 0);",
@@ -29,16 +30,6 @@ function has(cmd: string): boolean {
   try {
     execFileSync("/bin/sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" });
     return true;
-  } catch {
-    return false;
-  }
-}
-
-/** A live, non-zombie process (PID 1 here may not reap orphans). */
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(") ") + 2)[0] !== "Z";
   } catch {
     return false;
   }

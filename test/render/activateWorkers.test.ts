@@ -12,15 +12,7 @@ import type { AppTarget } from "../../render";
 import { workerCommandsOf } from "../../components/stepPlan";
 import { upsunModel, cleverCloudModel } from "../../components/deploymentModel";
 import { cleanupRoots, runStep, sleep, tmpRoot, uploadRelease } from "./helpers";
-
-function alive(pid: number): boolean {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(") ") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
+import { alive } from "../e2e/harness";
 
 describe("render: supervised workers (real bash)", function () {
   this.timeout(30_000);

@@ -1,9 +1,9 @@
 /**
- * Real execution of `@pulumi/command` operations: local shell, OpenSSH client, scp.
+ * Real execution of `@pulumi/command` operations: local shell, OpenSSH client, sftp.
  * Error texts mirror the provider's (`exit status N: running "<cmd>":\n<output>` locally,
  * `Process exited with status N: running "<cmd>":\n<output>` remotely).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -135,6 +135,36 @@ export interface Connection {
   proxy?: Connection;
 }
 
+/**
+ * Key exchanges offered by the provider's SSH client: golang.org/x/crypto/ssh's `defaultKexAlgos`
+ * (1.2.1 builds with x/crypto v0.48: ML-KEM-768+X25519, X25519, the NIST curves, DH group 14),
+ * in its order. OpenSSH's own default would first negotiate `sntrup761x25519-sha512`, which Go
+ * does not implement and which costs about 0.1 s more per connection here: a double that used it
+ * would be slower than the provider it stands in for.
+ */
+export const PROVIDER_KEX = [
+  "mlkem768x25519-sha256",
+  "curve25519-sha256",
+  "curve25519-sha256@libssh.org",
+  "ecdh-sha2-nistp256",
+  "ecdh-sha2-nistp384",
+  "ecdh-sha2-nistp521",
+  "diffie-hellman-group14-sha256",
+  "diffie-hellman-group14-sha1",
+];
+
+let kexOption: string | null | undefined;
+
+/** `KexAlgorithms=` with the provider's list, less what this OpenSSH client does not know. */
+export function providerKexOption(): string | null {
+  if (kexOption !== undefined) return kexOption;
+  const q = spawnSync("ssh", ["-Q", "kex"], { encoding: "utf8" });
+  const known = new Set((q.stdout ?? "").split(/\s+/).filter(Boolean));
+  const list = PROVIDER_KEX.filter((k) => known.has(k));
+  kexOption = list.length > 0 ? `KexAlgorithms=${list.join(",")}` : null;
+  return kexOption;
+}
+
 function shq(s: string): string {
   return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -198,6 +228,8 @@ export class SshSession {
       // Like the provider's ssh.InsecureIgnoreHostKey(): no verification.
       args.push("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null");
     }
+    const kex = providerKexOption();
+    if (kex) args.push("-o", kex);
     const perDial = c.perDialTimeout ?? 15;
     if (perDial > 0) args.push("-o", `ConnectTimeout=${perDial}`);
     const limit = c.dialErrorLimit ?? 10;
@@ -301,7 +333,28 @@ export interface CopyRun {
   remotePath: string;
 }
 
-/** Copies like 1.2.1's `CopyToRemote`: parents created, `dir` → `dest/dir`, `dir/` → contents into `dest`. */
+/** A path sftp's batch parser takes literally inside double quotes (no quote, backslash or glob). */
+const SFTP_SAFE = /^[^"'\\*?[\]\n\r\t]+$/;
+
+/** Every directory from the top of `dir` down to `dir` (`/a/b` → `/a`, `/a/b`). */
+function pathPrefixes(dir: string): string[] {
+  const parts = dir.split("/");
+  const out: string[] = [];
+  for (let i = 1; i <= parts.length; i++) {
+    const p = parts.slice(0, i).join("/");
+    if (p !== "" && p !== "." && !out.includes(p)) out.push(p);
+  }
+  return out;
+}
+
+const MKDIR_NOISE = /^remote mkdir .*: Failure$|^Couldn't create directory: Failure$/;
+
+/**
+ * Copies like 1.2.1's `CopyToRemote`: parents created, `dir` → `dest/dir`, `dir/` → contents into
+ * `dest`. Like the provider (one connection, an SFTP client: `MkdirAll`, then the files), this is
+ * one `sftp` batch session; paths sftp's batch syntax cannot carry literally (quotes, backslashes,
+ * glob characters) take `ssh mkdir -p` and `scp` instead.
+ */
 export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
   const session = new SshSession(r.connection);
   const started = Date.now();
@@ -310,17 +363,6 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
     const isDir = stat.isDirectory();
     const contentsOnly = isDir && r.localPath.endsWith("/");
     const mkdirTarget = isDir ? r.remotePath : path.posix.dirname(r.remotePath);
-    const mkdirArgs = [
-      "-T",
-      ...session.options("-p"),
-      session.destination,
-      "--",
-      `mkdir -p -- ${shq(mkdirTarget)}`,
-    ];
-    const mk = await withDialRetry(r.connection, () =>
-      runProcess("ssh", mkdirArgs, { env: session.env }),
-    );
-    if (mk.exitCode !== 0) return { ...mk, durationMs: Date.now() - started };
     let sources: string[];
     let dest: string;
     if (!isDir) {
@@ -333,6 +375,39 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
       sources = [r.localPath.replace(/\/+$/, "")];
       dest = r.remotePath.replace(/\/?$/, "/");
     }
+    if ([mkdirTarget, dest, ...sources].every((p) => SFTP_SAFE.test(p))) {
+      const q = (p: string) => `"${p}"`;
+      const batch = [
+        ...pathPrefixes(mkdirTarget).map((d) => `-mkdir ${q(d)}`),
+        ...sources.map((src) =>
+          fs.statSync(src).isDirectory()
+            ? `put -r ${q(src)} ${q(dest)}`
+            : `put ${q(src)} ${q(dest)}`,
+        ),
+      ].join("\n");
+      const cp = await withDialRetry(r.connection, () =>
+        runProcess("sftp", ["-b", "-", ...session.options("-P"), session.destination], {
+          env: session.env,
+          stdin: batch + "\n",
+        }),
+      );
+      const stderr = cp.stderr
+        .split("\n")
+        .filter((l) => !MKDIR_NOISE.test(l))
+        .join("\n");
+      return { ...cp, stderr, durationMs: Date.now() - started };
+    }
+    const mkdirArgs = [
+      "-T",
+      ...session.options("-p"),
+      session.destination,
+      "--",
+      `mkdir -p -- ${shq(mkdirTarget)}`,
+    ];
+    const mk = await withDialRetry(r.connection, () =>
+      runProcess("ssh", mkdirArgs, { env: session.env }),
+    );
+    if (mk.exitCode !== 0) return { ...mk, durationMs: Date.now() - started };
     if (sources.length === 0) return { ...mk, durationMs: Date.now() - started };
     // No -q: it silences ssh's `kex_exchange_identification` line that the dial retry recognises.
     const scpArgs = ["-r", ...session.options("-P"), ...sources, `${session.destination}:${dest}`];

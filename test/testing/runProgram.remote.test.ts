@@ -6,6 +6,7 @@ import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { runProgram, sshOptions, type SshdHandle } from "../../testing";
 import { ops, sshdOrSkip, tempDir } from "./helpers";
+import { PROVIDER_KEX, providerKexOption } from "../../testing/exec";
 
 describe("testing/runProgram: remote commands against a real sshd", function () {
   this.timeout(30000);
@@ -22,6 +23,26 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
     stateFile = path.join(dir, "state.json");
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  it("offers the provider's key exchanges (Go x/crypto's defaults, in order), never OpenSSH's sntrup761 first", () => {
+    const opt = providerKexOption();
+    assert.ok(opt, "this OpenSSH client knows at least curve25519-sha256");
+    const offered = opt!.replace(/^KexAlgorithms=/, "").split(",");
+    assert.ok(offered.includes("curve25519-sha256"));
+    assert.ok(!offered.some((k) => k.startsWith("sntrup")));
+    assert.deepEqual(
+      offered,
+      PROVIDER_KEX.filter((k) => offered.includes(k)),
+      "same order as the provider",
+    );
+    const verbose = spawnSync(
+      "ssh",
+      ["-v", ...sshOptions(sshd!), "-o", opt!, `${sshd!.user}@127.0.0.1`, "true"],
+      { encoding: "utf8" },
+    );
+    assert.equal(verbose.status, 0, verbose.stderr);
+    assert.match(verbose.stderr, /kex: algorithm: curve25519-sha256\r?\n/);
+  });
 
   it("the fixture accepts logins with sshOptions() and pins its host key", () => {
     const r = spawnSync("ssh", [...sshOptions(sshd!), `${sshd!.user}@127.0.0.1`, "echo ok"], {
@@ -223,5 +244,36 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
     assert.equal(r.failed, false, r.error);
     assert.equal(fs.readFileSync(path.join(dir, "t", "hello.txt"), "utf8"), "hello text");
     assert.equal(fs.readFileSync(path.join(dest, "site", "css", "a.css"), "utf8"), "a{}");
+  });
+
+  it("CopyToRemote copies paths with spaces (one sftp session) and with quotes or glob characters (ssh mkdir + scp)", async () => {
+    for (const name of ["with space", `it's "odd" [x]*`]) {
+      const tree = path.join(dir, name, "site");
+      fs.mkdirSync(path.join(tree, "css"), { recursive: true });
+      fs.writeFileSync(path.join(tree, "css", "a.css"), `a{} ${name}`);
+      fs.writeFileSync(path.join(dir, name, "f.txt"), name);
+      const dest = path.join(dir, "out", name);
+      const r = await runProgram(
+        () => {
+          new command.remote.CopyToRemote("file", {
+            connection: sshd!.connection,
+            source: new pulumi.asset.FileAsset(path.join(dir, name, "f.txt")),
+            remotePath: path.join(dest, "deep", "f.txt"),
+          });
+          new command.remote.CopyToRemote("tree", {
+            connection: sshd!.connection,
+            source: new pulumi.asset.FileArchive(tree),
+            remotePath: path.join(dest, "www"),
+          });
+        },
+        { stateFile: path.join(dir, `state-${name.length}.json`) },
+      );
+      assert.equal(r.failed, false, r.error);
+      assert.equal(fs.readFileSync(path.join(dest, "deep", "f.txt"), "utf8"), name);
+      assert.equal(
+        fs.readFileSync(path.join(dest, "www", "site", "css", "a.css"), "utf8"),
+        `a{} ${name}`,
+      );
+    }
   });
 });

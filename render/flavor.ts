@@ -39,6 +39,30 @@ function pipSpec(p: GlobalPackage): string {
   return /^[<>=!~]/.test(p.constraint) ? `${p.name}${p.constraint}` : `${p.name}==${p.constraint}`;
 }
 
+/** The package through which Upsun's `dependencies.php` picks the Composer version. */
+export const COMPOSER_SELF = "composer/composer";
+
+/**
+ * The lowest version and the major a simple Composer constraint allows (`^2`, `^2.7.0`, `~2.2`,
+ * `2.*`): any version of that major at or above the floor satisfies it. Undefined for other
+ * constraints (ranges, `||`, `<`, dev versions): then Composer itself resolves them.
+ */
+export function composerVersionFloor(
+  constraint: string,
+): { major: number; min: string } | undefined {
+  const c = constraint.trim();
+  const m =
+    /^\^(\d+)(?:\.(\d+))?(?:\.(\d+))?$/.exec(c) ??
+    /^~(\d+)\.(\d+)(?:\.(\d+))?$/.exec(c) ??
+    /^(\d+)\.(\*)$/.exec(c);
+  if (!m) return undefined;
+  const major = Number(m[1]);
+  if (c.startsWith("~") && m[3] !== undefined) return undefined; // ~2.2.1 caps the minor: not one major
+  const minor = m[2] === undefined || m[2] === "*" ? 0 : Number(m[2]);
+  const patch = m[3] === undefined ? 0 : Number(m[3]);
+  return { major, min: `${major}.${minor}.${patch}` };
+}
+
 /** Bash of one step. */
 export function renderFlavorStep(step: BuildFlavorStep): string {
   switch (step.kind) {
@@ -53,12 +77,37 @@ export function renderFlavorStep(step: BuildFlavorStep): string {
         ].join("\n");
       }
       if (step.manager === "composer") {
-        const specs = step.packages.map((p) => q(composerSpec(p))).join(" ");
-        return [
+        const lines = [
           "# Upsun dependencies.php: global Composer packages in $PLATFORM_APP_DIR/.global (vendor/bin/ on PATH)",
           "dh_need composer 'Upsun dependencies.php'",
+        ];
+        let packages = step.packages;
+        const self = packages.find((p) => p.name === COMPOSER_SELF);
+        const floor = self ? composerVersionFloor(self.constraint) : undefined;
+        if (self && floor) {
+          // composer/composer is how Upsun picks the Composer version: the host's one is used
+          // when it satisfies the constraint (no download), else it is installed like any package.
+          packages = packages.filter((p) => p !== self);
+          const others = packages.map((p) => q(composerSpec(p))).join(" ");
+          lines.push(
+            `dh_composer_version=$(composer --version --no-ansi 2>/dev/null | sed -n 's/^Composer version \\([0-9][0-9.]*\\).*/\\1/p')`,
+            `if [ "\${dh_composer_version%%.*}" = ${floor.major} ] && [ "$(printf '%s\\n' ${floor.min} "$dh_composer_version" | sort -V | head -n 1)" = ${floor.min} ]; then`,
+            `  printf 'deployhooks: dependencies.php %s: the host\\047s Composer %s satisfies it and is used\\n' ${q(`${self.name} ${self.constraint}`)} "$dh_composer_version"`,
+            "else",
+            `  COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${q(composerSpec(self))} || exit`,
+            "fi",
+          );
+          if (others === "") return lines.join("\n");
+          lines.push(
+            `COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${others} || exit`,
+          );
+          return lines.join("\n");
+        }
+        const specs = packages.map((p) => q(composerSpec(p))).join(" ");
+        lines.push(
           `COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${specs} || exit`,
-        ].join("\n");
+        );
+        return lines.join("\n");
       }
       const specs = step.packages.map((p) => q(pipSpec(p))).join(" ");
       return [

@@ -3,11 +3,14 @@
  * SOURCE.md): the Upsun Koa template (`.platform.app.yaml` read by upsunAppArgsFromConfig; default
  * nodejs build flavor; the app connects to a real MariaDB through PLATFORM_RELATIONSHIPS, password
  * secret) with a cron on schedule and a deploy hook decoding $PLATFORM_RELATIONSHIPS; and a Clever
- * Cloud Node.js example built with CC_NODE_BUILD_TOOL=npm-ci and started with its `npm start`.
- * Needs npm's registry (npm ci) and, for the Koa app, MariaDB (`mariadbd`); the suite skips with the
- * reason when either is missing.
+ * Cloud Node.js example built with CC_NODE_BUILD_TOOL=npm-ci and started with its `npm start`; and the
+ * Upsun PHP template (composer flavor from its lock file, served from `web.locations` by PHP's
+ * built-in server, a worker, a cron, its own config-reader reading PLATFORM_RELATIONSHIPS).
+ * Needs npm's registry (npm ci), for the Koa app MariaDB (`mariadbd`), for the PHP app `php`,
+ * `composer`, `zip` and `unzip`; a test skips with the reason when one is missing.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -273,6 +276,155 @@ describe("e2e fidelity: real template apps, configuration unchanged", function (
       db.proc.kill("SIGKILL");
       fs.rmSync(db.dir, { recursive: true, force: true });
     }
+  });
+
+  it("Upsun PHP template: composer flavor from the lock file (Composer's cache, no network), composer/composer '^2' met by the host's Composer, web.locations served with passthru, a worker, a cron, PLATFORM_RELATIONSHIPS read by the template's own config-reader", async function () {
+    for (const tool of ["php", "composer", "zip", "unzip"]) {
+      if (!has(tool)) {
+        console.log(
+          `    skipped: ${tool} is not installed; .ci/run installs php-cli, composer, zip and unzip`,
+        );
+        this.skip();
+      }
+    }
+    const s = await appScenario("upsun", "upsun-php");
+    const h = s.host();
+    // Composer's cache holds the locked package's dist (its GitHub zipball, built from the committed
+    // copy in test/fixtures/composer): `composer install` reads the lock file and installs from the
+    // cache with the network disabled. Nothing of the template's own files changes.
+    const cache = path.join(s.dir, "composer-cache");
+    const lock = JSON.parse(fs.readFileSync(path.join(s.src, "composer.lock"), "utf8"));
+    const pkg = lock.packages[0] as { name: string; dist: { url: string; reference: string } };
+    const zipDir = path.join(
+      s.dir,
+      "zip",
+      `platformsh-config-reader-php-${pkg.dist.reference.slice(0, 7)}`,
+    );
+    fs.mkdirSync(zipDir, { recursive: true });
+    fs.cpSync(path.join(FIXTURES, "..", "composer", "platformsh-config-reader-2.4.0"), zipDir, {
+      recursive: true,
+    });
+    fs.rmSync(path.join(zipDir, "SOURCE.md"));
+    const key = createHash("sha1").update(pkg.dist.url).digest("hex");
+    fs.mkdirSync(path.join(cache, "files", pkg.name), { recursive: true });
+    execFileSync(
+      "zip",
+      ["-qr", path.join(cache, "files", pkg.name, `${key}.zip`), path.basename(zipDir)],
+      {
+        cwd: path.dirname(zipDir),
+      },
+    );
+    const config = upsunAppArgsFromConfig(path.join(s.src, ".platform.app.yaml"), {
+      hosts: hostsOf(s),
+      port: h.httpPort,
+      artifactDir: s.artifactDir,
+    });
+    s.config.name = config.appName as string; // `name: app` of the template
+    assert.equal(config.web, undefined, "the template has no web.commands.start");
+    const password = "php-Pw-7";
+    const r = await run(s, () => {
+      const app = new UpsunApp("php", {
+        ...config,
+        variables: {
+          ...config.variables,
+          COMPOSER_CACHE_DIR: cache,
+          COMPOSER_DISABLE_NETWORK: "1",
+        },
+        relationships: {
+          database: {
+            host: "127.0.0.1",
+            port: 3306,
+            scheme: "mysql",
+            username: "user",
+            password: pulumi.secret(password),
+            path: "main",
+          },
+        },
+        hooks: {
+          ...config.hooks,
+          // The template's own dependency reads the relationship, as a PHP app on the platform does.
+          deploy:
+            'set -e\nphp -r \'require "vendor/autoload.php"; $c = (new Platformsh\\ConfigReader\\Config())->credentials("database"); echo "db {$c["scheme"]}://{$c["host"]}:{$c["port"]}/{$c["path"]} user={$c["username"]}\\n";\' > "$PLATFORM_CACHE_DIR/relationship.txt"\n',
+        },
+        config: {
+          ...config.config,
+          workers: {
+            queue: {
+              commands: {
+                start:
+                  'echo "worker $PLATFORM_APPLICATION_NAME $(pwd -P)" > "$PLATFORM_CACHE_DIR/worker.out"; exec sleep 600',
+              },
+            },
+          },
+          crons: {
+            report: {
+              spec: "*/10 * * * *",
+              commands: {
+                start:
+                  'php -r \'echo "cron ", getenv("PLATFORM_ENVIRONMENT_TYPE"), "\\n";\' > "$PLATFORM_CACHE_DIR/cron.out"',
+              },
+            },
+          },
+        },
+      });
+      return { health: app.health };
+    });
+    assert.equal(r.failed, false, summary(r));
+    const app = s.appDir(h);
+    const release = s.current(h);
+    const buildLog = fs.readFileSync(path.join(app, `logs/${release}-step:build.log`), "utf8");
+    assert.match(
+      buildLog,
+      /^deployhooks: dependencies\.php composer\/composer \^2: the host's Composer 2\.\d+\.\d+ satisfies it and is used$/m,
+    );
+    assert.match(buildLog, /Installing platformsh\/config-reader \(2\.4\.0\)/);
+    assert.equal(fs.existsSync(path.join(app, "current/vendor/autoload.php")), true, buildLog);
+    // web.locations["/"]: root web, passthru /index.php.
+    const get = async (p: string) => {
+      const res = await fetch(`http://127.0.0.1:${h.httpPort}${p}`);
+      return { status: res.status, body: await res.text() };
+    };
+    const hello = "<h1>Hello World</h1>\n<p>With love from Platform.sh</p>\n";
+    assert.deepEqual(await get("/"), { status: 200, body: hello });
+    assert.deepEqual(await get("/any/route?x=1"), { status: 200, body: hello });
+    assert.notEqual((await get("/../src/Messages.php")).body.includes("namespace App"), true);
+    // The mount web/uploads (shared/uploads) is served as files under the document root.
+    const uploads = path.join(app, "current/web/uploads");
+    assert.equal(fs.lstatSync(uploads).isSymbolicLink(), true);
+    const shared = fs.realpathSync(uploads);
+    assert.equal(shared.startsWith(fs.realpathSync(path.join(app, "shared")) + "/"), true, shared);
+    fs.writeFileSync(path.join(shared, "note.txt"), "uploaded\n");
+    assert.deepEqual(await get("/uploads/note.txt"), { status: 200, body: "uploaded\n" });
+    // The deploy hook read PLATFORM_RELATIONSHIPS through config-reader; the password stayed secret.
+    assert.equal(
+      fs.readFileSync(path.join(app, "cache/relationship.txt"), "utf8"),
+      "db mysql://127.0.0.1:3306/main user=user\n",
+    );
+    assert.equal(fs.readFileSync(s.stateFile, "utf8").includes(password), false);
+    // The worker runs supervised in the release, with the platform variables.
+    const workerOut = path.join(app, "cache/worker.out");
+    const realRelease = fs.realpathSync(path.join(app, "current"));
+    assert.equal(
+      await until(
+        () =>
+          fs.existsSync(workerOut) &&
+          fs.readFileSync(workerOut, "utf8") === `worker app ${realRelease}\n`,
+        10_000,
+      ),
+      true,
+    );
+    // The cron job is installed; run it as the scheduler would.
+    assert.equal(
+      fs.readFileSync(path.join(app, ".deployhooks/cron/active/jobs"), "utf8").split("\t")[1],
+      "*/10 * * * *",
+    );
+    const cron = spawnSync("bash", [
+      "--norc",
+      path.join(app, ".deployhooks/cron/active/runner.sh"),
+      "report",
+    ]);
+    assert.equal(cron.status, 0, String(cron.stdout) + String(cron.stderr));
+    assert.equal(fs.readFileSync(path.join(app, "cache/cron.out"), "utf8"), "cron production\n");
   });
 
   it("Clever Cloud Node.js example: CC_NODE_BUILD_TOOL=npm-ci, npm start by default, a CC_WORKER_COMMAND worker; a runtime change keeps the dependencies and restarts the worker", async () => {

@@ -9,7 +9,12 @@ import {
   upsunBuildFlavorSteps,
   type BuildFlavorStep,
 } from "../../profiles/buildFlavor";
-import { CLEVER_NODE_START, composeBuildCommand, flavorStepsOf } from "../../render/flavor";
+import {
+  CLEVER_NODE_START,
+  composeBuildCommand,
+  composerVersionFloor,
+  flavorStepsOf,
+} from "../../render/flavor";
 
 /** A fake tool that records `<name> <args…>` (one line per call) and succeeds, or fails with `fail`. */
 function fakeTools(dir: string, names: string[], fail: Record<string, number> = {}): string {
@@ -143,11 +148,59 @@ describe("profiles/buildFlavor + render/flavor: the platforms' build steps (real
     });
     const r = runBuild(steps, { "composer.json": "{}" }, {}, ["composer", "python3"]);
     assert.equal(r.status, 0, r.out);
+    // The fake host Composer is 2.5.5: it satisfies composer/composer ^2, which is not downloaded.
+    assert.match(
+      r.out,
+      /^deployhooks: dependencies\.php composer\/composer \^2: the host's Composer 2\.5\.5 satisfies it and is used$/m,
+    );
     assert.deepEqual(r.calls, [
-      "composer global require --no-interaction --no-progress composer/composer:^2 drush/drush",
+      "composer global require --no-interaction --no-progress drush/drush",
       "python3 -m pip install --user --no-input numpy behave==1.2",
       "composer --no-ansi --no-interaction install --no-progress --prefer-dist --optimize-autoloader",
     ]);
+  });
+
+  const composerSelf: [string, string | undefined][] = [
+    ["^2", undefined],
+    ["^2.5", undefined],
+    ["^2.5.5", undefined],
+    ["~2.5", undefined],
+    ["2.*", undefined],
+    ["^2.7.0", "composer global require --no-interaction --no-progress composer/composer:^2.7.0"],
+    ["^1", "composer global require --no-interaction --no-progress composer/composer:^1"],
+    ["2.*@dev", "composer global require --no-interaction --no-progress composer/composer:2.*@dev"],
+    [
+      ">=2.6 <3",
+      "composer global require --no-interaction --no-progress composer/composer:>=2.6 <3",
+    ],
+  ];
+  for (const [constraint, call] of composerSelf) {
+    it(`Upsun dependencies.php composer/composer '${constraint}' with the host's Composer 2.5.5: ${call ? "installed" : "the host's is used"}`, () => {
+      const steps = upsunBuildFlavorSteps({
+        type: "php:8.1",
+        build: { flavor: "none" },
+        dependencies: { php: { "composer/composer": constraint } },
+      });
+      const r = runBuild(steps, {}, {}, ["composer"]);
+      assert.equal(r.status, 0, r.out);
+      assert.deepEqual(r.calls, call ? [call] : []);
+    });
+  }
+
+  it("composerVersionFloor: the simple constraints of one major, nothing else", () => {
+    const table: [string, { major: number; min: string } | undefined][] = [
+      ["^2", { major: 2, min: "2.0.0" }],
+      ["^2.7.0", { major: 2, min: "2.7.0" }],
+      ["~2.2", { major: 2, min: "2.2.0" }],
+      ["2.*", { major: 2, min: "2.0.0" }],
+      [" ^1.10 ", { major: 1, min: "1.10.0" }],
+      ["~2.2.1", undefined],
+      ["2", undefined],
+      [">=2", undefined],
+      ["^1 || ^2", undefined],
+      ["2.x-dev", undefined],
+    ];
+    for (const [c, want] of table) assert.deepEqual(composerVersionFloor(c), want, c);
   });
 
   it("Upsun php: the documented composer command; a failing step stops the build with its status", () => {

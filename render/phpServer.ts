@@ -1,0 +1,75 @@
+/**
+ * The start command of an Upsun PHP app that has no `web.commands.start`. On the platform such an
+ * app is served by nginx and PHP-FPM from `web.locations["/"]`: files under `root` are served (PHP
+ * scripts run), and a missing path goes to the `passthru` front controller. On your hosts, PHP's
+ * built-in server (`php -S`) does the same through a small router script:
+ * - an existing file under the document root: served by the built-in server (a `.php` file runs);
+ *   a directory with an `index.php`: that script;
+ * - anything else: the passthru script (`SCRIPT_NAME`, `SCRIPT_FILENAME` and `PHP_SELF` set to it,
+ *   run from its directory), or 404 when the location has no passthru.
+ * `PHP_CLI_SERVER_WORKERS` (default 4) worker processes serve requests in parallel. The router is
+ * written into the cache directory (`PLATFORM_CACHE_DIR`) by the start command itself, so nothing
+ * is added to the release.
+ */
+import { shellQuote } from "./quote";
+
+/** `web.locations["/"]` of an Upsun app, as far as serving PHP needs it. */
+export interface PhpWebLocation {
+  /** Document root relative to the app (`web`, or "" for the app's root). */
+  root: string;
+  /** Front controller path with a leading `/` (`/index.php`), or "" for none. */
+  passthru: string;
+}
+
+/** PHP's built-in server router (no single quote inside: it travels in a quoted here-document). */
+export const PHP_ROUTER = `<?php
+// deployhooks: Upsun web.locations for PHP's built-in server (nginx + PHP-FPM on the platform).
+$root = rtrim($_SERVER["DOCUMENT_ROOT"], "/");
+$path = rawurldecode((string) parse_url($_SERVER["REQUEST_URI"], PHP_URL_PATH));
+// No ".." segment: the path stays under the root (symbolic links in it, such as mounts, are
+// followed, as nginx does).
+if (!preg_match("#(^|/)\\.\\.(/|$)#", $path) && strpos($path, "\\0") === false) {
+    $file = $root . "/" . ltrim($path, "/");
+    if (is_file($file)) {
+        return false;
+    }
+    if (is_dir($file) && is_file(rtrim($file, "/") . "/index.php")) {
+        return false;
+    }
+}
+$passthru = (string) getenv("DEPLOYHOOKS_PHP_PASSTHRU");
+if ($passthru === "" || !is_file($root . $passthru)) {
+    http_response_code(404);
+    echo "Not Found\\n";
+    return true;
+}
+$_SERVER["SCRIPT_NAME"] = $passthru;
+$_SERVER["PHP_SELF"] = $passthru;
+$_SERVER["SCRIPT_FILENAME"] = $root . $passthru;
+chdir(dirname($root . $passthru));
+require $root . $passthru;
+`;
+
+/** The `passthru` of a location: a path, `true` (the PHP default front controller), or none. */
+export function phpPassthru(value: unknown): string {
+  if (value === true) return "/index.php";
+  if (typeof value === "string" && value !== "") return value.startsWith("/") ? value : `/${value}`;
+  return "";
+}
+
+/** The bash start command serving `location` with `php -S` on `127.0.0.1:$PORT`. */
+export function upsunPhpStart(location: PhpWebLocation): string {
+  const passthru = shellQuote(location.passthru, "web.locations./.passthru");
+  return [
+    `# deployhooks: Upsun serves PHP with nginx + PHP-FPM (web.locations["/"]: root ${JSON.stringify(location.root || "/")}, passthru ${location.passthru ? JSON.stringify(location.passthru) : "none"});`,
+    "# here PHP's built-in server with a router does the same (render/phpServer.ts).",
+    'dh_router="${PLATFORM_CACHE_DIR:-${TMPDIR:-/tmp}}/deployhooks-php-router.php"',
+    "cat >\"$dh_router.$$\" <<'DEPLOYHOOKS_PHP_ROUTER' || exit 73",
+    PHP_ROUTER.trimEnd(),
+    "DEPLOYHOOKS_PHP_ROUTER",
+    'mv -f -- "$dh_router.$$" "$dh_router" || exit 73',
+    `export DEPLOYHOOKS_PHP_PASSTHRU=${passthru}`,
+    'export PHP_CLI_SERVER_WORKERS="${PHP_CLI_SERVER_WORKERS:-4}"',
+    'exec php -S "127.0.0.1:$PORT" -t "${PLATFORM_DOCUMENT_ROOT:-.}" "$dh_router"',
+  ].join("\n");
+}

@@ -1,0 +1,148 @@
+import * as assert from "node:assert/strict";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { upsunModel } from "../../components/deploymentModel";
+import { phpPassthru, upsunPhpStart } from "../../render/phpServer";
+import { freePort } from "../e2e/harness";
+
+const hasPhp = spawnSync("php", ["--version"]).status === 0;
+
+async function get(port: number, p: string): Promise<{ status: number; body: string }> {
+  const r = await fetch(`http://127.0.0.1:${port}${p}`);
+  return { status: r.status, body: await r.text() };
+}
+
+async function waitUp(port: number, child: ChildProcess, log: () => string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (child.exitCode !== null) throw new Error(`php exited: ${log()}`);
+    try {
+      await fetch(`http://127.0.0.1:${port}/`);
+      return;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  throw new Error(`php did not answer: ${log()}`);
+}
+
+describe("render/phpServer: Upsun web.locations served by PHP's built-in server (real bash and php)", function () {
+  this.timeout(30000);
+  let dir: string;
+  const children: ChildProcess[] = [];
+
+  before(function () {
+    if (!hasPhp) {
+      console.log("    (skipped: no php on PATH; install php-cli)");
+      this.skip();
+    }
+  });
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "dh-php-"));
+    const app = path.join(dir, "app");
+    fs.mkdirSync(path.join(app, "web", "admin"), { recursive: true });
+    fs.mkdirSync(path.join(app, "src"), { recursive: true });
+    fs.writeFileSync(
+      path.join(app, "web", "index.php"),
+      '<?php echo "front ", $_SERVER["SCRIPT_NAME"], " ", parse_url($_SERVER["REQUEST_URI"], PHP_URL_PATH), " ", getcwd() === __DIR__ ? "cwd-ok" : "cwd-bad";\n',
+    );
+    fs.writeFileSync(path.join(app, "web", "info.php"), '<?php echo "info ", PHP_VERSION;\n');
+    fs.writeFileSync(path.join(app, "web", "style.css"), "body{}\n");
+    fs.writeFileSync(path.join(app, "web", "admin", "index.php"), '<?php echo "admin";\n');
+    fs.writeFileSync(path.join(app, "src", "secret.php"), '<?php echo "never served";\n');
+    fs.mkdirSync(path.join(dir, "cache"));
+  });
+  afterEach(() => {
+    // The workers (PHP_CLI_SERVER_WORKERS) are children of the server: stop the whole group.
+    for (const c of children.splice(0)) if (c.pid) process.kill(-c.pid, "SIGKILL");
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function serve(root: string, passthru: string): Promise<number> {
+    const port = await freePort();
+    const app = path.join(dir, "app");
+    let log = "";
+    const child = spawn("bash", ["--norc", "-c", upsunPhpStart({ root, passthru })], {
+      cwd: app,
+      env: {
+        PATH: process.env.PATH,
+        PORT: String(port),
+        PLATFORM_DOCUMENT_ROOT: root ? path.join(app, root) : app,
+        PLATFORM_CACHE_DIR: path.join(dir, "cache"),
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    child.stdout!.on("data", (d) => (log += d));
+    child.stderr!.on("data", (d) => (log += d));
+    children.push(child);
+    await waitUp(port, child, () => log);
+    return port;
+  }
+
+  it("files are served, scripts run, missing paths go to the passthru, nothing outside the root", async () => {
+    const port = await serve("web", "/index.php");
+    assert.deepEqual(await get(port, "/style.css"), { status: 200, body: "body{}\n" });
+    assert.match((await get(port, "/info.php")).body, /^info 8\./);
+    assert.deepEqual(await get(port, "/admin/"), { status: 200, body: "admin" });
+    assert.deepEqual(await get(port, "/"), {
+      status: 200,
+      body: "front /index.php / cwd-ok",
+    });
+    assert.deepEqual(await get(port, "/blog/2024/hello?x=1"), {
+      status: 200,
+      body: "front /index.php /blog/2024/hello cwd-ok",
+    });
+    const escape = await get(port, "/../src/secret.php");
+    fs.symlinkSync(path.join(dir, "cache"), path.join(dir, "app", "web", "linked"));
+    fs.writeFileSync(path.join(dir, "cache", "mounted.txt"), "through a link\n");
+    assert.deepEqual(await get(port, "/linked/mounted.txt"), {
+      status: 200,
+      body: "through a link\n",
+    });
+    assert.doesNotMatch(escape.body, /never served/);
+    const encoded = await get(port, "/%2e%2e/src/secret.php");
+    assert.doesNotMatch(encoded.body, /never served/);
+    // The router lives in the cache directory, not in the release.
+    assert.ok(fs.existsSync(path.join(dir, "cache", "deployhooks-php-router.php")));
+    assert.deepEqual(fs.readdirSync(path.join(dir, "app")).sort(), ["src", "web"]);
+    assert.deepEqual(fs.readdirSync(path.join(dir, "app", "web")).sort(), [
+      "admin",
+      "index.php",
+      "info.php",
+      "linked",
+      "style.css",
+    ]);
+  });
+
+  it("a location without passthru answers 404 for missing paths, still serves files", async () => {
+    const port = await serve("web", "");
+    assert.equal((await get(port, "/missing")).status, 404);
+    assert.equal((await get(port, "/style.css")).status, 200);
+  });
+
+  it("passthru forms: a path, true (index.php), false or absent (none)", () => {
+    assert.equal(phpPassthru("/app.php"), "/app.php");
+    assert.equal(phpPassthru("app.php"), "/app.php");
+    assert.equal(phpPassthru(true), "/index.php");
+    assert.equal(phpPassthru(false), "");
+    assert.equal(phpPassthru(undefined), "");
+  });
+
+  it("an Upsun php app without web.commands.start gets this start command; with one, or another runtime, not", () => {
+    const base = {
+      source: dir,
+      config: { web: { locations: { "/": { root: "web", passthru: "/index.php" } } } },
+    };
+    const php = upsunModel("app", { ...base, type: "php:8.2" });
+    assert.equal(php.start, upsunPhpStart({ root: "web", passthru: "/index.php" }));
+    const own = upsunModel("app", {
+      ...base,
+      type: "php:8.2",
+      web: { commands: { start: "php-fpm" } },
+    });
+    assert.equal(own.start, "php-fpm");
+    assert.equal(upsunModel("app", { ...base, type: "nodejs:20" }).start, "");
+  });
+});

@@ -14,7 +14,8 @@ import { isConfigError } from "../model/configError";
 import { profileFor, resolveHooks } from "../profiles/resolve";
 import { cleverCronJobs, upsunCronJobs } from "../profiles/crons";
 import { upsunEnvironment } from "../profiles/upsunEnvironment";
-import { flavorStepsOf } from "../render/flavor";
+import { CLEVER_NODE_START, flavorStepsOf } from "../render/flavor";
+import { upsunPhpLocation } from "../render/phpServer";
 import { platformVariables } from "../render/env";
 
 export interface WorkerDetail {
@@ -44,7 +45,17 @@ export interface VisibleVariable {
   source: string;
 }
 
+/** How the app's web process starts. */
+export interface WebDetail {
+  /** The start command, or what stands in for the platform's web server. */
+  command: string;
+  /** Where it comes from: `web.commands.start`, `web.locations./ (php)`, `CC_RUN_COMMAND`. */
+  key: string;
+}
+
 export interface AppDetails {
+  /** The web process; undefined when none is managed. */
+  web?: WebDetail;
   workers: WorkerDetail[];
   crons: CronDetail[];
   buildSteps: BuildStepDetail[];
@@ -108,6 +119,31 @@ function platformNames(app: AppSpec, buildPhase: boolean): VisibleVariable[] {
   return out;
 }
 
+/** The web process: its own start command, or the platform's default for the runtime. */
+function webDetail(app: AppSpec): WebDetail | undefined {
+  if (app.profile === "upsun") {
+    const web = app.config.web as { commands?: { start?: unknown } } | undefined;
+    if (typeof web?.commands?.start === "string" && web.commands.start !== "") {
+      return { command: web.commands.start, key: "web.commands.start" };
+    }
+    const php = upsunPhpLocation(app.config);
+    if (!php) return undefined;
+    return {
+      command: `php -S 127.0.0.1:$PORT -t ${php.root || "."} (passthru ${php.passthru || "none"}; PHP's built-in server for the platform's nginx + PHP-FPM)`,
+      key: 'web.locations["/"] (type php, no web.commands.start)',
+    };
+  }
+  if (app.profile === "cleverCloud") {
+    const run = app.variables.find((v) => v.name === "CC_RUN_COMMAND");
+    if (run && typeof run.value === "string" && run.value !== "") {
+      return { command: run.value, key: "CC_RUN_COMMAND" };
+    }
+    if (app.config.type === "node")
+      return { command: CLEVER_NODE_START, key: "type node (default start)" };
+  }
+  return undefined;
+}
+
 /** The details of one app (see the module comment). */
 export function appDetails(app: AppSpec, cleverCronText?: string): AppDetails {
   const profile = profileFor(app);
@@ -142,5 +178,6 @@ export function appDetails(app: AppSpec, cleverCronText?: string): AppDetails {
       return { hook: h.name, phase, names };
     }),
   );
-  return { workers, crons, buildSteps, variables, problems };
+  const web = part(problems, "web", undefined as WebDetail | undefined, () => webDetail(app));
+  return { ...(web ? { web } : {}), workers, crons, buildSteps, variables, problems };
 }

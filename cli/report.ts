@@ -109,6 +109,7 @@ function detailLines(d: AppDetails, style: Style): string[] {
     ["STEP", "SCRIPT"],
     d.buildSteps.map((s) => [[s.name], [firstLine(s.script)]]),
   );
+  section("web", ["COMMAND", "FROM"], d.web ? [[[firstLine(d.web.command)], [d.web.key]]] : []);
   section(
     "workers",
     ["WORKER", "COMMAND", "FROM"],

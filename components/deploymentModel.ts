@@ -20,14 +20,9 @@ import {
 } from "./args";
 import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
 import { upsunProvidedVariables } from "./platformVariables";
-import {
-  cleverBuildFlavorSteps,
-  upsunBuildFlavorSteps,
-  upsunRuntime,
-} from "../profiles/buildFlavor";
-import { documentRoot } from "../profiles/upsunEnvironment";
+import { cleverBuildFlavorSteps, upsunBuildFlavorSteps } from "../profiles/buildFlavor";
 import { CLEVER_NODE_START, composeBuildCommand } from "../render/flavor";
-import { phpPassthru, upsunPhpStart } from "../render/phpServer";
+import { upsunDefaultStart } from "../render/phpServer";
 import {
   DEFAULT_KEEP_RELEASES,
   DeploymentModel,
@@ -253,19 +248,6 @@ export function upsunModel<V>(componentName: string, args: UpsunAppArgs): Deploy
     healthCheckPath: args.healthCheckPath,
     mounts: Object.keys(args.mounts ?? {}),
   });
-}
-
-/**
- * The start command of an Upsun app without `web.commands.start`: a PHP app is served from its
- * `web.locations["/"]` (render/phpServer.ts), as the platform's nginx + PHP-FPM would; other
- * runtimes have none (no process is managed).
- */
-function upsunDefaultStart(config: Record<string, unknown>): string {
-  if (upsunRuntime(config) !== "php") return "";
-  const web = config.web as { locations?: Record<string, { passthru?: unknown }> } | undefined;
-  const location = web?.locations?.["/"];
-  if (!location) return "";
-  return upsunPhpStart({ root: documentRoot(config), passthru: phpPassthru(location.passthru) });
 }
 
 /** CleverCloudApp args → model. */

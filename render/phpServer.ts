@@ -11,6 +11,8 @@
  * written into the cache directory (`PLATFORM_CACHE_DIR`) by the start command itself, so nothing
  * is added to the release.
  */
+import { upsunRuntime } from "../profiles/buildFlavor";
+import { documentRoot } from "../profiles/upsunEnvironment";
 import { shellQuote } from "./quote";
 
 /** `web.locations["/"]` of an Upsun app, as far as serving PHP needs it. */
@@ -72,4 +74,26 @@ export function upsunPhpStart(location: PhpWebLocation): string {
     'export PHP_CLI_SERVER_WORKERS="${PHP_CLI_SERVER_WORKERS:-4}"',
     'exec php -S "127.0.0.1:$PORT" -t "${PLATFORM_DOCUMENT_ROOT:-.}" "$dh_router"',
   ].join("\n");
+}
+
+/** The `web.locations["/"]` a PHP app without `web.commands.start` is served from, if any. */
+export function upsunPhpLocation(config: Record<string, unknown>): PhpWebLocation | undefined {
+  if (upsunRuntime(config) !== "php") return undefined;
+  const web = config.web as
+    | { commands?: { start?: unknown }; locations?: Record<string, { passthru?: unknown }> }
+    | undefined;
+  if (typeof web?.commands?.start === "string") return undefined;
+  const location = web?.locations?.["/"];
+  if (!location) return undefined;
+  return { root: documentRoot(config), passthru: phpPassthru(location.passthru) };
+}
+
+/**
+ * The start command of an Upsun app without `web.commands.start`: a PHP app is served from its
+ * `web.locations["/"]`, as the platform's nginx + PHP-FPM would; other runtimes have none (no
+ * process is managed).
+ */
+export function upsunDefaultStart(config: Record<string, unknown>): string {
+  const location = upsunPhpLocation(config);
+  return location ? upsunPhpStart(location) : "";
 }

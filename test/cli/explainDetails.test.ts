@@ -89,6 +89,7 @@ describe("cli: explain lists workers, crons, build steps and variables", () => {
     assert.deepEqual(Object.keys(app), ["name", "profile", "hooks", "details"]);
     assert.deepEqual(app.hooks, report.apps[0].hooks);
     const d = app.details;
+    assert.deepEqual(d.web, { command: "node server.js", key: "web.commands.start" });
     assert.deepEqual(d.workers, [
       { name: "queue", command: "node worker.js", key: "workers.queue.commands.start" },
     ]);
@@ -122,6 +123,8 @@ describe("cli: explain lists workers, crons, build steps and variables", () => {
     const lines = r.out.split("\n");
     for (const line of [
       "  platform build steps (before the build command)",
+      "  web",
+      "    node server.js  web.commands.start",
       "  workers",
       "    queue   node worker.js  workers.queue.commands.start",
       "  crons (UTC, on the leader host)",
@@ -142,6 +145,7 @@ describe("cli: explain lists workers, crons, build steps and variables", () => {
     const r = await cli("explain", env, "--json", "--details");
     assert.equal(r.code, 0, r.err);
     const d = JSON.parse(r.out).apps[0].details;
+    assert.equal(d.web, undefined, "no CC_RUN_COMMAND and no application type: no web process");
     assert.deepEqual(d.workers, [
       { name: "CC_WORKER_COMMAND", command: "node worker.js", key: "CC_WORKER_COMMAND" },
     ]);
@@ -169,6 +173,29 @@ describe("cli: explain lists workers, crons, build steps and variables", () => {
         "CC_COMMIT_ID",
       ],
     );
+  });
+
+  it("Upsun PHP without web.commands.start: the web process is PHP's built-in server on web.locations", async () => {
+    const file = path.resolve(__dirname, "../fixtures/apps/upsun-php/.platform.app.yaml");
+    const r = await cli("explain", file, "--json", "--details");
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(JSON.parse(r.out).apps[0].details.web, {
+      command:
+        "php -S 127.0.0.1:$PORT -t web (passthru /index.php; PHP's built-in server for the platform's nginx + PHP-FPM)",
+      key: 'web.locations["/"] (type php, no web.commands.start)',
+    });
+    const text = await cli("explain", file);
+    assert.match(text.out, /\n {2}web\n {4}COMMAND +FROM\n {4}php -S 127\.0\.0\.1:\$PORT -t web /);
+    const clever = await cli(
+      "explain",
+      write("clever-run/app.env", "CC_RUN_COMMAND=node server.js --port $PORT\n"),
+      "--json",
+      "--details",
+    );
+    assert.deepEqual(JSON.parse(clever.out).apps[0].details.web, {
+      command: "node server.js --port $PORT",
+      key: "CC_RUN_COMMAND",
+    });
   });
 
   it("a part the deployment would refuse is a problem in the details, never a failed explain", async () => {

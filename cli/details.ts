@@ -138,8 +138,9 @@ function webDetail(app: AppSpec): WebDetail | undefined {
     if (run && typeof run.value === "string" && run.value !== "") {
       return { command: run.value, key: "CC_RUN_COMMAND" };
     }
-    if (app.config.type === "node")
+    if (app.config.type === "node") {
       return { command: CLEVER_NODE_START, key: "type node (default start)" };
+    }
   }
   return undefined;
 }

@@ -122,6 +122,20 @@ describe("render/phpServer: Upsun web.locations served by PHP's built-in server 
     assert.equal((await get(port, "/style.css")).status, 200);
   });
 
+  it("the start command is shellcheck-clean bash", function () {
+    if (spawnSync("shellcheck", ["--version"]).status !== 0) {
+      console.log("    (skipped: no shellcheck on PATH)");
+      this.skip();
+    }
+    const file = path.join(dir, "start.sh");
+    fs.writeFileSync(
+      file,
+      "#!/bin/bash\n" + upsunPhpStart({ root: "web", passthru: "/index.php" }) + "\n",
+    );
+    const r = spawnSync("shellcheck", [file], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stdout);
+  });
+
   it("passthru forms: a path, true (index.php), false or absent (none)", () => {
     assert.equal(phpPassthru("/app.php"), "/app.php");
     assert.equal(phpPassthru("app.php"), "/app.php");

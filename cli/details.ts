@@ -141,6 +141,13 @@ function webDetail(app: AppSpec): WebDetail | undefined {
     if (app.config.type === "node") {
       return { command: CLEVER_NODE_START, key: "type node (default start)" };
     }
+    if (app.config.type === "php") {
+      return {
+        command:
+          "php -S 127.0.0.1:$PORT -t $CC_WEBROOT (passthru /index.php when its .htaccess rewrites to it; PHP's built-in server for Apache)",
+        key: "type php (default start)",
+      };
+    }
   }
   return undefined;
 }

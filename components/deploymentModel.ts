@@ -22,7 +22,7 @@ import { DEPLOYHOOKS_SETTINGS_KEY } from "../profiles/profile";
 import { upsunProvidedVariables } from "./platformVariables";
 import { cleverBuildFlavorSteps, upsunBuildFlavorSteps } from "../profiles/buildFlavor";
 import { CLEVER_NODE_START, composeBuildCommand } from "../render/flavor";
-import { upsunDefaultStart } from "../render/phpServer";
+import { CLEVER_PHP_START, upsunDefaultStart } from "../render/phpServer";
 import {
   DEFAULT_KEEP_RELEASES,
   DeploymentModel,
@@ -303,7 +303,9 @@ export function cleverCloudModel<V>(
         ...(args.docker ? { runtime: "docker" } : {}),
         ...(args.type !== undefined ? { type: args.type } : {}),
       },
-      start: plain("CC_RUN_COMMAND") || (args.type === "node" ? CLEVER_NODE_START : ""),
+      start:
+        plain("CC_RUN_COMMAND") ||
+        (args.type === "node" ? CLEVER_NODE_START : args.type === "php" ? CLEVER_PHP_START : ""),
       // The runtime's dependency install (render/flavor.ts), then CC_BUILD_COMMAND.
       buildCommand: composeBuildCommand(
         cleverBuildFlavorSteps(args.type),

@@ -59,22 +59,66 @@ export function phpPassthru(value: unknown): string {
   return "";
 }
 
-/** The bash start command serving `location` with `php -S` on `127.0.0.1:$PORT`. */
-export function upsunPhpStart(location: PhpWebLocation): string {
-  const passthru = shellQuote(location.passthru, "web.locations./.passthru");
+/**
+ * Bash that writes the router into `cacheDir` (an expression), sets the passthru (bash lines that
+ * export DEPLOYHOOKS_PHP_PASSTHRU) and serves `rootExpr` with `php -S` on `127.0.0.1:$PORT`.
+ */
+function phpServe(
+  comment: string[],
+  cacheDir: string,
+  passthru: string[],
+  rootExpr: string,
+): string {
   return [
-    `# deployhooks: Upsun serves PHP with nginx + PHP-FPM (web.locations["/"]: root ${JSON.stringify(location.root || "/")}, passthru ${location.passthru ? JSON.stringify(location.passthru) : "none"});`,
-    "# here PHP's built-in server with a router does the same (render/phpServer.ts).",
-    'dh_router="${PLATFORM_CACHE_DIR:-${TMPDIR:-/tmp}}/deployhooks-php-router.php"',
+    ...comment,
+    `dh_router="${cacheDir}/deployhooks-php-router.php"`,
     "cat >\"$dh_router.$$\" <<'DEPLOYHOOKS_PHP_ROUTER' || exit 73",
     PHP_ROUTER.trimEnd(),
     "DEPLOYHOOKS_PHP_ROUTER",
     'mv -f -- "$dh_router.$$" "$dh_router" || exit 73',
-    `export DEPLOYHOOKS_PHP_PASSTHRU=${passthru}`,
+    ...passthru,
     'export PHP_CLI_SERVER_WORKERS="${PHP_CLI_SERVER_WORKERS:-4}"',
-    'exec php -S "127.0.0.1:$PORT" -t "${PLATFORM_DOCUMENT_ROOT:-.}" "$dh_router"',
+    `exec php -S "127.0.0.1:$PORT" -t ${rootExpr} "$dh_router"`,
   ].join("\n");
 }
+
+/** The bash start command serving `location` with `php -S` on `127.0.0.1:$PORT`. */
+export function upsunPhpStart(location: PhpWebLocation): string {
+  const passthru = shellQuote(location.passthru, "web.locations./.passthru");
+  return phpServe(
+    [
+      `# deployhooks: Upsun serves PHP with nginx + PHP-FPM (web.locations["/"]: root ${JSON.stringify(location.root || "/")}, passthru ${location.passthru ? JSON.stringify(location.passthru) : "none"});`,
+      "# here PHP's built-in server with a router does the same (render/phpServer.ts).",
+    ],
+    "${PLATFORM_CACHE_DIR:-${TMPDIR:-/tmp}}",
+    [`export DEPLOYHOOKS_PHP_PASSTHRU=${passthru}`],
+    '"${PLATFORM_DOCUMENT_ROOT:-.}"',
+  );
+}
+
+/**
+ * The start command of a Clever Cloud PHP app without `CC_RUN_COMMAND`. Clever Cloud serves PHP with
+ * Apache from `CC_WEBROOT` (default: the app's root), and frameworks route through a front
+ * controller with an `.htaccess` rewrite (Laravel's and Symfony's `public/.htaccess`): here PHP's
+ * built-in server serves the web root, and a `RewriteRule` to `index.php` in its `.htaccess` makes
+ * `/index.php` the passthru. Other `.htaccess` rules are not applied.
+ */
+export const CLEVER_PHP_START = phpServe(
+  [
+    "# deployhooks: Clever Cloud serves PHP with Apache from CC_WEBROOT; here PHP's built-in server with",
+    "# a router (render/phpServer.ts); an .htaccess RewriteRule to index.php makes it the front controller.",
+  ],
+  "${APP_CACHE_DIR:-${TMPDIR:-/tmp}}",
+  [
+    'dh_webroot=${CC_WEBROOT:-}',
+    'dh_webroot="$PWD/${dh_webroot#/}"',
+    "export DEPLOYHOOKS_PHP_PASSTHRU=",
+    "if grep -qsiE '^[[:space:]]*RewriteRule[[:space:]].*index\\.php' \"$dh_webroot/.htaccess\"; then",
+    "  DEPLOYHOOKS_PHP_PASSTHRU=/index.php",
+    "fi",
+  ],
+  '"$dh_webroot"',
+);
 
 /** The `web.locations["/"]` a PHP app without `web.commands.start` is served from, if any. */
 export function upsunPhpLocation(config: Record<string, unknown>): PhpWebLocation | undefined {

@@ -3,8 +3,8 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { upsunModel } from "../../components/deploymentModel";
-import { phpPassthru, upsunPhpStart } from "../../render/phpServer";
+import { cleverCloudModel, upsunModel } from "../../components/deploymentModel";
+import { CLEVER_PHP_START, phpPassthru, upsunPhpStart } from "../../render/phpServer";
 import { freePort } from "../e2e/harness";
 
 const hasPhp = spawnSync("php", ["--version"]).status === 0;
@@ -60,17 +60,20 @@ describe("render/phpServer: Upsun web.locations served by PHP's built-in server 
   });
 
   async function serve(root: string, passthru: string): Promise<number> {
+    const app = path.join(dir, "app");
+    return start(upsunPhpStart({ root, passthru }), {
+      PLATFORM_DOCUMENT_ROOT: root ? path.join(app, root) : app,
+      PLATFORM_CACHE_DIR: path.join(dir, "cache"),
+    });
+  }
+
+  async function start(script: string, vars: Record<string, string>): Promise<number> {
     const port = await freePort();
     const app = path.join(dir, "app");
     let log = "";
-    const child = spawn("bash", ["--norc", "-c", upsunPhpStart({ root, passthru })], {
+    const child = spawn("bash", ["--norc", "-c", script], {
       cwd: app,
-      env: {
-        PATH: process.env.PATH,
-        PORT: String(port),
-        PLATFORM_DOCUMENT_ROOT: root ? path.join(app, root) : app,
-        PLATFORM_CACHE_DIR: path.join(dir, "cache"),
-      },
+      env: { PATH: process.env.PATH, PORT: String(port), ...vars },
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
     });
@@ -134,6 +137,47 @@ describe("render/phpServer: Upsun web.locations served by PHP's built-in server 
     );
     const r = spawnSync("shellcheck", [file], { encoding: "utf8" });
     assert.equal(r.status, 0, r.stdout);
+  });
+
+  it("Clever Cloud PHP: CC_WEBROOT is the root; an .htaccess front-controller rewrite (Laravel's) is the passthru", async () => {
+    const app = path.join(dir, "app");
+    fs.writeFileSync(
+      path.join(app, "web", ".htaccess"),
+      [
+        "<IfModule mod_rewrite.c>",
+        "    RewriteEngine On",
+        "    # Send Requests To Front Controller...",
+        "    RewriteCond %{REQUEST_FILENAME} !-d",
+        "    RewriteCond %{REQUEST_FILENAME} !-f",
+        "    RewriteRule ^ index.php [L]",
+        "</IfModule>",
+        "",
+      ].join("\n"),
+    );
+    const env = { APP_CACHE_DIR: path.join(dir, "cache") };
+    const laravel = await start(CLEVER_PHP_START, { ...env, CC_WEBROOT: "/web" });
+    assert.deepEqual(await get(laravel, "/style.css"), { status: 200, body: "body{}\n" });
+    assert.deepEqual(await get(laravel, "/users/7"), {
+      status: 200,
+      body: "front /index.php /users/7 cwd-ok",
+    });
+    // Without the rewrite, Apache answers 404 for a missing path: so does the stand-in.
+    fs.rmSync(path.join(app, "web", ".htaccess"));
+    const plain = await start(CLEVER_PHP_START, { ...env, CC_WEBROOT: "web" });
+    assert.equal((await get(plain, "/users/7")).status, 404);
+    assert.equal((await get(plain, "/")).status, 200);
+    // No CC_WEBROOT: the app's root.
+    const rootServed = await start(CLEVER_PHP_START, env);
+    assert.match((await get(rootServed, "/web/info.php")).body, /^info 8\./);
+    assert.equal(cleverCloudModel("app", { source: dir, type: "php" }).start, CLEVER_PHP_START);
+    assert.equal(
+      cleverCloudModel("app", {
+        source: dir,
+        type: "php",
+        environment: { CC_RUN_COMMAND: "php-fpm" },
+      }).start,
+      "php-fpm",
+    );
   });
 
   it("passthru forms: a path, true (index.php), false or absent (none)", () => {

@@ -12,10 +12,10 @@ dh_history() {
 }
 # dh_follow LOG FROM PID: while PID runs, the lines appended to LOG after byte FROM, live: the
 # first DH_LIVE_LINES of them, each redacted and cut (dh_emit_line). tail checks PID every 0.05 s
-# (new lines come through inotify at once): a hook that has ended is noticed within 0.05 s.
+# (new lines come through inotify at once): a hook that has ended is noticed within 0.02 s.
 dh_follow() {
   [ "$DH_LIVE_LINES" -gt 0 ] || return 0
-  tail -c "+$(($2 + 1))" -s 0.05 --pid="$3" -f -- "$1" 2>/dev/null | {
+  tail -c "+$(($2 + 1))" -s 0.02 --pid="$3" -f -- "$1" 2>/dev/null | {
     local n=0 line
     while [ "$n" -lt "$DH_LIVE_LINES" ] && { IFS= read -r line || [ -n "$line" ]; }; do
       dh_emit_line "$line"

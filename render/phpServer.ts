@@ -110,7 +110,7 @@ export const CLEVER_PHP_START = phpServe(
   ],
   "${APP_CACHE_DIR:-${TMPDIR:-/tmp}}",
   [
-    'dh_webroot=${CC_WEBROOT:-}',
+    "dh_webroot=${CC_WEBROOT:-}",
     'dh_webroot="$PWD/${dh_webroot#/}"',
     "export DEPLOYHOOKS_PHP_PASSTHRU=",
     "if grep -qsiE '^[[:space:]]*RewriteRule[[:space:]].*index\\.php' \"$dh_webroot/.htaccess\"; then",

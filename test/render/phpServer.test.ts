@@ -119,6 +119,24 @@ describe("render/phpServer: Upsun web.locations served by PHP's built-in server 
     ]);
   });
 
+  it("requests are served in parallel (PHP_CLI_SERVER_WORKERS, default 4): one waiting on another does not block it", async () => {
+    const flag = path.join(dir, "cache", "flag");
+    fs.writeFileSync(
+      path.join(dir, "app", "web", "wait.php"),
+      `<?php for ($i = 0; $i < 200 && !file_exists(${JSON.stringify(flag)}); $i++) usleep(50000); echo file_exists(${JSON.stringify(flag)}) ? "released" : "alone";\n`,
+    );
+    fs.writeFileSync(
+      path.join(dir, "app", "web", "release.php"),
+      `<?php touch(${JSON.stringify(flag)}); echo "set";\n`,
+    );
+    const port = await serve("web", "/index.php");
+    const waiting = get(port, "/wait.php");
+    await new Promise((r) => setTimeout(r, 300));
+    // With one worker, release.php would queue behind wait.php, which would then time out alone.
+    assert.deepEqual(await get(port, "/release.php"), { status: 200, body: "set" });
+    assert.deepEqual(await waiting, { status: 200, body: "released" });
+  });
+
   it("a location without passthru answers 404 for missing paths, still serves files", async () => {
     const port = await serve("web", "");
     assert.equal((await get(port, "/missing")).status, 404);

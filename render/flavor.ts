@@ -63,6 +63,36 @@ export function composerVersionFloor(
   return { major, min: `${major}.${minor}.${patch}` };
 }
 
+/**
+ * Upsun `dependencies.php`: `composer global require` into `.global`. `composer/composer` with a
+ * constraint of one major (composerVersionFloor) is how Upsun picks the Composer version: the
+ * host's Composer is used when it satisfies it (no download), else it is installed like any package.
+ */
+function composerDependencies(packages: GlobalPackage[]): string {
+  const q = (s: string) => shellQuote(s, "dependencies");
+  const require = (ps: GlobalPackage[]) =>
+    `COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${ps.map((p) => q(composerSpec(p))).join(" ")} || exit`;
+  const lines = [
+    "# Upsun dependencies.php: global Composer packages in $PLATFORM_APP_DIR/.global (vendor/bin/ on PATH)",
+    "dh_need composer 'Upsun dependencies.php'",
+  ];
+  const self = packages.find((p) => p.name === COMPOSER_SELF);
+  const floor = self ? composerVersionFloor(self.constraint) : undefined;
+  if (self && floor) {
+    lines.push(
+      `dh_composer_version=$(composer --version --no-ansi 2>/dev/null | sed -n 's/^Composer version \\([0-9][0-9.]*\\).*/\\1/p')`,
+      `if [ "\${dh_composer_version%%.*}" = ${floor.major} ] && [ "$(printf '%s\\n' ${floor.min} "$dh_composer_version" | sort -V | head -n 1)" = ${floor.min} ]; then`,
+      `  printf 'deployhooks: dependencies.php %s: the host\\047s Composer %s satisfies it and is used\\n' ${q(`${self.name} ${self.constraint}`)} "$dh_composer_version"`,
+      "else",
+      `  ${require([self])}`,
+      "fi",
+    );
+  }
+  const rest = self && floor ? packages.filter((p) => p !== self) : packages;
+  if (rest.length > 0) lines.push(require(rest));
+  return lines.join("\n");
+}
+
 /** Bash of one step. */
 export function renderFlavorStep(step: BuildFlavorStep): string {
   switch (step.kind) {
@@ -76,39 +106,7 @@ export function renderFlavorStep(step: BuildFlavorStep): string {
           `npm install --global --no-fund --no-audit --prefix "$PLATFORM_APP_DIR/.global" ${specs} || exit`,
         ].join("\n");
       }
-      if (step.manager === "composer") {
-        const lines = [
-          "# Upsun dependencies.php: global Composer packages in $PLATFORM_APP_DIR/.global (vendor/bin/ on PATH)",
-          "dh_need composer 'Upsun dependencies.php'",
-        ];
-        let packages = step.packages;
-        const self = packages.find((p) => p.name === COMPOSER_SELF);
-        const floor = self ? composerVersionFloor(self.constraint) : undefined;
-        if (self && floor) {
-          // composer/composer is how Upsun picks the Composer version: the host's one is used
-          // when it satisfies the constraint (no download), else it is installed like any package.
-          packages = packages.filter((p) => p !== self);
-          const others = packages.map((p) => q(composerSpec(p))).join(" ");
-          lines.push(
-            `dh_composer_version=$(composer --version --no-ansi 2>/dev/null | sed -n 's/^Composer version \\([0-9][0-9.]*\\).*/\\1/p')`,
-            `if [ "\${dh_composer_version%%.*}" = ${floor.major} ] && [ "$(printf '%s\\n' ${floor.min} "$dh_composer_version" | sort -V | head -n 1)" = ${floor.min} ]; then`,
-            `  printf 'deployhooks: dependencies.php %s: the host\\047s Composer %s satisfies it and is used\\n' ${q(`${self.name} ${self.constraint}`)} "$dh_composer_version"`,
-            "else",
-            `  COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${q(composerSpec(self))} || exit`,
-            "fi",
-          );
-          if (others === "") return lines.join("\n");
-          lines.push(
-            `COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${others} || exit`,
-          );
-          return lines.join("\n");
-        }
-        const specs = packages.map((p) => q(composerSpec(p))).join(" ");
-        lines.push(
-          `COMPOSER_HOME="$PLATFORM_APP_DIR/.global" composer global require --no-interaction --no-progress ${specs} || exit`,
-        );
-        return lines.join("\n");
-      }
+      if (step.manager === "composer") return composerDependencies(step.packages);
       const specs = step.packages.map((p) => q(pipSpec(p))).join(" ");
       return [
         "# Upsun dependencies.python3: pip --user packages with PYTHONUSERBASE=$PLATFORM_APP_DIR/.global",

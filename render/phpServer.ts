@@ -1,15 +1,15 @@
 /**
- * The start command of an Upsun PHP app that has no `web.commands.start`. On the platform such an
- * app is served by nginx and PHP-FPM from `web.locations["/"]`: files under `root` are served (PHP
- * scripts run), and a missing path goes to the `passthru` front controller. On your hosts, PHP's
- * built-in server (`php -S`) does the same through a small router script:
+ * The start command of a PHP app that has no start command of its own: an Upsun app without
+ * `web.commands.start` (served by nginx and PHP-FPM from `web.locations["/"]` on the platform) and
+ * a Clever Cloud PHP app without `CC_RUN_COMMAND` (served by Apache from `CC_WEBROOT`). On your
+ * hosts, PHP's built-in server (`php -S`) does the same through one small router script:
  * - an existing file under the document root: served by the built-in server (a `.php` file runs);
  *   a directory with an `index.php`: that script;
  * - anything else: the passthru script (`SCRIPT_NAME`, `SCRIPT_FILENAME` and `PHP_SELF` set to it,
- *   run from its directory), or 404 when the location has no passthru.
+ *   run from its directory), or 404 when there is none. Upsun's passthru is the location's;
+ *   Clever Cloud's is `/index.php` when the web root's `.htaccess` rewrites to it.
  * `PHP_CLI_SERVER_WORKERS` (default 4) worker processes serve requests in parallel. The router is
- * written into the cache directory (`PLATFORM_CACHE_DIR`) by the start command itself, so nothing
- * is added to the release.
+ * written into the cache directory by the start command itself, so nothing is added to the release.
  */
 import { upsunRuntime } from "../profiles/buildFlavor";
 import { documentRoot } from "../profiles/upsunEnvironment";
@@ -23,9 +23,9 @@ export interface PhpWebLocation {
   passthru: string;
 }
 
-/** PHP's built-in server router (no single quote inside: it travels in a quoted here-document). */
+/** PHP's built-in server router (it travels verbatim in a quoted here-document ending at DEPLOYHOOKS_PHP_ROUTER). */
 export const PHP_ROUTER = `<?php
-// deployhooks: Upsun web.locations for PHP's built-in server (nginx + PHP-FPM on the platform).
+// deployhooks: a PHP app served by PHP's built-in server (render/phpServer.ts).
 $root = rtrim($_SERVER["DOCUMENT_ROOT"], "/");
 $path = rawurldecode((string) parse_url($_SERVER["REQUEST_URI"], PHP_URL_PATH));
 // No ".." segment: the path stays under the root (symbolic links in it, such as mounts, are

@@ -349,6 +349,14 @@ function pathPrefixes(dir: string): string[] {
 
 const MKDIR_NOISE = /^remote mkdir .*: Failure$|^Couldn't create directory: Failure$/;
 
+/** Output without sftp's complaints about `-mkdir` of directories that exist (not errors). */
+function dropMkdirNoise(text: string): string {
+  return text
+    .split(/(?<=\n)/)
+    .filter((l) => !MKDIR_NOISE.test(l.trimEnd()))
+    .join("");
+}
+
 /**
  * Copies like 1.2.1's `CopyToRemote`: parents created, `dir` → `dest/dir`, `dir/` → contents into
  * `dest`. Like the provider (one connection, an SFTP client: `MkdirAll`, then the files), this is
@@ -391,11 +399,12 @@ export async function copyToRemote(r: CopyRun): Promise<ExecResult> {
           stdin: batch + "\n",
         }),
       );
-      const stderr = cp.stderr
-        .split("\n")
-        .filter((l) => !MKDIR_NOISE.test(l))
-        .join("\n");
-      return { ...cp, stderr, durationMs: Date.now() - started };
+      return {
+        ...cp,
+        stderr: dropMkdirNoise(cp.stderr),
+        combined: dropMkdirNoise(cp.combined),
+        durationMs: Date.now() - started,
+      };
     }
     const mkdirArgs = [
       "-T",

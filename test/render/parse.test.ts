@@ -24,29 +24,28 @@ describe("render: command text, layout and parseStepOutput", () => {
 
   it("programs over the argument size limit are refused with a ConfigError", () => {
     assert.throws(() => toCommand("#".repeat(MAX_PROGRAM_BYTES + 1)), /limited to 128 KiB/);
-    const target = { root: "/srv/dh", app: "web" };
-    assert.throws(
-      () =>
-        renderHookStep({
-          target,
-          profile: "upsun",
-          releaseId: "r",
-          hook: hook({ script: "x".repeat(130_000) }),
-        }),
-      /^ConfigError: script: the rendered step is \d+ bytes/,
-    );
-    // Oversized inlined variables (not the script) are named as the cause.
-    assert.throws(
-      () =>
-        renderHookStep({
-          target,
-          profile: "upsun",
-          releaseId: "r",
-          hook: hook({ script: "echo hi" }),
-          variables: { A: "a'b".repeat(25_000), B: "y".repeat(50_000) },
-        }),
-      /^ConfigError: variables: the rendered step is \d+ bytes \(\d+ of them inlined variables\).*give large values as secrets/,
-    );
+    // An oversized script is named as the cause; oversized inlined variables are, when they are.
+    const cases: [string, Record<string, string> | undefined, RegExp][] = [
+      ["x".repeat(130_000), undefined, /^ConfigError: script: the rendered step is \d+ bytes/],
+      [
+        "echo hi",
+        { A: "a'b".repeat(25_000), B: "y".repeat(50_000) },
+        /^ConfigError: variables: the rendered step is \d+ bytes \(\d+ of them inlined variables\).*give large values as secrets/,
+      ],
+    ];
+    for (const [script, variables, error] of cases) {
+      assert.throws(
+        () =>
+          renderHookStep({
+            target: { root: "/srv/dh", app: "web" },
+            profile: "upsun",
+            releaseId: "r",
+            hook: hook({ script }),
+            ...(variables ? { variables } : {}),
+          }),
+        error,
+      );
+    }
   });
 
   it("layout paths", () => {

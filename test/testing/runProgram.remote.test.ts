@@ -269,6 +269,14 @@ describe("testing/runProgram: remote commands against a real sshd", function () 
         { stateFile: path.join(dir, `state-${name.length}.json`) },
       );
       assert.equal(r.failed, false, r.error);
+      // Parents that exist are no error: nothing on stderr.
+      assert.deepEqual(
+        r.steps.map((s) => [s.name, s.stderr]),
+        [
+          ["file", ""],
+          ["tree", ""],
+        ],
+      );
       assert.equal(fs.readFileSync(path.join(dest, "deep", "f.txt"), "utf8"), name);
       assert.equal(
         fs.readFileSync(path.join(dest, "www", "site", "css", "a.css"), "utf8"),

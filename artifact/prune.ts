@@ -7,7 +7,8 @@
  * kept; any other `code-<fingerprint>.tar` is deleted when it is not among the
  * `ARTIFACT_KEEP` most recently used ones or was last used more than `ARTIFACT_MAX_AGE_DAYS` days
  * ago. Temporary files of interrupted builds (`code-….tar.<pid>.<time>.tmp`) older than a day and the
- * `.sha256` sidecars of earlier versions are deleted too. Nothing else in the directory is touched
+ * `.sha256` sidecars of earlier versions are deleted too, and so is a tarball's `.sum` file
+ * (artifactSum.ts) once the tarball is gone. Nothing else in the directory is touched
  * (stat caches, other tools' files).
  */
 import * as fs from "node:fs";
@@ -20,8 +21,9 @@ export const ARTIFACT_MAX_AGE_DAYS = 7;
 
 const DAY_MS = 24 * 3600 * 1000;
 const TARBALL = /^code-[0-9a-f]{64}\.tar$/;
-const TEMPORARY = /^code-[0-9a-f]{64}\.tar\.\d+\.\d+\.tmp$/;
+const TEMPORARY = /^code-[0-9a-f]{64}\.tar(\.sum)?\.\d+\.\d+\.tmp$/;
 const SIDECAR = /^code-[0-9a-f]{64}\.tar\.sha256$/;
+const SUM = /^(code-[0-9a-f]{64}\.tar)\.sum$/;
 
 /** Applies the retention rule to `dir`; `current` (a file name) is kept. Returns what was removed. */
 export function pruneArtifacts(dir: string, current: string, now = Date.now()): string[] {
@@ -41,8 +43,14 @@ export function pruneArtifacts(dir: string, current: string, now = Date.now()): 
       // already gone (another deployment pruning at the same time)
     }
   };
+  const sums: { name: string; tarball: string }[] = [];
   for (const name of names) {
     if (name === current) continue;
+    const sum = SUM.exec(name);
+    if (sum) {
+      sums.push({ name, tarball: sum[1]! });
+      continue;
+    }
     const isTarball = TARBALL.test(name);
     const isTemporary = !isTarball && TEMPORARY.test(name);
     if (!isTarball && !isTemporary && !SIDECAR.test(name)) continue;
@@ -61,5 +69,9 @@ export function pruneArtifacts(dir: string, current: string, now = Date.now()): 
     // `current` is one of the kept ones: the others get ARTIFACT_KEEP - 1 places.
     if (i >= ARTIFACT_KEEP - 1 || now - t.used > ARTIFACT_MAX_AGE_DAYS * DAY_MS) remove(t.name);
   });
+  // A sum file (artifactSum.ts) goes with its tarball.
+  for (const s of sums) {
+    if (s.tarball !== current && !fs.existsSync(path.join(dir, s.tarball))) remove(s.name);
+  }
   return removed;
 }

@@ -37,6 +37,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TreeFingerprint } from "../fingerprint/tree";
 import { compareCodePoints } from "../fingerprint/digest";
+import { writeArtifactSum } from "./artifactSum";
 import { pruneArtifacts } from "./prune";
 import { privateDirProblem } from "./privateDir";
 import { BLOCK, dirHeader, headerBytes, newParentDirs } from "./tarHeader";
@@ -91,6 +92,7 @@ export async function buildArtifact(
 
   const reused = reusableArtifact(target, absRoot, tree, paths);
   if (reused) {
+    writeArtifactSum(target, reused);
     pruneArtifacts(dir, name);
     return { path: target, ...reused, files: paths.length, reused: true };
   }
@@ -162,6 +164,7 @@ export async function buildArtifact(
     fs.closeSync(fd);
     const sha = "sha256:" + out.hash.digest("hex");
     fs.renameSync(tmp, target);
+    writeArtifactSum(target, { sha256: sha, bytes: out.total });
     pruneArtifacts(dir, name);
     return { path: target, sha256: sha, bytes: out.total, files: paths.length, reused: false };
   } catch (e) {

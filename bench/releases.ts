@@ -147,6 +147,19 @@ function uploadSeconds(r: RunReport): number {
   return (r.durationMs - other) / 1000;
 }
 
+/** The upload steps' durations (s) and the rest of the run (`other`: fingerprint, tarball, delta). */
+function stepSeconds(r: RunReport): Record<string, number> {
+  const out: Record<string, number> = {};
+  let inSteps = 0;
+  for (const s of r.steps) {
+    if (!s.executed || s.durationMs === undefined) continue;
+    inSteps += s.durationMs;
+    if (UPLOAD_STEP.test(s.name)) out[s.name.replace(/^inc-h1-/, "")] = round(s.durationMs / 1000);
+  }
+  out.outsideSteps = round((r.durationMs - inSteps) / 1000);
+  return out;
+}
+
 export async function runIncrementalBench(
   ctx: BenchContext,
   sshd: SshdHandle,
@@ -156,6 +169,7 @@ export async function runIncrementalBench(
   const full: number[] = [];
   let bytesSent = 0;
   let tarballBytes = 0;
+  let steps: Record<string, Record<string, number>> = {};
   for (let i = 0; i < ctx.runs; i++) {
     const dir = path.join(work, `incremental-${i}`);
     fs.mkdirSync(dir, { recursive: true });
@@ -199,6 +213,7 @@ export async function runIncrementalBench(
     tarballBytes = Math.max(...tar.map((n) => fs.statSync(path.join(artifactDir, n)).size));
     full.push(uploadSeconds(f));
     incremental.push(uploadSeconds(inc));
+    steps = { full: stepSeconds(f), incremental: stepSeconds(inc) };
     ctx.log(
       `deploy: incremental run ${i + 1}/${ctx.runs}: full upload ${uploadSeconds(f).toFixed(2)} s, incremental ${uploadSeconds(inc).toFixed(2)} s, ${bytesSent} of ${tarballBytes} bytes sent`,
     );
@@ -214,5 +229,6 @@ export async function runIncrementalBench(
     seconds: round(seconds),
     fullSeconds: round(fullSeconds),
     ratio: round(seconds / fullSeconds),
+    steps,
   };
 }

@@ -13,7 +13,7 @@ import { assertSourceDirectory } from "./sourceDir";
 import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
 import { resolveArtifactDir } from "../artifact/privateDir";
-import { buildArtifact } from "../artifact/tarball";
+import { planArtifact } from "../artifact/plannedArtifact";
 import { parseStepOutput } from "../render/parse";
 import { activationReport } from "../render/proxyReport";
 import {
@@ -26,7 +26,7 @@ import {
   StepResourceSpec,
 } from "./planTypes";
 import { assertSecretValues, planDeployment, secretValues } from "./stepPlan";
-import { knownOr, transferRemotePath, transferSource } from "./transfer";
+import { knownOr, releaseKept, transferRemotePath, transferSource } from "./transfer";
 import {
   journalPath,
   reactivationNote,
@@ -222,9 +222,13 @@ export function wireDeployment(
   // hosts decide). During `up`, remember the release.
   const journal = journalPath(artifactDir, model.componentName, structure.app.name);
   const cacheFile = path.join(artifactDir, `stat-cache-${sha256(model.source).slice(7, 23)}.bin`);
+  // The tarball is planned with (its sha256), and verified only before it is sent: a deployment
+  // whose hosts all keep the release reads none of it (artifact/plannedArtifact.ts). A local host's
+  // upload step reads it directly, so with one the tarball is verified before anything runs.
+  const lazyArtifact = model.hosts.every((h) => h.remote);
   const codePromise = fingerprintTree(model.source, { cacheFile }).then(async (tree) => ({
     code: { fingerprint: tree.fingerprint, files: tree.files },
-    artifact: await buildArtifact(model.source, tree, artifactDir),
+    artifact: await planArtifact(model.source, tree, artifactDir, lazyArtifact),
   }));
   const identities = pulumi.all(
     Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])),
@@ -307,9 +311,11 @@ export function wireDeployment(
           plain((p) => p.releaseId),
           probe ? knownOr(stdouts[probe.name]!, "") : pulumi.output(""),
         ])
-        .apply(([ca, releaseId, out]) =>
-          transferSource(ca.artifact.path, releaseId, out, ca.artifact.sha256),
-        );
+        .apply(async ([ca, releaseId, out]) => {
+          // What is sent (the artifact, or a delta made from it) is read only once verified.
+          if (!releaseKept(out)) await (await codePromise).artifact.ready();
+          return transferSource(ca.artifact.path, releaseId, out, ca.artifact.sha256);
+        });
       const asset = source.apply((src) =>
         "placeholder" in src
           ? new pulumi.asset.StringAsset(src.placeholder)

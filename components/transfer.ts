@@ -35,6 +35,12 @@ export function transferRemotePath(remoteTarball: string, source: TransferSource
   return remoteTarball;
 }
 
+/** Whether the probe's stdout says the host keeps the release (nothing of the artifact is sent). */
+export function releaseKept(probeStdout: string | undefined): boolean {
+  const probe = probeResult(probeStdout ?? "");
+  return Boolean(probe && KEPT_STATUSES.includes(probe.status));
+}
+
 /**
  * The transfer source for the probe's stdout (no probe output: the artifact). `artifactSha` is the
  * artifact's `sha256:<hex>`; the base is looked up next to the artifact.

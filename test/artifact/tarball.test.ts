@@ -139,7 +139,11 @@ describe("artifact/tarball", () => {
       assert.equal(again.sha256, first.sha256, what);
       assert.ok(fs.readFileSync(first.path).equals(honest), what);
     }
-    assert.deepEqual(fs.readdirSync(out), [path.basename(first.path)]);
+    assert.deepEqual(fs.readdirSync(out), [
+      path.basename(first.path),
+      path.basename(first.path) + ".sum",
+    ]);
+    assert.equal(fs.readFileSync(first.path + ".sum", "utf8"), `${first.sha256} ${first.bytes}\n`);
   });
 
   it("a planted tarball with a matching .sha256 sidecar is never shipped", async () => {

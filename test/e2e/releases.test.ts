@@ -37,6 +37,26 @@ function stepOut(r: RunReport, host: string, step: string): string {
   return s.stdout ?? "";
 }
 
+/** The local tarball of the oldest code (v1) in the scenario's artifact directory. */
+function v1Tarball(s: Scenario): string {
+  const tars = fs
+    .readdirSync(s.artifactDir)
+    .filter((f) => /^code-[0-9a-f]{64}\.tar$/.test(f))
+    .map((f) => path.join(s.artifactDir, f));
+  assert.equal(tars.length, 2, tars.join(","));
+  // Both have a sum file (written when built): the deployment plans with it.
+  for (const t of tars) assert.ok(fs.existsSync(t + ".sum"), t);
+  return tars.sort((a, b) => fs.statSync(a).mtimeMs - fs.statSync(b).mtimeMs)[0]!;
+}
+
+/** `b` with its middle byte changed. */
+function flipped(b: Buffer): Buffer {
+  const c = Buffer.from(b);
+  const i = Math.floor(c.length / 2);
+  c[i] = c[i]! ^ 0xff;
+  return c;
+}
+
 function removeRelease(s: Scenario, host: Scenario["hosts"][number], id: string): void {
   const dir = s.appDir(host);
   fs.rmSync(path.join(dir, "releases", id), { recursive: true, force: true });
@@ -74,10 +94,18 @@ for (const profile of PROFILES) {
         v2 = r2.outputs.releaseId as string;
         assert.match(await s.http(), /^build=v2\//);
 
+        // v1's tarball on this machine, one byte changed (same size, same sum file): over SSH a
+        // re-activation sends none of it, so it is not even read; a local host's upload reads it,
+        // so it is verified first and rebuilt.
+        const tarball = v1Tarball(s);
+        const honest = fs.readFileSync(tarball);
+        fs.writeFileSync(tarball, flipped(honest));
+
         s.write("version.txt", "v1\n");
         const r3 = await s.deploy();
         assert.equal(r3.failed, false, summary(r3));
         assert.equal(r3.outputs.releaseId, v1);
+        assert.equal(fs.readFileSync(tarball).equals(honest), mode === "local");
         assert.equal(s.current(), v1);
         assert.deepEqual(hooksOf(s.newHistory()), REACTIVATION_HISTORY[profile]);
         assert.match(await s.http(), new RegExp(`^build=v1/b1 .*release=${v1}`));
@@ -166,10 +194,16 @@ for (const profile of PROFILES) {
       s.write("version.txt", "v2\n");
       assert.equal((await s.deploy()).failed, false);
       removeRelease(s, s.host("h2"), v1);
+      // v1's tarball here, one byte changed: h2 needs it (a delta is made from it), so it is
+      // verified before anything is made from it, and rebuilt.
+      const tarball = v1Tarball(s);
+      const honest = fs.readFileSync(tarball);
+      fs.writeFileSync(tarball, flipped(honest));
 
       s.write("version.txt", "v1\n");
       const r = await s.deploy();
       assert.equal(r.failed, false, summary(r));
+      assert.ok(fs.readFileSync(tarball).equals(honest), "the changed tarball was rebuilt");
       const h1 = s.host("h1");
       const h2 = s.host("h2");
       assert.equal(parseStepOutput(stepOut(r, "h1", "probe")).probe, "reused");

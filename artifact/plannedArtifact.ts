@@ -1,0 +1,74 @@
+/**
+ * The artifact a deployment plans with, and the tarball it sends only once verified.
+ *
+ * A deployment needs the tarball's sha256 to plan (the upload step checks the file it receives
+ * against it), but needs the tarball's bytes only for a host it is sent to. When every host keeps
+ * the release (a re-activation) nothing is sent, and reading 200 MB to verify a tarball nobody
+ * receives would cost half a second of a rollback. So:
+ * - when the tarball of this tree exists and has a sum file (`artifactSum.ts`), the plan uses the
+ *   sum's sha256 at once, and the tarball is verified (or rebuilt) by `ready()`, which the transfer
+ *   of the artifact or of a delta awaits before reading it;
+ * - otherwise the tarball is built or verified first (`buildArtifact`), as `ready()` would.
+ * `ready()` runs the verification once, and fails when the verified (or rebuilt) tarball's sha256
+ * differs from the one planned with, so a wrong sum can make a deployment fail, never ship bytes
+ * that are not the archive of the tree.
+ */
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { TreeFingerprint } from "../fingerprint/tree";
+import { readArtifactSum } from "./artifactSum";
+import { privateDirProblem } from "./privateDir";
+import { artifactFileName, buildArtifact, type Artifact } from "./tarball";
+
+/** An artifact to plan with. */
+export interface PlannedArtifact {
+  /** Absolute path of the tarball (`<artifactDir>/code-<fingerprint hex>.tar`). */
+  path: string;
+  /** `sha256:<hex>` the deployment is planned with. */
+  sha256: string;
+  /** True when the tarball is verified already; else `ready()` reads it. */
+  verified: boolean;
+  /** The verified tarball (built again when it does not verify); its sha256 is the planned one. */
+  ready(): Promise<Artifact>;
+}
+
+/**
+ * The artifact of `tree` in `outDir`: from the tarball's sum when it has one (verified later, on
+ * `ready()`), else built or verified now. `lazy: false` always verifies now.
+ */
+export async function planArtifact(
+  root: string,
+  tree: TreeFingerprint,
+  outDir: string,
+  lazy = true,
+): Promise<PlannedArtifact> {
+  const dir = path.resolve(outDir);
+  const target = path.join(dir, artifactFileName(tree.fingerprint));
+  const sum = lazy && !privateDirProblem(dir) ? readArtifactSum(target) : undefined;
+  if (!sum) {
+    const built = await buildArtifact(root, tree, outDir);
+    return { path: built.path, sha256: built.sha256, verified: true, ready: async () => built };
+  }
+  // Counts as a use for the pruning rule (artifact/prune.ts), as a verified reuse would.
+  try {
+    const now = new Date();
+    fs.utimesSync(target, now, now);
+  } catch {
+    // gone meanwhile: ready() builds it again
+  }
+  let verification: Promise<Artifact> | undefined;
+  return {
+    path: target,
+    sha256: sum.sha256,
+    verified: false,
+    ready: () =>
+      (verification ??= buildArtifact(root, tree, outDir).then((a) => {
+        if (a.sha256 !== sum.sha256) {
+          throw new Error(
+            `deployhooks: the tarball ${a.path} is ${a.sha256}, not ${sum.sha256} as its sum file said when this deployment was planned; nothing was sent; run the deployment again`,
+          );
+        }
+        return a;
+      })),
+  };
+}

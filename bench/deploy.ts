@@ -44,6 +44,41 @@ import { runIncrementalBench, runRollbackBench } from "./releases";
  * Parts of the deploy section to run: `DEPLOYHOOKS_BENCH_DEPLOY=core,rollback,incremental`
  * (default: all). `core` = full / runtime-only / per-step / upload.
  */
+/**
+ * The bench host's shell: each SSH session's `bash -c` starts without the ssh user's `~/.bashrc`
+ * (sshd's `SetEnv SHLVL=1`: bash reads `~/.bashrc` for a command from sshd only at shell level 1).
+ * A deploy user on a stock Debian/Ubuntu host pays nothing there (its `~/.bashrc` returns at once
+ * when not interactive), while this machine's root runs `pyenv init` in it: about 0.12 s per
+ * session, which would make the bench measure this machine's shell set-up, not deployhooks. The
+ * JSON reports both costs (`hostShell`).
+ */
+const BENCH_HOST_SHELL = "SetEnv SHLVL=1";
+
+/** Median bare `ssh HOST true` with the bench host's shell, and with the shell's startup files. */
+async function sshSessionCost(): Promise<{ seconds: number; withStartupFilesSeconds: number }> {
+  const kex = providerKexOption();
+  const measure = async (extraConfig: string[]): Promise<number> => {
+    const h = await startSshd({ extraConfig });
+    try {
+      const args = [...sshOptions(h), ...(kex ? ["-o", kex] : []), `${h.user}@127.0.0.1`, "true"];
+      const t: number[] = [];
+      for (let i = 0; i < 10; i++) {
+        const s = process.hrtime.bigint();
+        const r = spawnSync("ssh", args);
+        if (r.status !== 0) throw new Error(`bench deploy: ssh true failed: ${r.stderr}`);
+        t.push(Number(process.hrtime.bigint() - s) / 1e9);
+      }
+      return round(median(t));
+    } finally {
+      await h.stop();
+    }
+  };
+  return {
+    seconds: await measure([BENCH_HOST_SHELL]),
+    withStartupFilesSeconds: await measure([]),
+  };
+}
+
 function deployParts(): Set<string> {
   const v = process.env.DEPLOYHOOKS_BENCH_DEPLOY;
   return new Set((v && v.trim() !== "" ? v : "core,rollback,incremental").split(","));
@@ -99,8 +134,10 @@ export async function runDeployBench(
   ctx: BenchContext,
 ): Promise<{ deploy: Record<string, unknown> }> {
   let sshd: SshdHandle;
+  let sessionCost: { seconds: number; withStartupFilesSeconds: number } | undefined;
   try {
-    sshd = await startSshd();
+    sessionCost = await sshSessionCost();
+    sshd = await startSshd({ extraConfig: [BENCH_HOST_SHELL] });
   } catch (e) {
     if (e instanceof SshdUnavailable) {
       ctx.log(`deploy: skipped (${e.message})`);
@@ -126,7 +163,13 @@ export async function runDeployBench(
       releases.incremental = await runIncrementalBench(ctx, sshd, work);
       ctx.log(`deploy: incremental ${JSON.stringify(releases.incremental)}`);
     }
-    if (!parts.has("core")) return { deploy: releases };
+    const hostShell = {
+      sshdConfig: BENCH_HOST_SHELL,
+      bareSshSeconds: sessionCost?.seconds,
+      bareSshWithStartupFilesSeconds: sessionCost?.withStartupFilesSeconds,
+    };
+    ctx.log(`deploy: host shell ${JSON.stringify(hostShell)}`);
+    if (!parts.has("core")) return { deploy: { hostShell, ...releases } };
 
     // The app of the full / runtime-only measurements.
     const src = path.join(work, "app-src");
@@ -289,6 +332,7 @@ export async function runDeployBench(
         baselineSeconds: round(base),
         ratio: round(up / base),
       },
+      hostShell,
       ...releases,
       stepMedians: Object.fromEntries(
         Object.entries(breakdown).map(([k, v]) => [k, round(median(v))]),

@@ -6,14 +6,14 @@ dh_waiter_here() {
 dh_commit() {
   local i
   printf '%s\n' "$1" >"$DH_STATE/activation.result.tmp" && mv -f -- "$DH_STATE/activation.result.tmp" "$DH_STATE/activation.result"
-  for ((i = 0; i < 600; i++)); do
+  for ((i = 0; i < 3000; i++)); do
     [ -f "$DH_STATE/activation.ack" ] && return 0
     if ! dh_waiter_here; then
       sleep 0.3
       [ -f "$DH_STATE/activation.ack" ] && return 0
       return 1
     fi
-    sleep 0.1
+    sleep 0.02
   done
   return 1
 }
@@ -38,7 +38,7 @@ dh_detached() {
   bg=$!
   set +m
   while [ ! -f "$DH_STATE/activation.result" ] && kill -0 "$bg" 2>/dev/null; do
-    sleep 0.1
+    sleep 0.02
   done
   [ -f "$DH_STATE/activation.result" ] && read -r code <"$DH_STATE/activation.result"
   cat -- "$DH_STATE/activation.out" || exit 1

@@ -41,7 +41,7 @@ dh_px_hold() {
   new=$((1 - live))
   DH_PIDFILE="$DH_STATE/slot-$new.pid" dh_stop_app
   dh_px_free_slot "$new"
-  printf '%s %s %s\n' "$DH_RELEASE" "$new" "$(date +%s)" >"$DH_PX/hold" || dh_fail 73 "cannot write $DH_PX/hold"
+  printf '%s %s %(%s)T\n' "$DH_RELEASE" "$new" -1 >"$DH_PX/hold" || dh_fail 73 "cannot write $DH_PX/hold"
   dh_px_route "$new"
   dh_px_drain "$live"
   printf '::deployhooks::hold release=%s slot=%s port=%s status=held\n' "$DH_RELEASE" "$new" "${DH_PORTS[$new]}"

@@ -15,6 +15,7 @@ dh_remove_release() {
     rm -rf -- "$DH_APP/releases/$id" || { dh_say "warning: cannot remove $DH_APP/releases/$id"; return 1; }
   fi
   rm -f -- "$DH_STATE/releases/$id".ok "$DH_STATE/releases/$id".sealed "$DH_STATE/releases/$id".built \
+    "$DH_STATE/releases/$id".verified \
     "$DH_STATE/releases/$id".failed "$DH_STATE/hooks/$id-"*.sh "$DH_APP/logs/$id-"*.log
   printf '::deployhooks::pruned release=%s\n' "$id"
 }

@@ -8,17 +8,35 @@ dh_tree_state() {
 }
 dh_is_current() { [ "$(readlink -- "$DH_APP/current" 2>/dev/null)" = "releases/$DH_RELEASE" ]; }
 dh_built_ok() {
-  local want='' got
+  local want='' got now
   dh_release_ok && [ -f "$DH_STATE/releases/$DH_RELEASE.built" ] || return 1
   read -r want <"$DH_STATE/releases/$DH_RELEASE.built" || return 1
   got=$(dh_tree_state "$DH_REL") || return 1
-  [ -n "$want" ] && [ "$got" = "$want" ]
+  [ -n "$want" ] && [ "$got" = "$want" ] || return 1
+  # The receipt of this verification (dh_verified_recently).
+  printf -v now '%(%s)T' -1
+  printf '%s %s\n' "$got" "$now" >"$DH_STATE/releases/$DH_RELEASE.verified" 2>/dev/null
+  return 0
+}
+# dh_verified_recently: the probe or upload step of this deployment verified the release (its
+# receipt names the state recorded at its build) at most DH_VERIFIED_FOR s ago. The build-phase steps
+# that follow them take that verification instead of walking the tree again, each: the probe and
+# upload steps, which decide what is sent and unpacked, always verify.
+DH_VERIFIED_FOR=60
+dh_verified_recently() {
+  local want='' got='' at=0 now
+  [ -f "$DH_STATE/releases/$DH_RELEASE.verified" ] && dh_release_ok || return 1
+  read -r want <"$DH_STATE/releases/$DH_RELEASE.built" || return 1
+  read -r got at <"$DH_STATE/releases/$DH_RELEASE.verified" || return 1
+  [[ $at =~ ^[0-9]+$ ]] || return 1
+  printf -v now '%(%s)T' -1
+  [ -n "$want" ] && [ "$got" = "$want" ] && [ "$((now - at))" -ge 0 ] && [ "$((now - at))" -le "$DH_VERIFIED_FOR" ]
 }
 dh_mark_built() {
   local s
   s=$(dh_tree_state "$DH_REL") || dh_fail 74 "cannot read release $DH_RELEASE to record its state"
   printf '%s\n' "$s" >"$DH_STATE/releases/$DH_RELEASE.built" || dh_fail 73 "cannot write $DH_STATE/releases/$DH_RELEASE.built"
-  rm -f -- "$DH_STATE/releases/$DH_RELEASE.failed"
+  rm -f -- "$DH_STATE/releases/$DH_RELEASE.failed" "$DH_STATE/releases/$DH_RELEASE.verified"
   printf '::deployhooks::built release=%s\n' "$DH_RELEASE"
 }
 # What this host has of $DH_RELEASE: DH_RS = reused (built, verified now: no artifact, no build),
@@ -46,12 +64,12 @@ dh_release_status() {
 dh_reuse() {
   [ -f "$DH_STATE/releases/$DH_RELEASE.built" ] || return 1
   if [ "$1" = 1 ] && dh_is_current; then return 1; fi
-  if dh_built_ok; then
+  if dh_verified_recently || dh_built_ok; then
     printf '::deployhooks::reused release=%s step=%s\n' "$DH_RELEASE" "$DH_STEP"
     dh_say "reused release $DH_RELEASE: it was built earlier and is unchanged on this host (verified), so $DH_STEP does not run again"
     return 0
   fi
   dh_say "release $DH_RELEASE changed on this host since it was built: $DH_STEP runs again"
-  rm -f -- "$DH_STATE/releases/$DH_RELEASE.built"
+  rm -f -- "$DH_STATE/releases/$DH_RELEASE.built" "$DH_STATE/releases/$DH_RELEASE.verified"
   return 1
 }

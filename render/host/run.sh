@@ -61,7 +61,7 @@ dh_reason() {
   else
     dh_reason_text=first
   fi
-  if ! { mkdir -p -- "$DH_STATE/triggers" && printf '%s\n' "${DH_TRIGGERS[@]}" >"$f"; }; then
+  if ! { { [ -d "$DH_STATE/triggers" ] || mkdir -p -- "$DH_STATE/triggers"; } && printf '%s\n' "${DH_TRIGGERS[@]}" >"$f"; }; then
     dh_say "warning: cannot write $f"
   fi
   return 0
@@ -91,8 +91,8 @@ dh_run() {
   rc=$?
   end=$(dh_now)
   secs=$((SECONDS - t0))
-  chmod -R u+w -- "$tmp" 2>/dev/null
-  rm -rf -- "$tmp"
+  # A hook may leave read-only files or directories in its TMPDIR.
+  rm -rf -- "$tmp" 2>/dev/null || { chmod -R u+w -- "$tmp" 2>/dev/null; rm -rf -- "$tmp"; }
   if [ -n "$tmo" ] && { [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; } && [ "$secs" -ge "$tmo" ]; then timed=1; fi
   if [ "$timed" = 1 ]; then
     outcome=timedOut

@@ -20,11 +20,11 @@ dh_group_alive() {
 # right after the fork saw no member under load and took a starting app for a dead one.
 dh_await_session() {
   local i
-  for ((i = 0; i < 400; i++)); do
+  for ((i = 0; i < 2000; i++)); do
     dh_stat "$1" || return 1
     [ "${dh_statf[0]:-}" = Z ] && return 1
     [ "${dh_statf[2]:-}" = "$1" ] && return 0
-    sleep 0.05
+    sleep 0.01
   done
   return 0
 }

@@ -128,6 +128,67 @@ describe("render: kept releases, reuse and pruning (real bash)", function () {
     assert.equal(await probe("rel-1"), "reused");
   });
 
+  it("build-phase steps take the verification of this deployment's probe or upload (≤ 60 s old, same built state) instead of walking the tree again", async () => {
+    await builtRelease("rel-1");
+    // A PATH whose `find` records each call: the tree walk of a verification.
+    const bin = path.join(target.root, "bin");
+    const calls = path.join(target.root, "find-calls");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(
+      path.join(bin, "find"),
+      `#!/bin/sh\necho call >> '${calls}'\nexec /usr/bin/find "$@"\n`,
+      { mode: 0o755 },
+    );
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    const walks = () =>
+      fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").length - 1 : 0;
+    const buildStep = (id: string) =>
+      runStep(
+        renderBuildStep({
+          target,
+          profile: "upsun",
+          releaseId: id,
+          command: `echo "$APP_RELEASE_ID" >> ${counter}\n`,
+          buildPhase: { markBuilt: true },
+        }),
+        "",
+        env,
+      );
+    const receipt = marker("rel-1", "verified");
+
+    // The probe verifies (one walk) and leaves its receipt; the build step takes it (no walk).
+    const p = await runStep(renderProbeStep({ target, releaseId: "rel-1" }), "", env);
+    assert.equal(parseStepOutput(p.stdout).probe, "reused");
+    assert.equal(walks(), 1);
+    assert.match(fs.readFileSync(receipt, "utf8"), /^[0-9a-f]{64} \d+\n$/);
+    const b1 = await buildStep("rel-1");
+    assert.equal(parseStepOutput(b1.stdout).reused, "rel-1", b1.stdout);
+    assert.equal(walks(), 1);
+
+    // A receipt older than 60 s is not taken: the step walks the tree (and verifies again).
+    const [state] = fs.readFileSync(receipt, "utf8").split(" ");
+    fs.writeFileSync(receipt, `${state} ${Math.floor(Date.now() / 1000) - 61}\n`);
+    const b2 = await buildStep("rel-1");
+    assert.equal(parseStepOutput(b2.stdout).reused, "rel-1", b2.stdout);
+    assert.equal(walks(), 2);
+
+    // A receipt naming another state than the one recorded at the build is not taken either, and
+    // a release changed on the host then fails the walk: the build runs again.
+    fs.writeFileSync(receipt, `${"0".repeat(64)} ${Math.floor(Date.now() / 1000)}\n`);
+    const file = path.join(app, "releases/rel-1/index.txt");
+    fs.chmodSync(path.dirname(file), 0o755);
+    fs.writeFileSync(file, "HACKED v1\n");
+    const b3 = await buildStep("rel-1");
+    assert.equal(parseStepOutput(b3.stdout).reused, undefined, b3.stdout);
+    assert.match(
+      b3.stdout,
+      /release rel-1 changed on this host since it was built: build runs again/,
+    );
+    assert.equal(walks(), 4, "the failed verification, then the new built state");
+    assert.equal(fs.existsSync(receipt), false, "a new build drops the receipt");
+    assert.equal(builds(), "rel-1\nrel-1\n");
+  });
+
   it("an added file, a removed file or a chmod also fails the verification", async () => {
     for (const [i, tamper] of [
       (d: string) => fs.writeFileSync(path.join(d, "planted.js"), "evil()"),

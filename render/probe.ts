@@ -24,7 +24,7 @@ export const KEPT_STATUSES: readonly string[] = ["reused", "present"];
 /** The `probe` step. */
 export function renderProbeStep(input: ProbeStepInput): RenderedStep {
   const main = [
-    "dh_release_status",
+    "dh_release_status 0",
     "dh_b=",
     'case $DH_RS in missing | rebuild) read -r dh_bn dh_bs < <(dh_base) && dh_b=" base=$dh_bn:$dh_bs" ;; esac',
     `printf '${M}probe release=%s status=%s%s\\n' "$DH_RELEASE" "$DH_RS" "$dh_b"`,

@@ -11,24 +11,29 @@ dh_built_ok() {
   local want='' got now
   dh_release_ok && [ -f "$DH_STATE/releases/$DH_RELEASE.built" ] || return 1
   read -r want <"$DH_STATE/releases/$DH_RELEASE.built" || return 1
-  got=$(dh_tree_state "$DH_REL") || return 1
-  [ -n "$want" ] && [ "$got" = "$want" ] || return 1
+  got=$(dh_tree_state "$DH_REL") || got=
+  if [ -z "$want" ] || [ "$got" != "$want" ]; then
+    # A failed verification voids any earlier receipt: no later step may take the release.
+    rm -f -- "$DH_STATE/releases/$DH_RELEASE.verified"
+    return 1
+  fi
   # The receipt of this verification (dh_verified_recently).
   printf -v now '%(%s)T' -1
-  printf '%s %s\n' "$got" "$now" >"$DH_STATE/releases/$DH_RELEASE.verified" 2>/dev/null
+  printf '%s %s %s\n' "$got" "$now" "$DH_STEP" >"$DH_STATE/releases/$DH_RELEASE.verified" 2>/dev/null
   return 0
 }
-# dh_verified_recently: the probe or upload step of this deployment verified the release (its
-# receipt names the state recorded at its build) at most DH_VERIFIED_FOR s ago. The build-phase steps
-# that follow them take that verification instead of walking the tree again, each: the probe and
-# upload steps, which decide what is sent and unpacked, always verify.
-DH_VERIFIED_FOR=60
+# dh_verified_recently [STEP]: a step of this deployment (STEP only, when given) walked the
+# release and found the state recorded at its build, at most DH_VERIFIED_FOR s ago (its receipt).
+# The upload takes the probe's receipt, the build-phase steps any; the probe always walks the tree,
+# and a failed walk removes the receipt, so no later step takes the release.
+DH_VERIFIED_FOR=30
 dh_verified_recently() {
-  local want='' got='' at=0 now
+  local want='' got='' at=0 by='' now
   [ -f "$DH_STATE/releases/$DH_RELEASE.verified" ] && dh_release_ok || return 1
   read -r want <"$DH_STATE/releases/$DH_RELEASE.built" || return 1
-  read -r got at <"$DH_STATE/releases/$DH_RELEASE.verified" || return 1
+  read -r got at by <"$DH_STATE/releases/$DH_RELEASE.verified" || return 1
   [[ $at =~ ^[0-9]+$ ]] || return 1
+  [ -z "${1:-}" ] || [ "$by" = "$1" ] || return 1
   printf -v now '%(%s)T' -1
   [ -n "$want" ] && [ "$got" = "$want" ] && [ "$((now - at))" -ge 0 ] && [ "$((now - at))" -le "$DH_VERIFIED_FOR" ]
 }
@@ -42,12 +47,13 @@ dh_mark_built() {
 # What this host has of $DH_RELEASE: DH_RS = reused (built, verified now: no artifact, no build),
 # present (complete, not built yet or current: no artifact), rebuild (kept but changed since its
 # build, or its build failed: unpacked again from the artifact), missing. DH_RS_WHY says why.
+# dh_release_status RECENT: RECENT=1 (the upload) takes a receipt of the probe (dh_verified_recently probe).
 dh_release_status() {
   DH_RS_WHY=
   if ! dh_release_ok; then
     DH_RS=missing DH_RS_WHY="release $DH_RELEASE is not on this host"
   elif [ -f "$DH_STATE/releases/$DH_RELEASE.built" ]; then
-    if dh_built_ok; then
+    if { [ "${1:-0}" = 1 ] && dh_verified_recently probe; } || dh_built_ok; then
       DH_RS=reused DH_RS_WHY="release $DH_RELEASE is kept on this host, built and unchanged (verified)"
     elif dh_is_current; then
       DH_RS=present DH_RS_WHY="release $DH_RELEASE changed on this host since it was built, but current points to it, so it is left as it is"

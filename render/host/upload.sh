@@ -2,7 +2,7 @@
 # deployhooks host library: the upload step: tarball checks, unpack, retention (render/upload.ts).
 dh_upload() {
   local tarball=$1 want=$2 got tmp d spid trc src need avail err status=unpacked
-  dh_release_status
+  dh_release_status 1
   case $DH_RS in
     reused | present)
       # A kept release: nothing to unpack, the tarball is not needed (a remote host got none).

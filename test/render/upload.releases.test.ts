@@ -128,8 +128,8 @@ describe("render: kept releases, reuse and pruning (real bash)", function () {
     assert.equal(await probe("rel-1"), "reused");
   });
 
-  it("build-phase steps take the verification of this deployment's probe or upload (≤ 60 s old, same built state) instead of walking the tree again", async () => {
-    await builtRelease("rel-1");
+  it("the upload and build-phase steps take the probe's verification (a receipt ≤ 30 s old naming the built state) instead of walking the tree again; a failed walk voids it", async () => {
+    const tb = await builtRelease("rel-1");
     // A PATH whose `find` records each call: the tree walk of a verification.
     const bin = path.join(target.root, "bin");
     const calls = path.join(target.root, "find-calls");
@@ -142,50 +142,75 @@ describe("render: kept releases, reuse and pruning (real bash)", function () {
     const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
     const walks = () =>
       fs.existsSync(calls) ? fs.readFileSync(calls, "utf8").split("\n").length - 1 : 0;
-    const buildStep = (id: string) =>
-      runStep(
+    const probeStep = async () => {
+      const r = await runStep(renderProbeStep({ target, releaseId: "rel-1" }), "", env);
+      return parseStepOutput(r.stdout).probe;
+    };
+    const uploadStep = async () => {
+      const r = await runStep(
+        renderUploadStep({ target, releaseId: "rel-1", tarball: tb.path, sha256: tb.sha256 }),
+        "",
+        env,
+      );
+      assert.equal(r.status, 0, r.stdout);
+      return parseStepOutput(r.stdout).upload;
+    };
+    const buildStep = async () => {
+      const r = await runStep(
         renderBuildStep({
           target,
           profile: "upsun",
-          releaseId: id,
+          releaseId: "rel-1",
           command: `echo "$APP_RELEASE_ID" >> ${counter}\n`,
           buildPhase: { markBuilt: true },
         }),
         "",
         env,
       );
+      assert.equal(r.status, 0, r.stdout);
+      return r.stdout;
+    };
     const receipt = marker("rel-1", "verified");
+    const now = () => Math.floor(Date.now() / 1000);
+    const [state] = fs.readFileSync(marker("rel-1", "built"), "utf8").split("\n");
 
-    // The probe verifies (one walk) and leaves its receipt; the build step takes it (no walk).
-    const p = await runStep(renderProbeStep({ target, releaseId: "rel-1" }), "", env);
-    assert.equal(parseStepOutput(p.stdout).probe, "reused");
+    // The probe walks (once) and leaves its receipt; the upload and the build take it.
+    assert.equal(await probeStep(), "reused");
     assert.equal(walks(), 1);
-    assert.match(fs.readFileSync(receipt, "utf8"), /^[0-9a-f]{64} \d+\n$/);
-    const b1 = await buildStep("rel-1");
-    assert.equal(parseStepOutput(b1.stdout).reused, "rel-1", b1.stdout);
+    assert.match(fs.readFileSync(receipt, "utf8"), /^[0-9a-f]{64} \d+ probe\n$/);
+    assert.equal(await uploadStep(), "reused");
+    assert.equal(parseStepOutput(await buildStep()).reused, "rel-1");
     assert.equal(walks(), 1);
 
-    // A receipt older than 60 s is not taken: the step walks the tree (and verifies again).
-    const [state] = fs.readFileSync(receipt, "utf8").split(" ");
-    fs.writeFileSync(receipt, `${state} ${Math.floor(Date.now() / 1000) - 61}\n`);
-    const b2 = await buildStep("rel-1");
-    assert.equal(parseStepOutput(b2.stdout).reused, "rel-1", b2.stdout);
+    // A receipt older than 30 s is not taken: each step walks (and writes its own receipt).
+    fs.writeFileSync(receipt, `${state} ${now() - 31} probe\n`);
+    assert.equal(await uploadStep(), "reused");
     assert.equal(walks(), 2);
+    // The upload takes only the probe's receipt (it always walks on a local host, which has no
+    // probe); the build-phase steps take the upload's.
+    assert.match(fs.readFileSync(receipt, "utf8"), / upload\n$/);
+    assert.equal(await uploadStep(), "reused");
+    assert.equal(walks(), 3);
+    assert.equal(parseStepOutput(await buildStep()).reused, "rel-1");
+    assert.equal(walks(), 3);
 
-    // A receipt naming another state than the one recorded at the build is not taken either, and
-    // a release changed on the host then fails the walk: the build runs again.
-    fs.writeFileSync(receipt, `${"0".repeat(64)} ${Math.floor(Date.now() / 1000)}\n`);
+    // A receipt naming another state than the one recorded at the build is not taken.
+    fs.writeFileSync(receipt, `${"0".repeat(64)} ${now()} probe\n`);
+    assert.equal(parseStepOutput(await buildStep()).reused, "rel-1");
+    assert.equal(walks(), 4);
+
+    // The release changed on the host after a probe verified it: the next probe's walk fails and
+    // voids the receipt, so the upload (even within 30 s) walks too and rebuilds it.
+    assert.equal(await probeStep(), "reused");
     const file = path.join(app, "releases/rel-1/index.txt");
     fs.chmodSync(path.dirname(file), 0o755);
     fs.writeFileSync(file, "HACKED v1\n");
-    const b3 = await buildStep("rel-1");
-    assert.equal(parseStepOutput(b3.stdout).reused, undefined, b3.stdout);
-    assert.match(
-      b3.stdout,
-      /release rel-1 changed on this host since it was built: build runs again/,
-    );
-    assert.equal(walks(), 4, "the failed verification, then the new built state");
-    assert.equal(fs.existsSync(receipt), false, "a new build drops the receipt");
+    assert.equal(await probeStep(), "rebuild");
+    assert.equal(fs.existsSync(receipt), false);
+    assert.equal(await uploadStep(), "rebuilt");
+    assert.equal(fs.readFileSync(file, "utf8"), "hello v1\n");
+    const b = await buildStep();
+    assert.equal(parseStepOutput(b).reused, undefined, b);
     assert.equal(builds(), "rel-1\nrel-1\n");
   });
 

@@ -23,6 +23,9 @@
  * - incremental (bench/releases.ts): upload of a one-file change to a host that keeps the previous
  *   tarball (a delta) versus the full upload of the same change to a fresh host.
  * `DEPLOYHOOKS_BENCH_DEPLOY=rollback` (comma list of core, rollback, incremental) runs only those.
+ * - hostShell: the bench's sshd runs each session's shell without the ssh user's `~/.bashrc`, as a
+ *   deploy user's stock Debian/Ubuntu `~/.bashrc` does for a command (see BENCH_HOST_SHELL); the
+ *   bare `ssh HOST true` with and without that, measured on two fresh sshds before the rest.
  */
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";

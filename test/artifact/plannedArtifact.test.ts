@@ -5,21 +5,15 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { readArtifactSum } from "../../artifact/artifactSum";
 import { planArtifact } from "../../artifact/plannedArtifact";
 import { pruneArtifacts } from "../../artifact/prune";
 import { buildArtifact } from "../../artifact/tarball";
 import { fingerprintTree, type TreeFingerprint } from "../../fingerprint/tree";
+import { tempDirs } from "../helpers/tmpDirs";
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs();
 
 async function tree(start: string): Promise<{ root: string; tree: TreeFingerprint }> {
   const root = tmp("dh-plan-src-");

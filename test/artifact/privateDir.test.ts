@@ -7,14 +7,9 @@ import {
   privateDirProblem,
   resolveArtifactDir,
 } from "../../artifact/privateDir";
+import { tempDirs } from "../helpers/tmpDirs";
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
+const tmp = tempDirs();
 
 const isRoot = process.getuid?.() === 0;
 const NOBODY = 65534;

@@ -3,24 +3,18 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 // The module object itself (not the import wrapper), so a test can make its writes fail.
 import nodeFs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { buildArtifact } from "../../artifact/tarball";
 import { fingerprintTree } from "../../fingerprint/tree";
+import { tempDirs } from "../helpers/tmpDirs";
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
+const tmp = tempDirs();
 function flip(b: Buffer, at: number): Buffer {
   assert.ok(at >= 0);
   const c = Buffer.from(b);
   c[at] ^= 0x01;
   return c;
 }
-after(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
 
 const LONG = "long-" + "x".repeat(70) + "/" + "y".repeat(80) + ".txt";
 const FILES: [string, string, boolean][] = [

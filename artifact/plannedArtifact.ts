@@ -26,8 +26,6 @@ export interface PlannedArtifact {
   path: string;
   /** `sha256:<hex>` the deployment is planned with. */
   sha256: string;
-  /** True when the tarball is verified already; else `ready()` reads it. */
-  verified: boolean;
   /** The verified tarball (built again when it does not verify); its sha256 is the planned one. */
   ready(): Promise<Artifact>;
 }
@@ -47,7 +45,7 @@ export async function planArtifact(
   const sum = lazy && !privateDirProblem(dir) ? readArtifactSum(target) : undefined;
   if (!sum) {
     const built = await buildArtifact(root, tree, outDir);
-    return { path: built.path, sha256: built.sha256, verified: true, ready: async () => built };
+    return { path: built.path, sha256: built.sha256, ready: async () => built };
   }
   // Counts as a use for the pruning rule (artifact/prune.ts), as a verified reuse would.
   try {
@@ -60,7 +58,6 @@ export async function planArtifact(
   return {
     path: target,
     sha256: sum.sha256,
-    verified: false,
     ready: () =>
       (verification ??= buildArtifact(root, tree, outDir).then((a) => {
         if (a.sha256 !== sum.sha256) {

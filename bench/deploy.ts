@@ -24,7 +24,7 @@
  *   tarball (a delta) versus the full upload of the same change to a fresh host.
  * `DEPLOYHOOKS_BENCH_DEPLOY=rollback` (comma list of core, rollback, incremental) runs only those.
  * - hostShell: the bench's sshd runs each session's shell without the ssh user's `~/.bashrc`, as a
- *   deploy user's stock Debian/Ubuntu `~/.bashrc` does for a command (see BENCH_HOST_SHELL); the
+ *   deploy user's stock Debian/Ubuntu `~/.bashrc` does for a command (see SKIP_BASHRC); the
  *   bare `ssh HOST true` with and without that, measured on two fresh sshds before the rest.
  */
 import { spawnSync } from "node:child_process";
@@ -56,32 +56,32 @@ import { runIncrementalBench, runRollbackBench } from "./releases";
  * JSON reports both costs (`hostShell`). `DEPLOYHOOKS_BENCH_HOST_SHELL=startup-files` measures with
  * the startup files instead.
  */
-const BENCH_HOST_SHELL =
-  process.env.DEPLOYHOOKS_BENCH_HOST_SHELL === "startup-files"
-    ? "# the ssh user's shell startup files run (DEPLOYHOOKS_BENCH_HOST_SHELL=startup-files)"
-    : "SetEnv SHLVL=1";
+const SKIP_BASHRC = "SetEnv SHLVL=1";
+const benchHostShell = (): string[] =>
+  process.env.DEPLOYHOOKS_BENCH_HOST_SHELL === "startup-files" ? [] : [SKIP_BASHRC];
 
-/** Median bare `ssh HOST true` with the bench host's shell, and with the shell's startup files. */
+/** Seconds of one bare `ssh … true` (`args`: the ssh options and destination). */
+function bareSsh(args: string[]): number {
+  const t = process.hrtime.bigint();
+  const r = spawnSync("ssh", [...args, "true"]);
+  if (r.status !== 0) throw new Error(`bench deploy: ssh true failed: ${r.stderr}`);
+  return Number(process.hrtime.bigint() - t) / 1e9;
+}
+
+/** Median bare `ssh HOST true` without the ssh user's `~/.bashrc`, and with it (fresh sshds). */
 async function sshSessionCost(): Promise<{ seconds: number; withStartupFilesSeconds: number }> {
   const kex = providerKexOption();
   const measure = async (extraConfig: string[]): Promise<number> => {
     const h = await startSshd({ extraConfig });
     try {
-      const args = [...sshOptions(h), ...(kex ? ["-o", kex] : []), `${h.user}@127.0.0.1`, "true"];
-      const t: number[] = [];
-      for (let i = 0; i < 10; i++) {
-        const s = process.hrtime.bigint();
-        const r = spawnSync("ssh", args);
-        if (r.status !== 0) throw new Error(`bench deploy: ssh true failed: ${r.stderr}`);
-        t.push(Number(process.hrtime.bigint() - s) / 1e9);
-      }
-      return round(median(t));
+      const args = [...sshOptions(h), ...(kex ? ["-o", kex] : []), `${h.user}@127.0.0.1`];
+      return round(median(Array.from({ length: 10 }, () => bareSsh(args))));
     } finally {
       await h.stop();
     }
   };
   return {
-    seconds: await measure(["SetEnv SHLVL=1"]),
+    seconds: await measure([SKIP_BASHRC]),
     withStartupFilesSeconds: await measure([]),
   };
 }
@@ -144,7 +144,7 @@ export async function runDeployBench(
   let sessionCost: { seconds: number; withStartupFilesSeconds: number } | undefined;
   try {
     sessionCost = await sshSessionCost();
-    sshd = await startSshd({ extraConfig: [BENCH_HOST_SHELL] });
+    sshd = await startSshd({ extraConfig: benchHostShell() });
   } catch (e) {
     if (e instanceof SshdUnavailable) {
       ctx.log(`deploy: skipped (${e.message})`);
@@ -171,7 +171,7 @@ export async function runDeployBench(
       ctx.log(`deploy: incremental ${JSON.stringify(releases.incremental)}`);
     }
     const hostShell = {
-      sshdConfig: BENCH_HOST_SHELL,
+      sshdConfig: benchHostShell().join("\n") || "(none: the ssh user's shell startup files run)",
       bareSshSeconds: sessionCost?.seconds,
       bareSshWithStartupFilesSeconds: sessionCost?.withStartupFilesSeconds,
     };
@@ -241,10 +241,7 @@ export async function runDeployBench(
     const bare: number[] = [];
     const runnerSsh: number[] = [];
     for (let i = 0; i < samples; i++) {
-      const t = process.hrtime.bigint();
-      const r = spawnSync("ssh", [...baselineSsh, dest, "true"]);
-      if (r.status !== 0) throw new Error(`bench deploy: ssh true failed: ${r.stderr}`);
-      bare.push(Number(process.hrtime.bigint() - t) / 1e9);
+      bare.push(bareSsh([...baselineSsh, dest]));
       const rr = await runRemote({ connection: connectionOf(sshd), command: "true" });
       if (rr.exitCode !== 0) throw new Error(`bench deploy: runner ssh true failed: ${rr.stderr}`);
       runnerSsh.push(rr.durationMs / 1000);

@@ -307,14 +307,14 @@ export function wireDeployment(
       const probe = structure.steps.find((s) => s.host === spec.host && s.stepId === "probe");
       const source = pulumi
         .all([
-          pulumi.output(codePromise),
           plain((p) => p.releaseId),
           probe ? knownOr(stdouts[probe.name]!, "") : pulumi.output(""),
         ])
-        .apply(async ([ca, releaseId, out]) => {
+        .apply(async ([releaseId, out]) => {
+          const { artifact } = await codePromise;
           // What is sent (the artifact, or a delta made from it) is read only once verified.
-          if (!releaseKept(out)) await (await codePromise).artifact.ready();
-          return transferSource(ca.artifact.path, releaseId, out, ca.artifact.sha256);
+          if (!releaseKept(out)) await artifact.ready();
+          return transferSource(artifact.path, releaseId, out, artifact.sha256);
         });
       const asset = source.apply((src) =>
         "placeholder" in src

@@ -30,12 +30,26 @@ function flip(b: Buffer, at: number): Buffer {
   return c;
 }
 
+/**
+ * A tree, its tarball and sum file in a fresh artifact dir, then one byte of the tarball changed
+ * (same size, sum kept): whatever verifies the tarball rebuilds it, so its bytes tell whether
+ * planning read it.
+ */
+async function changedTarball() {
+  const { root, tree: t } = await tree("echo ok\n");
+  const out = tmp("dh-plan-out-");
+  const built = await buildArtifact(root, t, out);
+  const honest = fs.readFileSync(built.path);
+  fs.writeFileSync(built.path, flip(honest, honest.indexOf("echo ok")));
+  const isHonest = () => fs.readFileSync(built.path).equals(honest);
+  return { root, t, out, built, isHonest };
+}
+
 describe("artifact/plannedArtifact", () => {
   it("no sum file: the tarball is built now (verified) and its sum file written", async () => {
     const { root, tree: t } = await tree("echo ok\n");
     const out = tmp("dh-plan-out-");
     const a = await planArtifact(root, t, out);
-    assert.equal(a.verified, true);
     assert.deepEqual(readArtifactSum(a.path), {
       sha256: a.sha256,
       bytes: fs.statSync(a.path).size,
@@ -50,7 +64,6 @@ describe("artifact/plannedArtifact", () => {
     const out = tmp("dh-plan-out-");
     const built = await buildArtifact(root, t, out);
     const a = await planArtifact(root, t, out);
-    assert.equal(a.verified, false);
     assert.equal(a.sha256, built.sha256);
     const r1 = a.ready();
     assert.equal(a.ready(), r1, "one verification, however many transfers wait for it");
@@ -60,20 +73,15 @@ describe("artifact/plannedArtifact", () => {
   });
 
   it("a tarball changed after its sum was written (same size): ready() rebuilds it; the plan stands", async () => {
-    const { root, tree: t } = await tree("echo ok\n");
-    const out = tmp("dh-plan-out-");
-    const built = await buildArtifact(root, t, out);
-    const honest = fs.readFileSync(built.path);
-    fs.writeFileSync(built.path, flip(honest, honest.indexOf("echo ok")));
+    const { root, t, out, built, isHonest } = await changedTarball();
     const a = await planArtifact(root, t, out);
-    assert.equal(a.verified, false);
     assert.equal(a.sha256, built.sha256);
     // Planning did not verify it (else it would have been rebuilt already).
-    assert.ok(!fs.readFileSync(built.path).equals(honest));
+    assert.equal(isHonest(), false);
     const r = await a.ready();
     assert.equal(r.reused, false);
     assert.equal(r.sha256, built.sha256);
-    assert.ok(fs.readFileSync(built.path).equals(honest));
+    assert.equal(isHonest(), true);
   });
 
   it("a planted tarball with its own sum file: ready() refuses (nothing is sent), the tarball is rebuilt", async () => {
@@ -122,26 +130,19 @@ describe("artifact/plannedArtifact", () => {
   ];
   for (const [what, spoil] of ignored) {
     it(`${what}: not used; the tarball is built or verified now`, async () => {
-      const { root, tree: t } = await tree("echo ok\n");
-      const out = tmp("dh-plan-out-");
-      const built = await buildArtifact(root, t, out);
+      const { root, t, out, built, isHonest } = await changedTarball();
       spoil(built.path + ".sum", built.path);
       assert.equal(readArtifactSum(built.path), undefined);
       const a = await planArtifact(root, t, out);
-      assert.equal(a.verified, true);
+      assert.equal(isHonest(), true, "verified (rebuilt) while planning");
       assert.equal(a.sha256, built.sha256);
     });
   }
 
   it("lazy = false (a local host reads the tarball directly): verified now even with a sum", async () => {
-    const { root, tree: t } = await tree("echo ok\n");
-    const out = tmp("dh-plan-out-");
-    const built = await buildArtifact(root, t, out);
-    const honest = fs.readFileSync(built.path);
-    fs.writeFileSync(built.path, flip(honest, honest.indexOf("echo ok")));
-    const a = await planArtifact(root, t, out, false);
-    assert.equal(a.verified, true);
-    assert.ok(fs.readFileSync(built.path).equals(honest));
+    const { root, t, out, isHonest } = await changedTarball();
+    await planArtifact(root, t, out, false);
+    assert.equal(isHonest(), true);
   });
 
   it("pruning removes a sum file with its tarball, and keeps the current one's", () => {

@@ -4,21 +4,26 @@
  *
  * Both tarballs are this project's deterministic archives (tarball.ts): entries in path order, the
  * same header bytes for the same path, mode and size. An entry (its pax header if any, its ustar
- * header, its data padded to 512 bytes) whose bytes are found in the base is copied from there on
- * the host; any other entry (a file whose content or mode changed, a new file) is shipped in the
- * delta; an entry of the base that the new tarball lacks (a deleted file) is simply not copied.
+ * header, its data padded to 512 bytes) whose bytes equal those of the base's entry of the same
+ * path is copied from there on the host; any other entry (a file whose content or mode changed, a
+ * new file) is shipped in the delta; an entry of the base that the new tarball lacks (a deleted
+ * file) is simply not copied. The paths of the base's entries that are not copied (changed or
+ * deleted) are listed too, so that the host can also turn an unpacked copy of the base into the
+ * new release by removing those and unpacking the shipped entries (render/standby.ts).
  *
  * Format (text header, then the shipped bytes):
  * ```
- * deployhooks-delta 1 <header bytes, 12 digits>
+ * deployhooks-delta 2 <header bytes, 12 digits>
  * base <sha256 hex of the base tarball> <size>
  * target <sha256 hex of the new tarball> <size>
  * C <offset in the base> <length>      copy from the base (runs of entries merged)
  * L <offset in the shipped bytes> <length>
+ * R <offset in the shipped bytes> <length>   last: the base's entries not copied, NUL-terminated
  * ```
- * The host applies it with `dd` (render/delta.ts), then unpacks the result through the ordinary
- * upload path, which checks its sha256 against the new artifact's: the release is exactly the
- * full artifact unpacked, or nothing.
+ * The `L` ranges, concatenated, are a tar stream of the shipped entries (the archive's end
+ * included). The host applies the `C`/`L` lines with `dd` (render/delta.ts) and checks the
+ * rebuilt tarball's sha256 against the new artifact's before anything else: the release is
+ * exactly the full artifact unpacked, or nothing.
  *
  * Deterministic (same base and new tarball → same bytes), so the copy step's asset hash is stable.
  */
@@ -42,18 +47,29 @@ export interface DeltaArtifact {
 interface Entry {
   offset: number;
   length: number;
+  /** The entry's path as archived (a directory's ends with `/`). */
+  name: string;
 }
 
 const BLOCK = 512;
 const HEADER_WIDTH = 12;
 
-/** The entries of a deterministic tarball (offset and length of each, pax header included). */
+/** The first bytes of a delta of this format. */
+export const DELTA_MAGIC = "deployhooks-delta 2 ";
+
+function cString(b: Buffer, start: number, end: number): string {
+  const z = b.indexOf(0, start);
+  return b.toString("utf8", start, z >= 0 && z < end ? z : end);
+}
+
+/** The entries of a deterministic tarball (offset, length and path of each, pax header included). */
 export function tarEntries(fd: number, size: number): Entry[] {
   const out: Entry[] = [];
   const hdr = Buffer.alloc(BLOCK);
   let off = 0;
   let start = -1;
   let paxSize: number | undefined;
+  let paxPath: string | undefined;
   while (off + BLOCK <= size) {
     fs.readSync(fd, hdr, 0, BLOCK, off);
     if (hdr.every((b) => b === 0)) break;
@@ -64,8 +80,11 @@ export function tarEntries(fd: number, size: number): Entry[] {
     if (type === "x") {
       const body = Buffer.alloc(dataSize);
       fs.readSync(fd, body, 0, dataSize, off + BLOCK);
-      const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(body.toString("utf8"));
+      const text = body.toString("utf8");
+      const m = /(?:^|\n)\d+ size=(\d+)\n/.exec(text);
       paxSize = m ? Number(m[1]) : undefined;
+      const p = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(text);
+      paxPath = p ? p[1] : undefined;
       if (start < 0) start = off;
       off += BLOCK + Math.ceil(dataSize / BLOCK) * BLOCK;
       continue;
@@ -74,19 +93,28 @@ export function tarEntries(fd: number, size: number): Entry[] {
       dataSize = paxSize;
       paxSize = undefined;
     }
+    const prefix = cString(hdr, 345, 500);
+    const name = paxPath ?? (prefix ? `${prefix}/${cString(hdr, 0, 100)}` : cString(hdr, 0, 100));
+    paxPath = undefined;
     const s = start >= 0 ? start : off;
     const end = off + BLOCK + Math.ceil(dataSize / BLOCK) * BLOCK;
-    out.push({ offset: s, length: end - s });
+    out.push({ offset: s, length: end - s, name });
     start = -1;
     off = end;
   }
   return out;
 }
 
-function entryDigest(fd: number, e: Entry, buf: { b: Buffer }): string {
-  if (buf.b.length < e.length) buf.b = Buffer.alloc(Math.max(e.length, buf.b.length * 2));
-  fs.readSync(fd, buf.b, 0, e.length, e.offset);
-  return createHash("sha256").update(buf.b.subarray(0, e.length)).digest("hex");
+/** Whether the `length` bytes at `a` of `fdA` equal those at `b` of `fdB`. */
+function sameBytes(fdA: number, a: number, fdB: number, b: number, length: number, buf: Buffer[]) {
+  for (let done = 0; done < length;) {
+    const n = Math.min(buf[0]!.length, length - done);
+    fs.readSync(fdA, buf[0]!, 0, n, a + done);
+    fs.readSync(fdB, buf[1]!, 0, n, b + done);
+    if (buf[0]!.compare(buf[1]!, 0, n, 0, n) !== 0) return false;
+    done += n;
+  }
+  return true;
 }
 
 /** sha256 hex of a file. */
@@ -130,9 +158,10 @@ export function buildDelta(
   try {
     const bsize = fs.fstatSync(bfd).size;
     const tsize = fs.fstatSync(tfd).size;
-    const buf = { b: Buffer.alloc(1 << 20) };
-    const inBase = new Map<string, number>();
-    for (const e of tarEntries(bfd, bsize)) inBase.set(entryDigest(bfd, e, buf), e.offset);
+    const bufs = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)];
+    const inBase = new Map<string, Entry>();
+    for (const e of tarEntries(bfd, bsize)) inBase.set(e.name, e);
+    const copied = new Set<string>();
     const ops: string[] = [];
     const shipped: Buffer[] = [];
     let shippedLen = 0;
@@ -149,12 +178,15 @@ export function buildDelta(
     };
     const entries = tarEntries(tfd, tsize);
     for (const e of entries) {
-      const at = inBase.get(entryDigest(tfd, e, buf));
-      if (at !== undefined) {
-        push("C", at, e.length);
+      const b = inBase.get(e.name);
+      if (b && b.length === e.length && sameBytes(bfd, b.offset, tfd, e.offset, e.length, bufs)) {
+        push("C", b.offset, e.length);
+        copied.add(e.name);
         copiedEntries++;
       } else {
-        shipped.push(Buffer.from(buf.b.subarray(0, e.length)));
+        const bytes = Buffer.allocUnsafe(e.length);
+        fs.readSync(tfd, bytes, 0, e.length, e.offset);
+        shipped.push(bytes);
         push("L", shippedLen, e.length);
         shippedLen += e.length;
         shippedEntries++;
@@ -172,12 +204,21 @@ export function buildDelta(
       shippedLen += t.length;
     }
     if (last) ops.push(`${last.kind} ${last.a} ${last.b}`);
+    // The base's entries not copied (changed or deleted), for the host's standby tree.
+    const removed = Buffer.from(
+      [...inBase.keys()]
+        .filter((n) => !copied.has(n))
+        .map((n) => `${n}\0`)
+        .join(""),
+    );
+    ops.push(`R ${shippedLen} ${removed.length}`);
+    shipped.push(removed);
     const body = [`base ${baseSha} ${bsize}`, `target ${targetSha} ${tsize}`, ...ops, ""].join(
       "\n",
     );
-    const firstLen = `deployhooks-delta 1 `.length + HEADER_WIDTH + 1;
+    const firstLen = DELTA_MAGIC.length + HEADER_WIDTH + 1;
     const headerLen = firstLen + Buffer.byteLength(body);
-    const header = `deployhooks-delta 1 ${String(headerLen).padStart(HEADER_WIDTH, "0")}\n${body}`;
+    const header = `${DELTA_MAGIC}${String(headerLen).padStart(HEADER_WIDTH, "0")}\n${body}`;
     for (const f of fs.readdirSync(outDir)) {
       if (
         /^delta-[0-9a-f]{16}-[0-9a-f]{16}\.bin(\.tmp)?$/.test(f) &&
@@ -191,7 +232,7 @@ export function buildDelta(
     fs.renameSync(tmp, out);
     return {
       path: out,
-      bytes: headerLen + shippedLen,
+      bytes: headerLen + shippedLen + removed.length,
       shippedEntries,
       shippedBytes: shippedLen,
       copiedEntries,

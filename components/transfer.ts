@@ -11,7 +11,8 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { buildDelta, deltaFileName, fileSha256 } from "../artifact/delta";
+import { buildDelta, DELTA_MAGIC, deltaFileName, fileSha256 } from "../artifact/delta";
+import { readArtifactSum } from "../artifact/artifactSum";
 import { KEPT_STATUSES, probeResult } from "../render/probe";
 
 /** The source of a transfer. */
@@ -61,10 +62,16 @@ export function transferSource(
   if (probe?.base && target && probe.base.sha256 !== target) {
     const dir = path.dirname(artifactPath);
     const existing = path.join(dir, deltaFileName(probe.base.sha256, target));
-    if (fs.existsSync(existing)) return { delta: existing, base: probe.base.name };
+    if (isDelta(existing)) return { delta: existing, base: probe.base.name };
     const baseTar = path.join(dir, probe.base.name);
     try {
-      if (fs.existsSync(baseTar) && fileSha256(baseTar) === probe.base.sha256) {
+      // The base is named by its sum file when it has one (written when it was built or verified):
+      // a base whose bytes are not the host's makes the host's rebuilt tarball fail its checksum,
+      // so a wrong sum costs a failed upload, never a wrong release.
+      const baseSha =
+        readArtifactSum(baseTar)?.sha256.replace(/^sha256:/, "") ??
+        (fs.existsSync(baseTar) ? fileSha256(baseTar) : undefined);
+      if (baseSha === probe.base.sha256) {
         const d = buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
         if (d) return { delta: d.path, base: probe.base.name };
       }
@@ -73,6 +80,22 @@ export function transferSource(
     }
   }
   return { artifact: artifactPath };
+}
+
+/** Whether `file` is a delta in the format this version writes (artifact/delta.ts). */
+function isDelta(file: string): boolean {
+  try {
+    const fd = fs.openSync(file, "r");
+    try {
+      const head = Buffer.alloc(DELTA_MAGIC.length);
+      fs.readSync(fd, head, 0, head.length, 0);
+      return head.toString("latin1") === DELTA_MAGIC;
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return false;
+  }
 }
 
 /**

@@ -9,7 +9,9 @@
  * - Before unpacking, failed builds of other releases, interrupted uploads and stale upload files
  *   are pruned (prune.ts), and the free space is checked against the tarball's size.
  * - Incremental upload: when `<name>.delta` is there instead of `<name>.tar`, the tarball is first
- *   rebuilt from the kept base (render/delta.ts); the checksum below then proves it is the artifact.
+ *   rebuilt from the kept base (render/delta.ts) and its checksum checked; then the standby copy
+ *   of the base becomes the release with only the delta's entries changed (render/standby.ts), or,
+ *   without a usable one, the rebuilt tarball is unpacked as below.
  * - Otherwise leftovers of an interrupted run (`releases/<id>` without marker,
  *   `releases/<id>.tmp-*`) are removed, the tarball is unpacked into a fresh
  *   `releases/<id>.tmp-XXXXXX` while its sha256 is computed in parallel (a mismatch removes the
@@ -17,7 +19,8 @@
  *   written. A crash at any point leaves either nothing usable or a complete release. A full disk
  *   is reported as `no space left on device` with the path. `.deployhooks/uploads/` keeps only the last
  *   unpacked tarball (a build-only change of the same code unpacks it again without a new copy);
- *   the placeholder a re-activation received instead of the tarball (`<name>.kept`) is removed.
+ *   the placeholder a re-activation received instead of the tarball (`<name>.kept`) is removed;
+ *   the kept tarball is unpacked into the standby tree in the background (render/standby.ts).
  * The same text works for a local deployment: `tarball` is then a path on the local machine (never
  * removed).
  */
@@ -30,6 +33,7 @@ import { shellQuote } from "./quote";
 import { PRUNE_BASH } from "./prune";
 import { RELEASE_BASH } from "./releaseCheck";
 import { DELTA_BASH } from "./delta";
+import { STANDBY_BASH } from "./standby";
 
 export interface UploadStepInput extends CommonStepOptions {
   target: AppTarget;
@@ -73,7 +77,7 @@ export function renderUploadStep(input: UploadStepInput): RenderedStep {
     ...input,
     step: "upload",
     secretNames: [],
-    libraries: [RELEASE_BASH, PRUNE_BASH, DELTA_BASH, UPLOAD_BASH],
+    libraries: [RELEASE_BASH, PRUNE_BASH, DELTA_BASH, STANDBY_BASH, UPLOAD_BASH],
     main,
   });
   return { command: toCommand(program), program, secretNames: [] };

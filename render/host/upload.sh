@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # deployhooks host library: the upload step: tarball checks, unpack, retention (render/upload.ts).
 dh_upload() {
-  local tarball=$1 want=$2 got tmp d spid trc src need avail err status=unpacked
+  local tarball=$1 want=$2 got tmp d spid trc src need avail err status=unpacked delta='' standby=''
   dh_release_status 1
   case $DH_RS in
     reused | present)
@@ -19,7 +19,8 @@ dh_upload() {
   dh_prune_failed
   # An incremental upload: the new tarball is rebuilt from the kept base (render/delta.ts).
   if [ ! -f "$tarball" ] && [ -f "${tarball%.tar}.delta" ]; then
-    dh_apply_delta "${tarball%.tar}.delta" "$tarball"
+    delta=${tarball%.tar}.delta
+    dh_apply_delta "$delta" "$tarball"
   fi
   [ -f "$tarball" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
   [ "$DH_RS" = rebuild ] && dh_remove_release "$DH_RELEASE" >/dev/null
@@ -36,33 +37,51 @@ dh_upload() {
     dh_fail 73 "no space left on device: unpacking release $DH_RELEASE ($tarball, $((need / 1048576)) MiB) into $DH_APP/releases needs about $((need / 1048576)) MiB, only $((avail / 1024)) MiB are free"
   fi
   tmp=$(mktemp -d "$DH_REL.tmp-XXXXXX") || dh_fail 73 "cannot create a directory under $DH_APP/releases (no space left or not writable)"
-  # The checksum is computed while tar unpacks (both read the file once, in parallel); nothing is
-  # renamed into place before it matched.
-  sha256sum -- "$tarball" >"$tmp.sha256" 2>&1 &
-  spid=$!
-  tar -x --no-same-owner -f "$tarball" -C "$tmp" 2>"$tmp.err"
-  trc=$?
-  wait "$spid"
-  src=$?
-  got=$(cat -- "$tmp.sha256" 2>/dev/null)
-  err=$(head -c 2000 -- "$tmp.err" 2>/dev/null)
-  rm -f -- "$tmp.sha256" "$tmp.err"
-  got=${got%% *}
-  if [ "$trc" -ne 0 ] || [ "$src" -ne 0 ] || [ "$got" != "$want" ]; then
-    chmod -R u+w -- "$tmp" 2>/dev/null
-    rm -rf -- "$tmp"
-    case "$err$got" in
-      *"No space left on device"*) dh_fail 73 "no space left on device while unpacking $tarball into $DH_APP/releases (release $DH_RELEASE); free space on that file system or lower keepReleases" ;;
-    esac
-    [ "$src" -eq 0 ] || dh_fail 74 "cannot read $tarball: $got"
-    [ "$got" = "$want" ] || dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball: expected sha256:$want, got sha256:$got"
-    dh_fail 74 "cannot unpack $tarball: $err"
+  # Incremental: the rebuilt tarball is checked, then the standby copy of the base (standby.sh)
+  # becomes the release with only the delta's entries changed; without one, the tarball is unpacked.
+  if [ -n "$delta" ]; then
+    got=$(dh_sha256 "$tarball") || got=
+    if [ "$got" != "$want" ]; then
+      rm -rf -- "$tmp"
+      dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball rebuilt from $delta and the base: expected sha256:$want, got sha256:${got:-unreadable}; run pulumi up --replace on this host's probe step to send the full artifact"
+    fi
+    dh_standby_apply "$delta" "$tmp" && standby=1
+  fi
+  if [ -z "$standby" ]; then
+    # The checksum is computed while tar unpacks (both read the file once, in parallel); nothing is
+    # renamed into place before it matched.
+    if [ -n "$delta" ]; then
+      printf '%s\n' "$want" >"$tmp.sha256"
+      spid=
+    else
+      dh_sha256 "$tarball" >"$tmp.sha256" 2>&1 &
+      spid=$!
+    fi
+    tar -x --no-same-owner -f "$tarball" -C "$tmp" 2>"$tmp.err"
+    trc=$?
+    src=0
+    [ -z "$spid" ] || { wait "$spid"; src=$?; }
+    got=$(cat -- "$tmp.sha256" 2>/dev/null)
+    err=$(head -c 2000 -- "$tmp.err" 2>/dev/null)
+    rm -f -- "$tmp.sha256" "$tmp.err"
+    got=${got%% *}
+    if [ "$trc" -ne 0 ] || [ "$src" -ne 0 ] || [ "$got" != "$want" ]; then
+      chmod -R u+w -- "$tmp" 2>/dev/null
+      rm -rf -- "$tmp"
+      case "$err$got" in
+        *"No space left on device"*) dh_fail 73 "no space left on device while unpacking $tarball into $DH_APP/releases (release $DH_RELEASE); free space on that file system or lower keepReleases" ;;
+      esac
+      [ "$src" -eq 0 ] || dh_fail 74 "cannot read $tarball: $got"
+      [ "$got" = "$want" ] || dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball: expected sha256:$want, got sha256:$got"
+      dh_fail 74 "cannot unpack $tarball: $err"
+    fi
   fi
   chmod u=rwx,go=rx -- "$tmp"
   mv -T -- "$tmp" "$DH_REL" || dh_fail 73 "cannot rename $tmp to $DH_REL"
   printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker $DH_STATE/releases/$DH_RELEASE.ok (no space left?)"
   dh_drop_upload "$tarball" unpacked
   dh_record_base "$tarball" "$want"
+  dh_standby_start "$tarball" "$want"
   printf '::deployhooks::upload release=%s status=%s\n' "$DH_RELEASE" "$status"
 }
 # uploads/ keeps only the last unpacked tarball (a build-only change unpacks it again without a

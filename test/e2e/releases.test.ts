@@ -19,6 +19,7 @@ import {
   summary,
   type Profile,
 } from "./harness";
+import { awaitStandby } from "../render/helpers";
 
 /** Hooks (history labels) a re-activation runs: the activation phase of the profile only. */
 const REACTIVATION_HISTORY: Record<Profile, string[]> = {
@@ -273,6 +274,11 @@ for (const profile of PROFILES) {
         stepOut(r, "h1", "upload"),
         /^::deployhooks::delta applied=code-[0-9a-f]{64}\.delta$/m,
       );
+      // The standby copy of v1 became the release: only version.txt was removed and replaced.
+      assert.match(
+        stepOut(r, "h1", "upload"),
+        new RegExp(`^::deployhooks::standby release=${v2} removed=1$`, "m"),
+      );
       assert.equal(parseStepOutput(stepOut(r, "h1", "upload")).upload, "unpacked");
       assert.match(await s.http(), /^build=v2\//);
 
@@ -289,7 +295,46 @@ for (const profile of PROFILES) {
       );
     });
 
+    it("a corrupted standby copy of the base (a file changed on the host) is not used: the full artifact is unpacked, identical; the previous release is never the base", async () => {
+      awaitStandby(path.dirname(s.appDir()));
+      const standby = path.join(s.appDir(), ".deployhooks/standby");
+      const victim = fs.readdirSync(standby).find((n) => n.endsWith(".js") || n.endsWith(".txt"))!;
+      const st = fs.statSync(path.join(standby, victim));
+      fs.appendFileSync(path.join(standby, victim), "planted\n");
+      fs.utimesSync(path.join(standby, victim), st.atime, st.mtime);
+      // A file of the previous (current) release changed too: it is not what the next one is made from.
+      const current = fs.readlinkSync(path.join(s.appDir(), "current"));
+      fs.chmodSync(path.join(s.appDir(), current), 0o755);
+      fs.chmodSync(path.join(s.appDir(), current, "version.txt"), 0o644);
+      fs.appendFileSync(path.join(s.appDir(), current, "version.txt"), "planted\n");
+      s.write("version.txt", "v2b\n");
+      const r = await s.deploy();
+      assert.equal(r.failed, false, summary(r));
+      const id = r.outputs.releaseId as string;
+      assert.match(r.steps.find((x) => x.name === "app-h1-transfer")?.command ?? "", /\.delta$/);
+      assert.match(
+        stepOut(r, "h1", "upload"),
+        /the standby copy of the base changed on this host since it was unpacked: it is not used; unpacking the whole artifact/,
+      );
+      assert.doesNotMatch(stepOut(r, "h1", "upload"), /::deployhooks::standby/);
+      fs.rmSync(fresh.src, { recursive: true, force: true });
+      fs.cpSync(s.src, fresh.src, { recursive: true });
+      const f = await fresh.deploy();
+      assert.equal(f.failed, false, summary(f));
+      assert.equal(f.outputs.releaseId, id);
+      assert.deepEqual(
+        treeOf(path.join(s.appDir(), "releases", id)),
+        treeOf(path.join(fresh.appDir(), "releases", id)),
+      );
+      assert.doesNotMatch(
+        fs.readFileSync(path.join(s.appDir(), "releases", id, victim), "latin1"),
+        /planted/,
+      );
+      assert.match(await s.http(), /^build=v2b\//);
+    });
+
     it("a corrupted base (the kept tarball changed on the host) falls back to the full artifact", async () => {
+      awaitStandby(path.dirname(s.appDir()));
       const uploads = path.join(s.appDir(), ".deployhooks/uploads");
       const [kept] = fs.readdirSync(uploads);
       assert.ok(kept?.endsWith(".tar"), String(kept));

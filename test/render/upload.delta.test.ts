@@ -14,7 +14,7 @@ import { parseStepOutput, renderUploadStep, uploadPath } from "../../render";
 import type { AppTarget } from "../../render";
 import { probeResult, renderProbeStep } from "../../render/probe";
 import { transferSource } from "../../components/transfer";
-import { cleanupRoots, runStep, tmpRoot } from "./helpers";
+import { awaitStandby, cleanupRoots, runStep, tmpRoot } from "./helpers";
 
 /** Every file and link below `dir` → its mode (x/-/l) and content (or target). */
 function snapshot(dir: string): Record<string, string> {
@@ -30,6 +30,16 @@ function snapshot(dir: string): Record<string, string> {
   };
   walk("");
   return out;
+}
+
+/** Every entry below `dir` (directories too): type, mode, size, mtime and link target. */
+function metadata(dir: string): string {
+  return execFileSync("find", [dir, "-mindepth", "1", "-printf", "%P %y %m %s %T@ %l\\n"], {
+    encoding: "utf8",
+  })
+    .split("\n")
+    .sort()
+    .join("\n");
 }
 
 describe("render: incremental upload (real bash)", function () {
@@ -122,6 +132,9 @@ describe("render: incremental upload (real bash)", function () {
     const r2 = await uploadVia(name, "rel-2", a2.sha256, delta.path);
     assert.equal(r2.status, 0, r2.stdout);
     assert.match(r2.stdout, /^::deployhooks::delta applied=code-[0-9a-f]{64}\.delta$/m);
+    // The standby copy of v1 (unpacked in the background after the first upload) became the
+    // release: the base's entries not copied (index.txt, gone.txt, link, lib/m150.js) removed.
+    assert.match(r2.stdout, /^::deployhooks::standby release=rel-2 removed=4$/m);
     assert.equal(parseStepOutput(r2.stdout).upload, "unpacked");
 
     // The same artifact unpacked in full elsewhere: identical trees.
@@ -134,7 +147,21 @@ describe("render: incremental upload (real bash)", function () {
       snapshot(path.join(app, "releases/rel-2")),
       snapshot(path.join(full.root, "shop/releases/rel-2")),
     );
+    assert.equal(
+      metadata(path.join(app, "releases/rel-2")),
+      metadata(path.join(full.root, "shop/releases/rel-2")),
+    );
     assert.equal(fs.existsSync(path.join(app, "releases/rel-2/gone.txt")), false);
+    // v2 becomes the next standby copy, in the background.
+    awaitStandby(target.root);
+    assert.equal(
+      fs.readFileSync(path.join(app, ".deployhooks/standby.state"), "utf8").split(" ")[0],
+      a2.sha256.slice(7),
+    );
+    assert.equal(
+      metadata(path.join(app, ".deployhooks/standby")),
+      metadata(path.join(full.root, "shop/releases/rel-2")),
+    );
     // The rebuilt tarball is the new base; the delta is gone.
     assert.deepEqual(fs.readdirSync(path.join(app, ".deployhooks/uploads")), [
       path.basename(a2.path),
@@ -142,10 +169,108 @@ describe("render: incremental upload (real bash)", function () {
     assert.equal(fileSha256(uploadPath(target, path.basename(a2.path))), a2.sha256.slice(7));
   });
 
+  for (const [what, spoil] of [
+    ["a file's content", (sb: string) => fs.appendFileSync(path.join(sb, "lib/m001.js"), "x")],
+    [
+      "a file's mode, with its mtime put back",
+      (sb: string) => {
+        const f = path.join(sb, "index.txt");
+        const st = fs.statSync(f);
+        fs.chmodSync(f, 0o755);
+        fs.utimesSync(f, st.atime, st.mtime);
+      },
+    ],
+    ["an added file", (sb: string) => fs.writeFileSync(path.join(sb, "lib/planted.js"), "x")],
+    ["a removed file", (sb: string) => fs.rmSync(path.join(sb, "run.sh"))],
+  ] as const) {
+    it(`a standby copy of the base changed on the host (${what}) is not used: the rebuilt tarball is unpacked`, async () => {
+      const a1 = await artifact("v1", V1);
+      const a2 = await artifact("v2", V2);
+      assert.equal(
+        (await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status,
+        0,
+      );
+      awaitStandby(target.root);
+      spoil(path.join(app, ".deployhooks/standby"));
+      const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
+      const src = transferSource(a2.path, "rel-2", probe.stdout, a2.sha256);
+      assert.ok("delta" in src, JSON.stringify(src));
+      const r = await uploadVia(
+        path.basename(a2.path).replace(/\.tar$/, ".delta"),
+        "rel-2",
+        a2.sha256,
+        src.delta,
+      );
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(
+        r.stdout,
+        /the standby copy of the base changed on this host since it was unpacked: it is not used; unpacking the whole artifact/,
+      );
+      assert.doesNotMatch(r.stdout, /::deployhooks::standby/);
+      const full = { root: tmpRoot(), app: "shop" };
+      const rf = await runStep(
+        renderUploadStep({ target: full, releaseId: "rel-2", tarball: a2.path, sha256: a2.sha256 }),
+      );
+      assert.equal(rf.status, 0, rf.stdout);
+      assert.equal(
+        metadata(path.join(app, "releases/rel-2")),
+        metadata(path.join(full.root, "shop/releases/rel-2")),
+      );
+      assert.deepEqual(
+        snapshot(path.join(app, "releases/rel-2")),
+        snapshot(path.join(full.root, "shop/releases/rel-2")),
+      );
+      // The spoiled copy is gone; v2's is made instead.
+      awaitStandby(target.root);
+      assert.equal(
+        fs.readFileSync(path.join(app, ".deployhooks/standby.state"), "utf8").split(" ")[0],
+        a2.sha256.slice(7),
+      );
+    });
+  }
+
+  it("successive incremental uploads each take the standby copy made after the previous one", async () => {
+    const versions = [V1, V2, { ...V2, "index.txt": "v3\n", "deep/a/b/c.txt": "c\n" }, V1];
+    const built = [];
+    for (const [i, v] of versions.entries()) built.push(await artifact(`s${i}`, v));
+    assert.equal(
+      (await uploadVia(path.basename(built[0]!.path), "s-0", built[0]!.sha256, built[0]!.path))
+        .status,
+      0,
+    );
+    for (let i = 1; i < built.length; i++) {
+      const a = built[i]!;
+      const probe = await runStep(renderProbeStep({ target, releaseId: `s-${i}` }));
+      const src = transferSource(a.path, `s-${i}`, probe.stdout, a.sha256);
+      assert.ok("delta" in src, `${i}: ${JSON.stringify(src)}`);
+      const name = path.basename(a.path).replace(/\.tar$/, ".delta");
+      const r = await uploadVia(name, `s-${i}`, a.sha256, src.delta);
+      assert.equal(r.status, 0, r.stdout);
+      assert.match(
+        r.stdout,
+        new RegExp(`^::deployhooks::standby release=s-${i} removed=\\d+$`, "m"),
+      );
+      const full = { root: tmpRoot(), app: "shop" };
+      const rf = await runStep(
+        renderUploadStep({ target: full, releaseId: "x", tarball: a.path, sha256: a.sha256 }),
+      );
+      assert.equal(rf.status, 0, rf.stdout);
+      assert.equal(
+        metadata(path.join(app, `releases/s-${i}`)),
+        metadata(path.join(full.root, "shop/releases/x")),
+        `release s-${i}`,
+      );
+    }
+    // The last release (back to v1's content) has no deep/ and no new/ left over.
+    assert.equal(fs.existsSync(path.join(app, "releases/s-3/deep")), false);
+    assert.equal(fs.existsSync(path.join(app, "releases/s-3/new")), false);
+  });
+
   it("a base changed on the host is not used: the probe reports no base, so the full artifact is sent", async () => {
     const a1 = await artifact("v1", V1);
     const a2 = await artifact("v2", V2);
     assert.equal((await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status, 0);
+    awaitStandby(target.root);
     const kept = uploadPath(target, path.basename(a1.path));
     const fd = fs.openSync(kept, "r+");
     fs.writeSync(fd, Buffer.from("X"), 0, 1, 2000);

@@ -1,12 +1,17 @@
 /**
- * The sum file of a tarball: `<tarball>.sum`, one line `sha256:<hex> <bytes>`, written by
- * `buildArtifact` after it built or verified the tarball.
+ * The sum file of a tarball: `<tarball>.sum`, one line
+ * `sha256:<hex> <bytes> <inode> <mtime ns> <ctime ns>`, written by `buildArtifact` right after it
+ * built or verified the tarball (the last three: the tarball's `lstat` at that moment).
  *
  * It lets a deployment plan with the tarball's sha256 before reading the tarball
- * (`plannedArtifact.ts`). It is never a proof: whatever the sum says, the tarball's own bytes are
- * verified against the tree before it is sent anywhere, and a sum that disagrees with them fails
- * the deployment. A sum is read only when it is the deploying user's own regular file (not a link),
- * writable by nobody else, and names the tarball's current size.
+ * (`plannedArtifact.ts`). A sum is read only when it is the deploying user's own regular file (not
+ * a link), writable by nobody else, and names the tarball's current size. It proves the tarball's
+ * bytes only while the tarball keeps the recorded inode, mtime and ctime (`unchanged`): any write,
+ * truncation, `touch`, chmod, rename over it or replacement changes its ctime, which no user
+ * process can set back, so the bytes are still the ones built or verified (the same kind of proof
+ * the stat cache gives for the source tree). Otherwise the tarball is verified against the tree
+ * before it is sent anywhere, and a sum that disagrees with its bytes fails the deployment.
+ * A sum of an earlier version (two fields) plans but never proves.
  */
 import * as fs from "node:fs";
 
@@ -18,9 +23,20 @@ export interface ArtifactSum {
   bytes: number;
 }
 
+/** A sum as read back. */
+export interface ReadArtifactSum extends ArtifactSum {
+  /** The tarball has the inode, mtime and ctime recorded with the sum: its bytes are the summed ones. */
+  unchanged: boolean;
+}
+
 /** Path of the sum file of `tarball`. */
 export function artifactSumPath(tarball: string): string {
   return `${tarball}.sum`;
+}
+
+function statLine(tarball: string): string {
+  const st = fs.lstatSync(tarball, { bigint: true });
+  return `${st.ino} ${st.mtimeNs} ${st.ctimeNs}`;
 }
 
 /** Writes the sum of `tarball` (atomically, mode 0600). A failure only costs the next verification. */
@@ -28,7 +44,10 @@ export function writeArtifactSum(tarball: string, sum: ArtifactSum): void {
   const file = artifactSumPath(tarball);
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes}\n`, { mode: 0o600, flag: "wx" });
+    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes} ${statLine(tarball)}\n`, {
+      mode: 0o600,
+      flag: "wx",
+    });
     fs.renameSync(tmp, file);
   } catch {
     fs.rmSync(tmp, { force: true });
@@ -36,18 +55,31 @@ export function writeArtifactSum(tarball: string, sum: ArtifactSum): void {
 }
 
 /** The sum of `tarball`, or undefined when there is none usable (see the module documentation). */
-export function readArtifactSum(tarball: string): ArtifactSum | undefined {
+export function readArtifactSum(tarball: string): ReadArtifactSum | undefined {
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
   try {
     const file = artifactSumPath(tarball);
     const st = fs.lstatSync(file);
     if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
-    const tar = fs.lstatSync(tarball);
-    if (!tar.isFile() || (uid !== undefined && tar.uid !== uid)) return undefined;
-    const m = /^(sha256:[0-9a-f]{64}) (\d+)\n$/.exec(fs.readFileSync(file, "utf8"));
-    if (!m || Number(m[2]) !== tar.size) return undefined;
-    return { sha256: m[1]!, bytes: tar.size };
+    const tar = fs.lstatSync(tarball, { bigint: true });
+    if (!tar.isFile() || (uid !== undefined && Number(tar.uid) !== uid)) return undefined;
+    const m = /^(sha256:[0-9a-f]{64}) (\d+)(?: (\d+ \d+ \d+))?\n$/.exec(
+      fs.readFileSync(file, "utf8"),
+    );
+    if (!m || BigInt(m[2]!) !== tar.size) return undefined;
+    const unchanged = m[3] === `${tar.ino} ${tar.mtimeNs} ${tar.ctimeNs}`;
+    return { sha256: m[1]!, bytes: Number(tar.size), unchanged };
   } catch {
     return undefined;
+  }
+}
+
+/** Marks the tarball as just used (the sum file's mtime: prune.ts), without touching the tarball. */
+export function touchArtifactSum(tarball: string): void {
+  try {
+    const now = new Date();
+    fs.utimesSync(artifactSumPath(tarball), now, now);
+  } catch {
+    // no sum: the tarball's own mtime stays its last use
   }
 }

@@ -6,17 +6,19 @@
  * the release (a re-activation) nothing is sent, and reading 200 MB to verify a tarball nobody
  * receives would cost half a second of a rollback. So:
  * - when the tarball of this tree exists and has a sum file (`artifactSum.ts`), the plan uses the
- *   sum's sha256 at once, and the tarball is verified (or rebuilt) by `ready()`, which the transfer
- *   of the artifact or of a delta awaits before reading it;
+ *   sum's sha256 at once; when the tarball still has the inode, mtime and ctime recorded with the
+ *   sum, its bytes are the ones built or verified then and `ready()` returns at once; otherwise the
+ *   tarball is verified (or rebuilt) by `ready()`, which the transfer of the artifact or of a delta
+ *   awaits before reading it;
  * - otherwise the tarball is built or verified first (`buildArtifact`), as `ready()` would.
  * `ready()` runs the verification once, and fails when the verified (or rebuilt) tarball's sha256
  * differs from the one planned with, so a wrong sum can make a deployment fail, never ship bytes
  * that are not the archive of the tree.
  */
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { TreeFingerprint } from "../fingerprint/tree";
-import { readArtifactSum } from "./artifactSum";
+import { readArtifactSum, touchArtifactSum } from "./artifactSum";
+import { pruneArtifacts } from "./prune";
 import { privateDirProblem } from "./privateDir";
 import { artifactFileName, buildArtifact, type Artifact } from "./tarball";
 
@@ -47,12 +49,20 @@ export async function planArtifact(
     const built = await buildArtifact(root, tree, outDir);
     return { path: built.path, sha256: built.sha256, ready: async () => built };
   }
-  // Counts as a use for the pruning rule (artifact/prune.ts), as a verified reuse would.
-  try {
-    const now = new Date();
-    fs.utimesSync(target, now, now);
-  } catch {
-    // gone meanwhile: ready() builds it again
+  // Counts as a use for the pruning rule (artifact/prune.ts), as a verified reuse would; the
+  // tarball itself is not touched (its ctime is what proves it unchanged).
+  touchArtifactSum(target);
+  if (sum.unchanged) {
+    pruneArtifacts(dir, path.basename(target));
+    const artifact: Artifact = {
+      path: target,
+      sha256: sum.sha256,
+      bytes: sum.bytes,
+      files: tree.fileCount,
+      reused: true,
+    };
+    const done = Promise.resolve(artifact);
+    return { path: target, sha256: sum.sha256, ready: () => done };
   }
   let verification: Promise<Artifact> | undefined;
   return {

@@ -3,7 +3,8 @@
  * source tree) in the artifact directory, forever.
  *
  * Rule, applied to the artifact directory after each build or reuse of a tarball: a tarball's last
- * use is its mtime (set when it is built and each time it is reused); the tarball just used is always
+ * use is the later of its mtime and its sum file's (set when it is built, each time it is reused,
+ * and on the sum file when a deployment plans from it); the tarball just used is always
  * kept; any other `code-<fingerprint>.tar` is deleted when it is not among the
  * `ARTIFACT_KEEP` most recently used ones or was last used more than `ARTIFACT_MAX_AGE_DAYS` days
  * ago. Temporary files of interrupted builds (`code-….tar.<pid>.<time>.tmp`) older than a day and the
@@ -44,6 +45,14 @@ export function pruneArtifacts(dir: string, current: string, now = Date.now()): 
     }
   };
   const sums: { name: string; tarball: string }[] = [];
+  // A tarball planned from its sum is marked used on the sum file (artifactSum.ts).
+  const sumUsed = (tarball: string): number => {
+    try {
+      return fs.lstatSync(path.join(dir, `${tarball}.sum`)).mtimeMs;
+    } catch {
+      return 0;
+    }
+  };
   for (const name of names) {
     if (name === current) continue;
     const sum = SUM.exec(name);
@@ -61,7 +70,7 @@ export function pruneArtifacts(dir: string, current: string, now = Date.now()): 
       continue;
     }
     if (!st.isFile()) continue;
-    if (isTarball) tarballs.push({ name, used: st.mtimeMs });
+    if (isTarball) tarballs.push({ name, used: Math.max(st.mtimeMs, sumUsed(name)) });
     else if (!isTemporary || now - st.mtimeMs > DAY_MS) remove(name);
   }
   tarballs.sort((a, b) => b.used - a.used || (a.name < b.name ? -1 : 1));

@@ -38,6 +38,7 @@ import {
   SshdUnavailable,
   type RunReport,
   type SshdHandle,
+  awaitStandby,
 } from "../testing";
 import { providerKexOption, runRemote } from "../testing/exec";
 import type { BenchContext } from "./main";
@@ -113,6 +114,7 @@ function stopApps(root: string): void {
 }
 
 function rmrf(dir: string): void {
+  awaitStandby(dir);
   spawnSync("chmod", ["-R", "u+w", dir]);
   fs.rmSync(dir, { recursive: true, force: true });
 }

@@ -16,6 +16,8 @@
  *   probe, copy, rebuild on the host, unpack; the full one runs first, so both reuse the v2
  *   tarball... the full one builds it). `bytesSent` = the delta file's size, `tarballBytes` the
  *   artifact's; ratio = seconds / fullSeconds (targets: bytesSent ≤ 1 % of the tarball, ratio ≤ 0.2).
+ *   Before each timed deployment the bench waits for the standby copies the hosts unpack in the
+ *   background after an upload (render/standby.ts), as a host idle between deployments has.
  *
  * The source is a hard-linked copy of the bench tree (`cp -al`); the two files the bench changes are
  * its own (written by replacement), so the generated tree is never modified.
@@ -24,7 +26,7 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { Application, UpsunApp } from "../components";
-import { runProgram, type RunReport, type SshdHandle } from "../testing";
+import { awaitStandby, runProgram, type RunReport, type SshdHandle } from "../testing";
 import type { BenchContext } from "./main";
 
 const BUILD_SLEEP_SECONDS = 10;
@@ -49,6 +51,7 @@ function replaceFile(dir: string, rel: string, text: string): void {
 }
 
 function rmrf(dir: string): void {
+  awaitStandby(dir);
   spawnSync("chmod", ["-R", "u+w", dir]);
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -199,8 +202,10 @@ export async function runIncrementalBench(
     };
     check(await deploy("a"), "v1 to host A");
     replaceFile(src, "version.txt", "v2\n");
+    awaitStandby(dir);
     spawnSync("sync");
     const f = check(await deploy("b"), "v2 to a fresh host B (full)");
+    awaitStandby(dir);
     spawnSync("sync");
     const inc = check(await deploy("a"), "v2 to host A (incremental)");
     const transfer = inc.steps.find((s) => s.name === "inc-h1-transfer");

@@ -2,7 +2,8 @@
  * The `probe` step (remote hosts, before the artifact is copied): tells what this host has of the
  * release, so that the copy sends the artifact only when the host needs it. It prints
  * `::deployhooks::probe release=<id> status=reused|present|rebuild|missing[ base=<name>:<sha256>]`
- * (releaseCheck.ts; `base`: the kept tarball an incremental upload can start from, delta.ts) and
+ * (releaseCheck.ts; `base`: the kept tarball an incremental upload can start from, delta.ts, read
+ * once the previous upload's background job is done with it, standby.ts) and
  * a line with the reason; `reused`/`present` → the component copies a placeholder of a few bytes
  * instead of the tarball. It changes nothing on the host (besides creating the layout).
  */
@@ -26,7 +27,7 @@ export function renderProbeStep(input: ProbeStepInput): RenderedStep {
   const main = [
     "dh_release_status 0",
     "dh_b=",
-    'case $DH_RS in missing | rebuild) read -r dh_bn dh_bs < <(dh_base) && dh_b=" base=$dh_bn:$dh_bs" ;; esac',
+    'case $DH_RS in missing | rebuild) read -r dh_bn dh_bs < <(dh_base_settled) && dh_b=" base=$dh_bn:$dh_bs" ;; esac',
     `printf '${M}probe release=%s status=%s%s\\n' "$DH_RELEASE" "$DH_RS" "$dh_b"`,
     "case $DH_RS in",
     '  reused) dh_say "$DH_RS_WHY: the artifact is not sent; the deployment re-activates it" ;;',

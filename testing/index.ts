@@ -4,6 +4,7 @@
  * Pulumi engine; a real `pulumi up` remains the product's path. See testing/README.md.
  */
 export { runProgram } from "./runProgram";
+export { awaitStandby } from "./standby";
 export type { Program, RunOptions, RunReport, RunStep, StepOp } from "./types";
 export type { StateFile, StoredResource, SecretMarker } from "./state";
 export { startSshd, sshOptions, SshdUnavailable } from "./sshd";

@@ -1,17 +1,28 @@
 # shellcheck shell=bash
-# deployhooks host library: incremental upload on the host: the base tarball and dh_apply_delta (render/delta.ts).
-# sha256 hex of a file: openssl when present (it uses the CPU's SHA instructions: 4x coreutils here).
+# deployhooks host library: incremental upload on the host: the base tarball, its lock, and the delta (render/delta.ts).
+# dh_sha256 FILE|-: sha256 hex; openssl when present (the CPU's SHA instructions: 4x coreutils here).
 dh_sha256() {
-  local out=
+  local out
   if command -v openssl >/dev/null 2>&1; then
-    out=$(openssl dgst -sha256 -r "$1" 2>/dev/null) || out=
-    out=${out%% *}
-  fi
-  if [[ ! $out =~ ^[0-9a-f]{64}$ ]]; then
-    out=$(sha256sum -- "$1") || return 1
-    out=${out%% *}
-  fi
+    if [ "$1" = - ]; then out=$(openssl dgst -sha256 -r); else out=$(openssl dgst -sha256 -r "$1"); fi
+  else
+    out=$(sha256sum -- "$1")
+  fi 2>/dev/null || return 1
+  out=${out%% *}
+  [[ $out =~ ^[0-9a-f]{64}$ ]] || return 1
   printf '%s\n' "$out"
+}
+# The base, the uploads and the standby copy belong to whoever holds standby.lock (fd 8): an
+# upload step, then the background job it starts (standby.sh).
+dh_base_lock() {
+  exec 8>>"$DH_STATE/standby.lock" || dh_fail 73 "cannot open $DH_STATE/standby.lock"
+  flock -w 600 8 || dh_fail 75 "the previous upload of app $DH_APP_NAME is still preparing its base after 600 s ($DH_STATE/standby.log); retry when it has finished"
+}
+# The probe waits for a background job of the previous upload before it reads the base.
+dh_base_settled() {
+  dh_base_lock
+  exec 8>&-
+  dh_base
 }
 dh_file_state() { find "$1" -maxdepth 0 -printf '%s %i %T@ %C@'; }
 dh_record_base() {
@@ -35,30 +46,46 @@ dh_base() {
   fi
   printf '%s %s\n' "$name" "$sha"
 }
-dh_apply_delta() {
-  local delta=$1 out=$2 magic='' ver='' hlen='' kind a b base name sha tmp
-  { read -r magic ver hlen && read -r kind sha _; } <"$delta" || dh_fail 74 "cannot read $delta"
-  [[ "$magic $ver" == "deployhooks-delta 2" && $kind == base ]] || dh_fail 65 "$delta is not a deployhooks delta"
-  hlen=$((10#$hlen))
+# dh_delta_open DELTA: checks the delta's format and that its base is the kept base; sets
+# DH_DELTA_HLEN (header bytes), DH_DELTA_BASE (the base tarball) and DH_DELTA_SIZE (the target's size).
+dh_delta_open() {
+  local delta=$1 magic='' ver='' hlen='' kind sha name base t tsize
+  { read -r magic ver hlen && read -r kind sha _ && read -r t _ tsize; } <"$delta" || dh_fail 74 "cannot read $delta"
+  [[ "$magic $ver" == "deployhooks-delta 2" && $kind == base && $t == target && $tsize =~ ^[0-9]+$ ]] || dh_fail 65 "$delta is not a deployhooks delta"
   read -r name base < <(dh_base) || true
   [[ -n ${base:-} && $base == "$sha" ]] \
     || dh_fail 66 "the base of the incremental upload $delta (sha256:$sha) is no longer on this host or changed; run pulumi up --replace on this host's probe step to send the full artifact"
-  base="$DH_STATE/uploads/$name"
-  tmp="$out.tmp-$$"
-  : >"$tmp" || dh_fail 73 "cannot write $tmp"
+  # shellcheck disable=SC2034 # DH_DELTA_SIZE is read by dh_upload
+  DH_DELTA_HLEN=$((10#$hlen)) DH_DELTA_BASE="$DH_STATE/uploads/$name" DH_DELTA_SIZE=$tsize
+}
+# dh_delta_stream DELTA: the new tarball's bytes on stdout (copy ranges of the base, ranges of the
+# shipped bytes); after dh_delta_open.
+dh_delta_stream() {
+  local delta=$1 kind a b
   while read -r kind a b; do
     case $kind in
-      C) dd if="$base" iflag=skip_bytes,count_bytes skip="$a" count="$b" bs=1M status=none ;;
-      L) dd if="$delta" iflag=skip_bytes,count_bytes skip="$((hlen + a))" count="$b" bs=1M status=none ;;
-      *) continue ;;
-    esac >>"$tmp" 2>"$tmp.err" || {
-      a=$(head -c 500 -- "$tmp.err")
-      rm -f -- "$tmp" "$tmp.err"
-      case $a in *"No space left on device"*) dh_fail 73 "no space left on device while rebuilding $out from $delta" ;; esac
-      dh_fail 74 "cannot rebuild $out from $delta: $a"
-    }
-  done < <(head -c "$hlen" -- "$delta" | tail -n +4)
+      C) dd if="$DH_DELTA_BASE" iflag=skip_bytes,count_bytes skip="$a" count="$b" bs=1M status=none || return 1 ;;
+      L) dd if="$delta" iflag=skip_bytes,count_bytes skip="$((DH_DELTA_HLEN + a))" count="$b" bs=1M status=none || return 1 ;;
+    esac
+  done < <(head -c "$DH_DELTA_HLEN" -- "$delta" | tail -n +4)
+}
+# dh_delta_check DELTA SHA: the tarball the delta gives has this sha256 (nothing is written).
+dh_delta_check() {
+  local got
+  got=$(set -o pipefail && dh_delta_stream "$1" | dh_sha256 -) || got=
+  [ "$got" = "$2" ] \
+    || dh_fail 65 "upload of release $DH_RELEASE: the tarball rebuilt from $1 and the base has sha256:${got:-unreadable}, not the artifact's sha256:$2; run pulumi up --replace on this host's probe step to send the full artifact"
+}
+# dh_apply_delta DELTA OUT: writes the new tarball; after dh_delta_open.
+dh_apply_delta() {
+  local delta=$1 out=$2 tmp err
+  tmp="$out.tmp-$$"
+  if ! dh_delta_stream "$delta" >"$tmp" 2>"$tmp.err"; then
+    err=$(head -c 500 -- "$tmp.err")
+    rm -f -- "$tmp" "$tmp.err"
+    case $err in *"No space left on device"*) dh_fail 73 "no space left on device while rebuilding $out from $delta" ;; esac
+    dh_fail 74 "cannot rebuild $out from $delta: $err"
+  fi
   rm -f -- "$tmp.err"
   mv -f -- "$tmp" "$out" || dh_fail 73 "cannot rename $tmp to $out"
-  printf '::deployhooks::delta applied=%s\n' "${delta##*/}"
 }

@@ -16,13 +16,17 @@ dh_upload() {
       status=rebuilt
       ;;
   esac
+  # The base, the uploads and the standby copy are this step's (and then its background job's).
+  dh_base_lock
   dh_prune_failed
-  # An incremental upload: the new tarball is rebuilt from the kept base (render/delta.ts).
+  # An incremental upload: the delta and the kept base give the new tarball (render/delta.ts),
+  # checked here before anything is written.
   if [ ! -f "$tarball" ] && [ -f "${tarball%.tar}.delta" ]; then
     delta=${tarball%.tar}.delta
-    dh_apply_delta "$delta" "$tarball"
+    dh_delta_open "$delta"
+    dh_delta_check "$delta" "$want"
   fi
-  [ -f "$tarball" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
+  [ -f "$tarball" ] || [ -n "$delta" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
   [ "$DH_RS" = rebuild ] && dh_remove_release "$DH_RELEASE" >/dev/null
   for d in "$DH_REL" "$DH_REL".tmp-*; do
     [ -e "$d" ] || [ -L "$d" ] || continue
@@ -31,36 +35,30 @@ dh_upload() {
     rm -rf -- "$d" || dh_fail 73 "cannot remove $d"
   done
   # Room for the unpacked tree (about the tarball's size) before writing anything.
-  need=$(stat -c %s -- "$tarball") || dh_fail 74 "cannot read $tarball"
+  if [ -n "$delta" ]; then need=$DH_DELTA_SIZE; else need=$(stat -c %s -- "$tarball") || dh_fail 74 "cannot read $tarball"; fi
   avail=$(df -Pk -- "$DH_APP/releases" 2>/dev/null | awk 'NR == 2 { print $4 }')
   if [[ $avail =~ ^[0-9]+$ ]] && [ $((avail * 1024)) -lt "$need" ]; then
     dh_fail 73 "no space left on device: unpacking release $DH_RELEASE ($tarball, $((need / 1048576)) MiB) into $DH_APP/releases needs about $((need / 1048576)) MiB, only $((avail / 1024)) MiB are free"
   fi
   tmp=$(mktemp -d "$DH_REL.tmp-XXXXXX") || dh_fail 73 "cannot create a directory under $DH_APP/releases (no space left or not writable)"
-  # Incremental: the rebuilt tarball is checked, then the standby copy of the base (standby.sh)
-  # becomes the release with only the delta's entries changed; without one, the tarball is unpacked.
+  # Incremental: the standby copy of the base (standby.sh) becomes the release with only the
+  # delta's entries changed; without one, the new tarball is written and unpacked.
   if [ -n "$delta" ]; then
-    got=$(dh_sha256 "$tarball") || got=
-    if [ "$got" != "$want" ]; then
-      rm -rf -- "$tmp"
-      dh_fail 65 "upload of release $DH_RELEASE: checksum mismatch for $tarball rebuilt from $delta and the base: expected sha256:$want, got sha256:${got:-unreadable}; run pulumi up --replace on this host's probe step to send the full artifact"
+    if dh_standby_apply "$delta" "$tmp"; then
+      standby=1
+    else
+      dh_apply_delta "$delta" "$tarball"
     fi
-    dh_standby_apply "$delta" "$tmp" && standby=1
   fi
   if [ -z "$standby" ]; then
     # The checksum is computed while tar unpacks (both read the file once, in parallel); nothing is
     # renamed into place before it matched.
-    if [ -n "$delta" ]; then
-      printf '%s\n' "$want" >"$tmp.sha256"
-      spid=
-    else
-      dh_sha256 "$tarball" >"$tmp.sha256" 2>&1 &
-      spid=$!
-    fi
+    dh_sha256 "$tarball" >"$tmp.sha256" 2>&1 &
+    spid=$!
     tar -x --no-same-owner -f "$tarball" -C "$tmp" 2>"$tmp.err"
     trc=$?
-    src=0
-    [ -z "$spid" ] || { wait "$spid"; src=$?; }
+    wait "$spid"
+    src=$?
     got=$(cat -- "$tmp.sha256" 2>/dev/null)
     err=$(head -c 2000 -- "$tmp.err" 2>/dev/null)
     rm -f -- "$tmp.sha256" "$tmp.err"
@@ -79,9 +77,15 @@ dh_upload() {
   chmod u=rwx,go=rx -- "$tmp"
   mv -T -- "$tmp" "$DH_REL" || dh_fail 73 "cannot rename $tmp to $DH_REL"
   printf 'sha256:%s\n' "$want" >"$DH_STATE/releases/$DH_RELEASE.ok" || dh_fail 73 "cannot write the release marker $DH_STATE/releases/$DH_RELEASE.ok (no space left?)"
-  dh_drop_upload "$tarball" unpacked
-  dh_record_base "$tarball" "$want"
-  dh_standby_start "$tarball" "$want"
+  [ -z "$delta" ] || printf '::deployhooks::delta applied=%s\n' "${delta##*/}"
+  if [ -n "$standby" ]; then
+    # The new tarball is written, checked and kept as the next base in the background.
+    dh_standby_start "$tarball" "$want" "$delta"
+  else
+    dh_drop_upload "$tarball" unpacked
+    dh_record_base "$tarball" "$want"
+    dh_standby_start "$tarball" "$want"
+  fi
   printf '::deployhooks::upload release=%s status=%s\n' "$DH_RELEASE" "$status"
 }
 # uploads/ keeps only the last unpacked tarball (a build-only change unpacks it again without a

@@ -5,6 +5,8 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, to spy on openSync
+import nodeFs = require("node:fs");
 import * as path from "node:path";
 import { readArtifactSum } from "../../artifact/artifactSum";
 import { planArtifact } from "../../artifact/plannedArtifact";
@@ -53,23 +55,50 @@ describe("artifact/plannedArtifact", () => {
     assert.deepEqual(readArtifactSum(a.path), {
       sha256: a.sha256,
       bytes: fs.statSync(a.path).size,
+      unchanged: true,
     });
     assert.equal((fs.statSync(a.path + ".sum").mode & 0o777).toString(8), "600");
     const r = await a.ready();
     assert.equal(r.sha256, a.sha256);
   });
 
-  it("with a sum file: planned from it without reading the tarball; ready() verifies it once", async () => {
+  /** The paths `fs.openSync` opened while `f` ran. */
+  async function openedDuring<T>(f: () => Promise<T>): Promise<{ value: T; opened: string[] }> {
+    const opened: string[] = [];
+    const real = nodeFs.openSync;
+    (nodeFs as { openSync: unknown }).openSync = (p: fs.PathLike, ...rest: unknown[]) => {
+      opened.push(String(p));
+      return (real as (...a: unknown[]) => number)(p, ...rest);
+    };
+    try {
+      return { value: await f(), opened };
+    } finally {
+      (nodeFs as { openSync: unknown }).openSync = real;
+    }
+  }
+
+  it("with a sum file and the tarball's inode, mtime and ctime unchanged: planned and ready without opening the tarball", async () => {
     const { root, tree: t } = await tree("echo ok\n");
     const out = tmp("dh-plan-out-");
     const built = await buildArtifact(root, t, out);
-    const a = await planArtifact(root, t, out);
-    assert.equal(a.sha256, built.sha256);
-    const r1 = a.ready();
-    assert.equal(a.ready(), r1, "one verification, however many transfers wait for it");
-    const r = await r1;
-    assert.equal(r.reused, true);
-    assert.equal(r.sha256, built.sha256);
+    const { value: r, opened } = await openedDuring(async () => {
+      const a = await planArtifact(root, t, out);
+      assert.equal(a.sha256, built.sha256);
+      const r1 = a.ready();
+      assert.equal(a.ready(), r1, "one promise, however many transfers wait for it");
+      return r1;
+    });
+    assert.deepEqual(opened, []);
+    assert.deepEqual(r, { ...built, reused: true });
+    // The control: the same plan with the sum's stat fields removed (an earlier version's sum)
+    // opens the tarball to verify it.
+    const sum = built.path + ".sum";
+    fs.writeFileSync(sum, fs.readFileSync(sum, "utf8").replace(/^(\S+ \d+) .*$/m, "$1"));
+    const control = await openedDuring(async () => (await planArtifact(root, t, out)).ready());
+    assert.ok(control.value.reused);
+    assert.ok(control.opened.includes(built.path), JSON.stringify(control.opened));
+    // Verified: the sum now records the stat again.
+    assert.equal(readArtifactSum(built.path)?.unchanged, true);
   });
 
   it("a tarball changed after its sum was written (same size): ready() rebuilds it; the plan stands", async () => {
@@ -114,7 +143,7 @@ describe("artifact/plannedArtifact", () => {
   const ignored: [string, (sum: string, tarball: string) => void][] = [
     [
       "a sum naming another size",
-      (sum) => fs.writeFileSync(sum, fs.readFileSync(sum, "utf8").replace(/ \d+\n$/, " 1\n")),
+      (sum) => fs.writeFileSync(sum, fs.readFileSync(sum, "utf8").replace(/^(\S+) \d+/, "$1 1")),
     ],
     ["a group-writable sum", (sum) => fs.chmodSync(sum, 0o620)],
     [

@@ -137,7 +137,11 @@ describe("artifact/tarball", () => {
       path.basename(first.path),
       path.basename(first.path) + ".sum",
     ]);
-    assert.equal(fs.readFileSync(first.path + ".sum", "utf8"), `${first.sha256} ${first.bytes}\n`);
+    const st = fs.lstatSync(first.path, { bigint: true });
+    assert.equal(
+      fs.readFileSync(first.path + ".sum", "utf8"),
+      `${first.sha256} ${first.bytes} ${st.ino} ${st.mtimeNs} ${st.ctimeNs}\n`,
+    );
   });
 
   it("a planted tarball with a matching .sha256 sidecar is never shipped", async () => {

@@ -15,7 +15,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Application, CleverCloudApp, UpsunApp } from "../../components";
 import type { HookArgs, HostArgs, TrafficArgs } from "../../components";
-import { runProgram } from "../../testing";
+import { awaitStandby, runProgram } from "../../testing";
 import type { RunReport, SshdHandle } from "../../testing";
 import { readHistory, type HistoryLine } from "../../scripts/demoSupport";
 
@@ -416,6 +416,7 @@ export class Scenario {
 
   /** Kills what runs from this scenario's dirs, removes them. */
   cleanup(): void {
+    awaitStandby(this.dir);
     killProcessesUnder(this.dir);
     try {
       execFileSync("chmod", ["-R", "u+w", this.dir], { stdio: "ignore" });

@@ -11,7 +11,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { CleverCloudApp, UpsunApp } from "../../components";
-import { runProgram, type RunReport } from "../../testing";
+import { awaitStandby, runProgram, type RunReport } from "../../testing";
 import { freePort, killProcessesUnder, summary } from "./harness";
 import {
   caddyOrSkip,
@@ -106,6 +106,7 @@ class LocalTraffic {
     return Number(fs.readFileSync(path.join(this.marks, `deploy-${kind}-${release}`), "utf8"));
   }
   cleanup(): void {
+    awaitStandby(this.dir);
     killProcessesUnder(this.dir);
     try {
       execFileSync("chmod", ["-R", "u+w", this.dir], { stdio: "ignore" });

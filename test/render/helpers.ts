@@ -6,6 +6,7 @@ import * as path from "node:path";
 import * as net from "node:net";
 import type { AppTarget, RenderedStep, WrappedHook } from "../../render";
 import { renderUploadStep } from "../../render";
+import { awaitStandby as awaitStandbyJobs } from "../../testing/standby";
 
 export interface RunResult {
   status: number | null;
@@ -55,27 +56,12 @@ export function tmpRoot(): string {
   return dir;
 }
 
-/**
- * Waits until no standby tree is being made below `root` (`<app>/.deployhooks/standby.lock`,
- * render/standby.ts: an upload step unpacks the new base in the background after it returns).
- */
-export function awaitStandby(root: string): void {
-  let apps: string[] = [];
-  try {
-    apps = fs.readdirSync(root);
-  } catch {
-    return;
-  }
-  for (const app of apps) {
-    const lock = path.join(root, app, ".deployhooks", "standby.lock");
-    if (fs.existsSync(lock)) execFileSync("flock", [lock, "true"], { stdio: "ignore" });
-  }
-}
+export { awaitStandby } from "../../testing/standby";
 
 /** Removes every temp root (chmod first: sealed releases are read-only). */
 export function cleanupRoots(): void {
   for (const dir of roots.splice(0)) {
-    awaitStandby(dir);
+    awaitStandbyJobs(dir);
     try {
       execFileSync("chmod", ["-R", "u+w", dir], { stdio: "ignore" });
     } catch {

@@ -1,7 +1,9 @@
 /**
  * The sum file of a tarball: `<tarball>.sum`, one line
- * `sha256:<hex> <bytes> <inode> <mtime ns> <ctime ns>`, written by `buildArtifact` right after it
- * built or verified the tarball (the last three: the tarball's `lstat` at that moment).
+ * `sha256:<hex> <bytes> <inode> <mtime ns> <ctime ns> idx:<hex>`, written by `buildArtifact` right
+ * after it built or verified the tarball (inode, mtime and ctime: the tarball's `lstat` at that
+ * moment; `idx:`: the sha256 of the index written just before, tarIndex.ts, which is used only
+ * while it still has that digest).
  *
  * It lets a deployment plan with the tarball's sha256 before reading the tarball
  * (`plannedArtifact.ts`). A sum is read only when it is the deploying user's own regular file (not
@@ -21,6 +23,8 @@ export interface ArtifactSum {
   sha256: string;
   /** Size of the tarball in bytes. */
   bytes: number;
+  /** sha256 hex of the tarball's index file (tarIndex.ts), when one was written. */
+  index?: string;
 }
 
 /** A sum as read back. */
@@ -44,7 +48,8 @@ export function writeArtifactSum(tarball: string, sum: ArtifactSum): void {
   const file = artifactSumPath(tarball);
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes} ${statLine(tarball)}\n`, {
+    const index = sum.index ? ` idx:${sum.index}` : "";
+    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes} ${statLine(tarball)}${index}\n`, {
       mode: 0o600,
       flag: "wx",
     });
@@ -63,12 +68,12 @@ export function readArtifactSum(tarball: string): ReadArtifactSum | undefined {
     if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
     const tar = fs.lstatSync(tarball, { bigint: true });
     if (!tar.isFile() || (uid !== undefined && Number(tar.uid) !== uid)) return undefined;
-    const m = /^(sha256:[0-9a-f]{64}) (\d+)(?: (\d+ \d+ \d+))?\n$/.exec(
+    const m = /^(sha256:[0-9a-f]{64}) (\d+)(?: (\d+ \d+ \d+)(?: idx:([0-9a-f]{64}))?)?\n$/.exec(
       fs.readFileSync(file, "utf8"),
     );
     if (!m || BigInt(m[2]!) !== tar.size) return undefined;
     const unchanged = m[3] === `${tar.ino} ${tar.mtimeNs} ${tar.ctimeNs}`;
-    return { sha256: m[1]!, bytes: Number(tar.size), unchanged };
+    return { sha256: m[1]!, bytes: Number(tar.size), unchanged, ...(m[4] ? { index: m[4] } : {}) };
   } catch {
     return undefined;
   }

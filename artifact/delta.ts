@@ -30,6 +30,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { entryLength, readTarIndex, type TarIndexEntry } from "./tarIndex";
 
 export interface DeltaArtifact {
   /** Absolute path: `<outDir>/delta-<base 16 hex>-<target 16 hex>.bin`. */
@@ -159,8 +160,32 @@ export function buildDelta(
     const bsize = fs.fstatSync(bfd).size;
     const tsize = fs.fstatSync(tfd).size;
     const bufs = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)];
+    // With both indexes (tarIndex.ts), entries are compared by header hash and content digest;
+    // otherwise byte for byte.
+    const baseIndex = readTarIndex(baseTar, baseSha);
+    const targetIndex = baseIndex && readTarIndex(targetTar, targetSha);
+    const indexed = new Map<string, TarIndexEntry>();
     const inBase = new Map<string, Entry>();
-    for (const e of tarEntries(bfd, bsize)) inBase.set(e.name, e);
+    if (baseIndex && targetIndex) {
+      for (const e of baseIndex.entries) {
+        indexed.set(e.name, e);
+        inBase.set(e.name, { name: e.name, offset: e.offset, length: entryLength(e) });
+      }
+    } else {
+      for (const e of tarEntries(bfd, bsize)) inBase.set(e.name, e);
+    }
+    const same = (b: Entry, e: Entry, t: TarIndexEntry | undefined): boolean => {
+      if (b.length !== e.length) return false;
+      const bi = indexed.get(b.name);
+      if (t && bi) return bi.headerHash === t.headerHash && bi.digest === t.digest;
+      return sameBytes(bfd, b.offset, tfd, e.offset, e.length, bufs);
+    };
+    const targetEntries: { e: Entry; t?: TarIndexEntry }[] = targetIndex
+      ? targetIndex.entries.map((t) => ({
+          e: { name: t.name, offset: t.offset, length: entryLength(t) },
+          t,
+        }))
+      : tarEntries(tfd, tsize).map((e) => ({ e }));
     const copied = new Set<string>();
     const ops: string[] = [];
     const shipped: Buffer[] = [];
@@ -176,10 +201,9 @@ export function buildDelta(
       if (last) ops.push(`${last.kind} ${last.a} ${last.b}`);
       last = { kind, a, b };
     };
-    const entries = tarEntries(tfd, tsize);
-    for (const e of entries) {
+    for (const { e, t } of targetEntries) {
       const b = inBase.get(e.name);
-      if (b && b.length === e.length && sameBytes(bfd, b.offset, tfd, e.offset, e.length, bufs)) {
+      if (b && same(b, e, t)) {
         push("C", b.offset, e.length);
         copied.add(e.name);
         copiedEntries++;
@@ -195,7 +219,8 @@ export function buildDelta(
       }
     }
     // The end of the archive (zero blocks and record padding) is shipped as is.
-    const tail = entries.length ? entries.at(-1)!.offset + entries.at(-1)!.length : 0;
+    const lastEntry = targetEntries.at(-1)?.e;
+    const tail = lastEntry ? lastEntry.offset + lastEntry.length : 0;
     if (tsize > tail) {
       const t = Buffer.alloc(tsize - tail);
       fs.readSync(tfd, t, 0, t.length, tail);

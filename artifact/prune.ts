@@ -8,8 +8,8 @@
  * kept; any other `code-<fingerprint>.tar` is deleted when it is not among the
  * `ARTIFACT_KEEP` most recently used ones or was last used more than `ARTIFACT_MAX_AGE_DAYS` days
  * ago. Temporary files of interrupted builds (`code-….tar.<pid>.<time>.tmp`) older than a day and the
- * `.sha256` sidecars of earlier versions are deleted too, and so is a tarball's `.sum` file
- * (artifactSum.ts) once the tarball is gone. Nothing else in the directory is touched
+ * `.sha256` sidecars of earlier versions are deleted too, and so are a tarball's `.sum` and `.idx`
+ * files (artifactSum.ts, tarIndex.ts) once the tarball is gone. Nothing else in the directory is touched
  * (stat caches, other tools' files).
  */
 import * as fs from "node:fs";
@@ -22,9 +22,9 @@ export const ARTIFACT_MAX_AGE_DAYS = 7;
 
 const DAY_MS = 24 * 3600 * 1000;
 const TARBALL = /^code-[0-9a-f]{64}\.tar$/;
-const TEMPORARY = /^code-[0-9a-f]{64}\.tar(\.sum)?\.\d+\.\d+\.tmp$/;
+const TEMPORARY = /^code-[0-9a-f]{64}\.tar(\.sum|\.idx)?\.\d+\.\d+\.tmp$/;
 const SIDECAR = /^code-[0-9a-f]{64}\.tar\.sha256$/;
-const SUM = /^(code-[0-9a-f]{64}\.tar)\.sum$/;
+const SUM = /^(code-[0-9a-f]{64}\.tar)\.(?:sum|idx)$/;
 
 /** Applies the retention rule to `dir`; `current` (a file name) is kept. Returns what was removed. */
 export function pruneArtifacts(dir: string, current: string, now = Date.now()): string[] {

@@ -42,6 +42,14 @@ import { pruneArtifacts } from "./prune";
 import { privateDirProblem } from "./privateDir";
 import { BLOCK, dirHeader, headerBytes, newParentDirs } from "./tarHeader";
 import { verifyArtifact } from "./verify";
+import {
+  entryLength,
+  indexEntry,
+  readTarIndex,
+  writeTarIndex,
+  type TarIndex,
+  type TarIndexEntry,
+} from "./tarIndex";
 
 export interface Artifact {
   /** Absolute path of the tarball: `<outDir>/code-<fingerprint hex>.tar`. */
@@ -92,9 +100,16 @@ export async function buildArtifact(
 
   const reused = reusableArtifact(target, absRoot, tree, paths);
   if (reused) {
-    writeArtifactSum(target, reused);
+    const index = writeTarIndex(target, reused);
+    writeArtifactSum(target, { sha256: reused.sha256, bytes: reused.bytes, index });
     pruneArtifacts(dir, name);
-    return { path: target, ...reused, files: paths.length, reused: true };
+    return {
+      path: target,
+      sha256: reused.sha256,
+      bytes: reused.bytes,
+      files: paths.length,
+      reused: true,
+    };
   }
 
   const tmp = `${target}.${process.pid}.${Date.now()}.tmp`;
@@ -105,11 +120,17 @@ export async function buildArtifact(
     throw diskError(e, tmp, 0) ?? e;
   }
   const out = new Writer(fd);
+  const prev = previousArtifact(dir, name);
   try {
+    const entries: TarIndexEntry[] = [];
     const dirs = new Set<string>();
     let index = 0;
+    const put = (entryName: string, header: Buffer, size: number, digest?: string) => {
+      entries.push(indexEntry(entryName, out.offset(), header, size, digest));
+      out.write(header);
+    };
     for (const rel of paths) {
-      for (const dir of newParentDirs(rel, dirs)) out.write(dirHeader(index++, dir));
+      for (const dir of newParentDirs(rel, dirs)) put(dir, dirHeader(index++, dir), 0);
       const mode = tree.modes?.[rel] ?? "-";
       const abs = absRoot + "/" + rel;
       const expected = tree.files[rel];
@@ -117,21 +138,44 @@ export async function buildArtifact(
         const target = fs.readlinkSync(abs, { encoding: "buffer" });
         const d = createHash("sha256").update("l\0").update(target);
         checkDigest(rel, expected, d);
-        out.write(
-          headerBytes(index++, {
-            path: rel,
-            mode: 0o777,
-            size: 0,
-            type: "2",
-            linkpath: target.toString("utf8"),
-          }),
-        );
+        const header = headerBytes(index++, {
+          path: rel,
+          mode: 0o777,
+          size: 0,
+          type: "2",
+          linkpath: target.toString("utf8"),
+        });
+        put(rel, header, 0, expected);
+        continue;
+      }
+      // Unchanged since the previous tarball (same digest, so same mode, size and content): its
+      // content is copied from there (see tarIndex.ts); the source file is not read.
+      const before = prev?.byName.get(rel);
+      if (prev && before && expected === `sha256:${before.digest}`) {
+        const header = headerBytes(index++, {
+          path: rel,
+          mode: mode === "x" ? 0o755 : 0o644,
+          size: before.size,
+          type: "0",
+          linkpath: "",
+        });
+        const at = out.offset();
+        if (indexEntry(rel, at, header, before.size, expected).headerHash === before.headerHash) {
+          // The whole entry (headers, content, padding) is the previous one's.
+          entries.push({ ...before, offset: at });
+          out.copy(prev.fd, before.offset, entryLength(before));
+        } else {
+          put(rel, header, before.size, expected);
+          out.copy(prev.fd, before.offset + before.headerLength, before.size);
+          out.pad();
+        }
         continue;
       }
       const src = fs.openSync(abs, "r");
       try {
         const size = fs.fstatSync(src).size;
-        out.write(
+        put(
+          rel,
           headerBytes(index++, {
             path: rel,
             mode: mode === "x" ? 0o755 : 0o644,
@@ -139,6 +183,8 @@ export async function buildArtifact(
             type: "0",
             linkpath: "",
           }),
+          size,
+          expected,
         );
         const h = createHash("sha256").update(mode + "\0");
         let left = size;
@@ -158,13 +204,14 @@ export async function buildArtifact(
     }
     // End of archive: two zero blocks, then up to the 10240-byte record size.
     out.zeros(2 * BLOCK);
-    const rem = (out.total + out.pos) % 10240;
+    const rem = out.offset() % 10240;
     if (rem) out.zeros(10240 - rem);
     out.flush();
     fs.closeSync(fd);
     const sha = "sha256:" + out.hash.digest("hex");
     fs.renameSync(tmp, target);
-    writeArtifactSum(target, { sha256: sha, bytes: out.total });
+    const indexSha = writeTarIndex(target, { sha256: sha, bytes: out.total, entries });
+    writeArtifactSum(target, { sha256: sha, bytes: out.total, index: indexSha });
     pruneArtifacts(dir, name);
     return { path: target, sha256: sha, bytes: out.total, files: paths.length, reused: false };
   } catch (e) {
@@ -175,8 +222,66 @@ export async function buildArtifact(
     }
     fs.rmSync(tmp, { force: true });
     throw diskError(e, tmp, out.total) ?? e;
+  } finally {
+    if (prev) fs.closeSync(prev.fd);
   }
 }
+
+/**
+ * The most recently used other tarball of `dir` whose index can be trusted (tarIndex.ts), open,
+ * with its entries by name; undefined when there is none.
+ */
+function previousArtifact(
+  dir: string,
+  name: string,
+): { fd: number; byName: Map<string, TarIndexEntry> } | undefined {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir).filter((n) => TARBALL.test(n) && n !== name);
+  } catch {
+    return undefined;
+  }
+  const used = (n: string): number => {
+    let t = 0;
+    for (const f of [n, `${n}.sum`]) {
+      try {
+        t = Math.max(t, fs.lstatSync(path.join(dir, f)).mtimeMs);
+      } catch {
+        // missing
+      }
+    }
+    return t;
+  };
+  const recent = names
+    .map((n) => ({ n, t: used(n) }))
+    .sort((a, b) => b.t - a.t)
+    .slice(0, 3);
+  for (const { n } of recent) {
+    const file = path.join(dir, n);
+    let fd: number;
+    try {
+      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+    } catch {
+      continue;
+    }
+    const index = readTarIndex(file);
+    // The open file is the one the index and its sum describe.
+    const st = fs.fstatSync(fd, { bigint: true });
+    const now = fs.lstatSync(file, { bigint: true });
+    if (
+      index &&
+      st.ino === now.ino &&
+      st.ctimeNs === now.ctimeNs &&
+      st.size === BigInt(index.bytes)
+    ) {
+      return { fd, byName: new Map(index.entries.map((e) => [e.name, e])) };
+    }
+    fs.closeSync(fd);
+  }
+  return undefined;
+}
+
+const TARBALL = /^code-[0-9a-f]{64}\.tar$/;
 
 /** A new file, never through a symbolic link, never an existing file. */
 const OPEN_NEW =
@@ -219,7 +324,7 @@ function reusableArtifact(
   absRoot: string,
   tree: TreeFingerprint,
   paths: string[],
-): { sha256: string; bytes: number } | undefined {
+): TarIndex | undefined {
   let fd: number;
   try {
     fd = fs.openSync(target, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
@@ -303,5 +408,22 @@ class Writer {
   pad(): void {
     const rem = (this.total + this.pos) % BLOCK;
     if (rem) this.zeros(BLOCK - rem);
+  }
+
+  /** Offset of the next byte written. */
+  offset(): number {
+    return this.total + this.pos;
+  }
+
+  /** Copies `length` bytes at `position` of the file open at `fd`. */
+  copy(fd: number, position: number, length: number): void {
+    let done = 0;
+    while (done < length) {
+      const room = this.reserve(length - done);
+      const got = fs.readSync(fd, this.buf, this.pos, room, position + done);
+      if (got === 0) throw new Error("buildArtifact: the previous tarball ended early");
+      this.pos += got;
+      done += got;
+    }
   }
 }

@@ -8,12 +8,14 @@
  * hash to the digest `tree.files` gives (sha256 over `<mode>\0<content>`); the block padding must be
  * zeros, and the file must end with exactly the writer's end-of-archive zeros. Those conditions hold
  * exactly when the file is byte for byte what `buildArtifact` would write now (up to sha256
- * collisions), so the result also carries the sha256 of the whole file, computed on the same read.
+ * collisions), so the result also carries the sha256 of the whole file, computed on the same read,
+ * and its index (tarIndex.ts).
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import type { TreeFingerprint } from "../fingerprint/tree";
 import { BLOCK, dirHeader, headerBytes, newParentDirs } from "./tarHeader";
+import { indexEntry, type TarIndexEntry } from "./tarIndex";
 
 const BUF_SIZE = 4 << 20;
 /** A pax header longer than this is not one the writer makes. */
@@ -123,13 +125,16 @@ export function verifyArtifact(
   absRoot: string,
   tree: TreeFingerprint,
   paths: string[],
-): { sha256: string; bytes: number } | undefined {
+): { sha256: string; bytes: number; entries: TarIndexEntry[] } | undefined {
   const r = new Reader(fd);
   const dirs = new Set<string>();
+  const entries: TarIndexEntry[] = [];
   let index = 0;
   for (const rel of paths) {
     for (const dir of newParentDirs(rel, dirs)) {
-      if (!r.expect(dirHeader(index++, dir))) return undefined;
+      const h = dirHeader(index++, dir);
+      entries.push(indexEntry(dir, r.pos, h, 0, undefined));
+      if (!r.expect(h)) return undefined;
     }
     const mode = tree.modes?.[rel] ?? "-";
     const expected = tree.files[rel];
@@ -149,6 +154,7 @@ export function verifyArtifact(
         type: "2",
         linkpath: target.toString("utf8"),
       });
+      entries.push(indexEntry(rel, r.pos, h, 0, expected));
       if (!r.expect(h)) return undefined;
       continue;
     }
@@ -161,6 +167,7 @@ export function verifyArtifact(
       type: "0",
       linkpath: "",
     });
+    entries.push(indexEntry(rel, r.pos, h, size, expected));
     if (!r.expect(h)) return undefined;
     const content = createHash("sha256").update(mode + "\0");
     let left = size;
@@ -178,5 +185,5 @@ export function verifyArtifact(
   const rem = r.pos % 10240;
   if (rem && !r.expectZeros(10240 - rem)) return undefined;
   if (!r.atEnd()) return undefined;
-  return { sha256: "sha256:" + r.hash.digest("hex"), bytes: r.pos };
+  return { sha256: "sha256:" + r.hash.digest("hex"), bytes: r.pos, entries };
 }

@@ -4,6 +4,7 @@
  * does not verify, and refused when it does not match the sum the plan used.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, to spy on openSync
 import nodeFs = require("node:fs");
@@ -56,6 +57,9 @@ describe("artifact/plannedArtifact", () => {
       sha256: a.sha256,
       bytes: fs.statSync(a.path).size,
       unchanged: true,
+      index: createHash("sha256")
+        .update(fs.readFileSync(a.path + ".idx"))
+        .digest("hex"),
     });
     assert.equal((fs.statSync(a.path + ".sum").mode & 0o777).toString(8), "600");
     const r = await a.ready();

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 // The module object itself (not the import wrapper), so a test can make its writes fail.
 import nodeFs from "node:fs";
@@ -133,14 +134,19 @@ describe("artifact/tarball", () => {
       assert.equal(again.sha256, first.sha256, what);
       assert.ok(fs.readFileSync(first.path).equals(honest), what);
     }
-    assert.deepEqual(fs.readdirSync(out), [
+    assert.deepEqual(fs.readdirSync(out).sort(), [
       path.basename(first.path),
+      path.basename(first.path) + ".idx",
       path.basename(first.path) + ".sum",
     ]);
     const st = fs.lstatSync(first.path, { bigint: true });
     assert.equal(
       fs.readFileSync(first.path + ".sum", "utf8"),
-      `${first.sha256} ${first.bytes} ${st.ino} ${st.mtimeNs} ${st.ctimeNs}\n`,
+      `${first.sha256} ${first.bytes} ${st.ino} ${st.mtimeNs} ${st.ctimeNs} idx:${createHash(
+        "sha256",
+      )
+        .update(fs.readFileSync(first.path + ".idx"))
+        .digest("hex")}\n`,
     );
   });
 

@@ -1,0 +1,146 @@
+/**
+ * The index of a tarball: `<tarball>.idx`, written by `buildArtifact` with the tarball (or when it
+ * verified it), before its sum file (artifactSum.ts).
+ *
+ * For each entry, in archive order: where it starts, how many header bytes it has (a pax header
+ * included), its content size, the sha256 of its header bytes and the tree digest of its content
+ * (fingerprint/tree.ts; `-` for a directory). Two entries with the same header hash and digest are
+ * the same bytes (the padding is zeros). So, without reading either tarball:
+ * - a new tarball of a tree that changed in a few files copies every other entry from the previous
+ *   tarball (`tarball.ts`), reading and hashing no source file it does not need;
+ * - the delta between two tarballs (`delta.ts`) is known from their indexes.
+ *
+ * Format: a first line `deployhooks-tar-index 1 sha256:<hex> <bytes>` (the tarball's sum), then one
+ * line per entry: `<offset> <header bytes> <size> <header sha256 hex> <digest hex or -> <JSON name>`.
+ * An index is read only when it is the deploying user's own regular file, writable by nobody else,
+ * has the sha256 the tarball's sum file recorded for it, and that sum file proves the tarball
+ * unchanged since it was written or verified (`readArtifactSum(...).unchanged`): the index then
+ * describes the tarball's bytes.
+ */
+import { createHash } from "node:crypto";
+import * as fs from "node:fs";
+import { readArtifactSum } from "./artifactSum";
+import { BLOCK } from "./tarHeader";
+
+/** One entry of a tarball. */
+export interface TarIndexEntry {
+  /** The entry's path as archived (a directory's ends with `/`). */
+  name: string;
+  /** Offset of its first header byte in the tarball. */
+  offset: number;
+  /** Header bytes (pax header and ustar header). */
+  headerLength: number;
+  /** Content bytes (0 for directories and links). */
+  size: number;
+  /** sha256 hex of the header bytes. */
+  headerHash: string;
+  /** Tree digest hex of the content (`<mode>\0<content>`), `-` for a directory. */
+  digest: string;
+}
+
+/** A tarball's index. */
+export interface TarIndex {
+  /** `sha256:<hex>` of the tarball. */
+  sha256: string;
+  /** Size of the tarball. */
+  bytes: number;
+  entries: TarIndexEntry[];
+}
+
+const MAGIC = "deployhooks-tar-index 1";
+
+/** Path of the index of `tarball`. */
+export function tarIndexPath(tarball: string): string {
+  return `${tarball}.idx`;
+}
+
+/** Bytes an entry takes in the tarball (headers, content, padding). */
+export function entryLength(e: TarIndexEntry): number {
+  return e.headerLength + Math.ceil(e.size / BLOCK) * BLOCK;
+}
+
+/** The index entry of a header just written or read at `offset`. */
+export function indexEntry(
+  name: string,
+  offset: number,
+  header: Buffer,
+  size: number,
+  digest: string | undefined,
+): TarIndexEntry {
+  return {
+    name,
+    offset,
+    headerLength: header.length,
+    size,
+    headerHash: createHash("sha256").update(header).digest("hex"),
+    digest: digest ? digest.replace(/^sha256:/, "") : "-",
+  };
+}
+
+/**
+ * Writes the index of `tarball` (atomically, mode 0600) and returns the sha256 hex of its bytes,
+ * for the sum file; undefined when it could not be written (that only costs speed later).
+ */
+export function writeTarIndex(tarball: string, index: TarIndex): string | undefined {
+  const file = tarIndexPath(tarball);
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  const lines = [`${MAGIC} ${index.sha256} ${index.bytes}`];
+  for (const e of index.entries) {
+    lines.push(
+      `${e.offset} ${e.headerLength} ${e.size} ${e.headerHash} ${e.digest} ${JSON.stringify(e.name)}`,
+    );
+  }
+  const text = lines.join("\n") + "\n";
+  try {
+    fs.writeFileSync(tmp, text, { mode: 0o600, flag: "wx" });
+    fs.renameSync(tmp, file);
+    return createHash("sha256").update(text).digest("hex");
+  } catch {
+    fs.rmSync(tmp, { force: true });
+    return undefined;
+  }
+}
+
+const LINE = /^(\d+) (\d+) (\d+) ([0-9a-f]{64}) ([0-9a-f]{64}|-) ("(?:[^"\\]|\\.)*")$/;
+
+/**
+ * The index of `tarball` when it can be trusted (module documentation) and, if given, names
+ * `sha256` (`sha256:<hex>` or hex); undefined otherwise.
+ */
+export function readTarIndex(tarball: string, sha256?: string): TarIndex | undefined {
+  const sum = readArtifactSum(tarball);
+  if (!sum?.unchanged || !sum.index) return undefined;
+  if (sha256 && sum.sha256 !== `sha256:${sha256.replace(/^sha256:/, "")}`) return undefined;
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  try {
+    const file = tarIndexPath(tarball);
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
+    const text = fs.readFileSync(file);
+    if (createHash("sha256").update(text).digest("hex") !== sum.index) return undefined;
+    const lines = text.toString("utf8").split("\n");
+    if (lines[0] !== `${MAGIC} ${sum.sha256} ${sum.bytes}` || lines.at(-1) !== "") return undefined;
+    const entries: TarIndexEntry[] = [];
+    let end = 0;
+    for (let i = 1; i < lines.length - 1; i++) {
+      const m = LINE.exec(lines[i]!);
+      if (!m) return undefined;
+      const e: TarIndexEntry = {
+        offset: Number(m[1]),
+        headerLength: Number(m[2]),
+        size: Number(m[3]),
+        headerHash: m[4]!,
+        digest: m[5]!,
+        name: JSON.parse(m[6]!) as string,
+      };
+      // Entries follow each other from offset 0 and stay inside the tarball.
+      if (e.offset !== end) return undefined;
+      end = e.offset + entryLength(e);
+      if (end > sum.bytes) return undefined;
+      entries.push(e);
+    }
+    return { sha256: sum.sha256, bytes: sum.bytes, entries };
+  } catch {
+    return undefined;
+  }
+}

@@ -40,16 +40,9 @@ import { compareCodePoints } from "../fingerprint/digest";
 import { writeArtifactSum } from "./artifactSum";
 import { pruneArtifacts } from "./prune";
 import { privateDirProblem } from "./privateDir";
-import { BLOCK, dirHeader, headerBytes, newParentDirs } from "./tarHeader";
 import { verifyArtifact } from "./verify";
-import {
-  entryLength,
-  indexEntry,
-  readTarIndex,
-  writeTarIndex,
-  type TarIndex,
-  type TarIndexEntry,
-} from "./tarIndex";
+import { writeTarIndex, type TarIndex } from "./tarIndex";
+import { emitArchive, previousArtifact, type ArchiveSink } from "./archiveLayout";
 
 export interface Artifact {
   /** Absolute path of the tarball: `<outDir>/code-<fingerprint hex>.tar`. */
@@ -122,90 +115,7 @@ export async function buildArtifact(
   const out = new Writer(fd);
   const prev = previousArtifact(dir, name);
   try {
-    const entries: TarIndexEntry[] = [];
-    const dirs = new Set<string>();
-    let index = 0;
-    const put = (entryName: string, header: Buffer, size: number, digest?: string) => {
-      entries.push(indexEntry(entryName, out.offset(), header, size, digest));
-      out.write(header);
-    };
-    for (const rel of paths) {
-      for (const dir of newParentDirs(rel, dirs)) put(dir, dirHeader(index++, dir), 0);
-      const mode = tree.modes?.[rel] ?? "-";
-      const abs = absRoot + "/" + rel;
-      const expected = tree.files[rel];
-      if (mode === "l") {
-        const target = fs.readlinkSync(abs, { encoding: "buffer" });
-        const d = createHash("sha256").update("l\0").update(target);
-        checkDigest(rel, expected, d);
-        const header = headerBytes(index++, {
-          path: rel,
-          mode: 0o777,
-          size: 0,
-          type: "2",
-          linkpath: target.toString("utf8"),
-        });
-        put(rel, header, 0, expected);
-        continue;
-      }
-      // Unchanged since the previous tarball (same digest, so same mode, size and content): its
-      // content is copied from there (see tarIndex.ts); the source file is not read.
-      const before = prev?.byName.get(rel);
-      if (prev && before && expected === `sha256:${before.digest}`) {
-        const header = headerBytes(index++, {
-          path: rel,
-          mode: mode === "x" ? 0o755 : 0o644,
-          size: before.size,
-          type: "0",
-          linkpath: "",
-        });
-        const at = out.offset();
-        if (indexEntry(rel, at, header, before.size, expected).headerHash === before.headerHash) {
-          // The whole entry (headers, content, padding) is the previous one's.
-          entries.push({ ...before, offset: at });
-          out.copy(prev.fd, before.offset, entryLength(before));
-        } else {
-          put(rel, header, before.size, expected);
-          out.copy(prev.fd, before.offset + before.headerLength, before.size);
-          out.pad();
-        }
-        continue;
-      }
-      const src = fs.openSync(abs, "r");
-      try {
-        const size = fs.fstatSync(src).size;
-        put(
-          rel,
-          headerBytes(index++, {
-            path: rel,
-            mode: mode === "x" ? 0o755 : 0o644,
-            size,
-            type: "0",
-            linkpath: "",
-          }),
-          size,
-          expected,
-        );
-        const h = createHash("sha256").update(mode + "\0");
-        let left = size;
-        while (left > 0) {
-          const room = out.reserve(Math.min(left, BUF_SIZE));
-          const got = fs.readSync(src, out.buf, out.pos, room, null);
-          if (got === 0) throw new Error(`buildArtifact: ${rel} shrank while being archived`);
-          h.update(out.buf.subarray(out.pos, out.pos + got));
-          out.pos += got;
-          left -= got;
-        }
-        checkDigest(rel, expected, h);
-        out.pad();
-      } finally {
-        fs.closeSync(src);
-      }
-    }
-    // End of archive: two zero blocks, then up to the 10240-byte record size.
-    out.zeros(2 * BLOCK);
-    const rem = out.offset() % 10240;
-    if (rem) out.zeros(10240 - rem);
+    const entries = emitArchive(out, absRoot, tree, paths, prev);
     out.flush();
     fs.closeSync(fd);
     const sha = "sha256:" + out.hash.digest("hex");
@@ -226,62 +136,6 @@ export async function buildArtifact(
     if (prev) fs.closeSync(prev.fd);
   }
 }
-
-/**
- * The most recently used other tarball of `dir` whose index can be trusted (tarIndex.ts), open,
- * with its entries by name; undefined when there is none.
- */
-function previousArtifact(
-  dir: string,
-  name: string,
-): { fd: number; byName: Map<string, TarIndexEntry> } | undefined {
-  let names: string[];
-  try {
-    names = fs.readdirSync(dir).filter((n) => TARBALL.test(n) && n !== name);
-  } catch {
-    return undefined;
-  }
-  const used = (n: string): number => {
-    let t = 0;
-    for (const f of [n, `${n}.sum`]) {
-      try {
-        t = Math.max(t, fs.lstatSync(path.join(dir, f)).mtimeMs);
-      } catch {
-        // missing
-      }
-    }
-    return t;
-  };
-  const recent = names
-    .map((n) => ({ n, t: used(n) }))
-    .sort((a, b) => b.t - a.t)
-    .slice(0, 3);
-  for (const { n } of recent) {
-    const file = path.join(dir, n);
-    let fd: number;
-    try {
-      fd = fs.openSync(file, fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
-    } catch {
-      continue;
-    }
-    const index = readTarIndex(file);
-    // The open file is the one the index and its sum describe.
-    const st = fs.fstatSync(fd, { bigint: true });
-    const now = fs.lstatSync(file, { bigint: true });
-    if (
-      index &&
-      st.ino === now.ino &&
-      st.ctimeNs === now.ctimeNs &&
-      st.size === BigInt(index.bytes)
-    ) {
-      return { fd, byName: new Map(index.entries.map((e) => [e.name, e])) };
-    }
-    fs.closeSync(fd);
-  }
-  return undefined;
-}
-
-const TARBALL = /^code-[0-9a-f]{64}\.tar$/;
 
 /** A new file, never through a symbolic link, never an existing file. */
 const OPEN_NEW =
@@ -348,21 +202,8 @@ function reusableArtifact(
   }
 }
 
-function checkDigest(
-  rel: string,
-  expected: string | undefined,
-  h: ReturnType<typeof createHash>,
-): void {
-  const actual = "sha256:" + h.digest("hex");
-  if (actual !== expected) {
-    throw new Error(
-      `buildArtifact: ${rel} changed since the tree was fingerprinted; fingerprint again`,
-    );
-  }
-}
-
 /** Buffered writer that also hashes everything it writes. */
-class Writer {
+class Writer implements ArchiveSink {
   readonly buf = Buffer.allocUnsafe(BUF_SIZE);
   pos = 0;
   total = 0;
@@ -404,12 +245,6 @@ class Writer {
     }
   }
 
-  /** Pads the current entry's data to a whole block. */
-  pad(): void {
-    const rem = (this.total + this.pos) % BLOCK;
-    if (rem) this.zeros(BLOCK - rem);
-  }
-
   /** Offset of the next byte written. */
   offset(): number {
     return this.total + this.pos;
@@ -424,6 +259,19 @@ class Writer {
       if (got === 0) throw new Error("buildArtifact: the previous tarball ended early");
       this.pos += got;
       done += got;
+    }
+  }
+
+  /** Reads `size` bytes of a source file straight into the output buffer, hashing them too. */
+  fromFile(fd: number, size: number, hash: ReturnType<typeof createHash>, rel: string): void {
+    let left = size;
+    while (left > 0) {
+      const room = this.reserve(Math.min(left, BUF_SIZE));
+      const got = fs.readSync(fd, this.buf, this.pos, room, null);
+      if (got === 0) throw new Error(`buildArtifact: ${rel} shrank while being archived`);
+      hash.update(this.buf.subarray(this.pos, this.pos + got));
+      this.pos += got;
+      left -= got;
     }
   }
 }

@@ -30,6 +30,10 @@ export interface ArchiveSink {
 /** The previous tarball: open, with its index entries by path. */
 export interface PreviousArtifact {
   fd: number;
+  /** Its path, inode and ctime when it was opened (to open it again, virtualArtifact.ts). */
+  path: string;
+  ino: bigint;
+  ctimeNs: bigint;
   byName: Map<string, TarIndexEntry>;
 }
 
@@ -79,7 +83,13 @@ export function previousArtifact(dir: string, name: string): PreviousArtifact | 
       st.ctimeNs === now.ctimeNs &&
       st.size === BigInt(index.bytes)
     ) {
-      return { fd, byName: new Map(index.entries.map((e) => [e.name, e])) };
+      return {
+        fd,
+        path: file,
+        ino: st.ino,
+        ctimeNs: st.ctimeNs,
+        byName: new Map(index.entries.map((e) => [e.name, e])),
+      };
     }
     fs.closeSync(fd);
   }

@@ -14,6 +14,10 @@
  * the stat cache gives for the source tree). Otherwise the tarball is verified against the tree
  * before it is sent anywhere, and a sum that disagrees with its bytes fails the deployment.
  * A sum of an earlier version (two fields) plans but never proves.
+ *
+ * A tarball planned but not written (virtualArtifact.ts) has a *virtual* sum instead:
+ * `sha256:<hex> <bytes> virtual idx:<hex>`, read only by `readVirtualSum` (its index describes the
+ * tarball a host rebuilt from a delta, the base of the next delta); it never plans a deployment.
  */
 import * as fs from "node:fs";
 
@@ -74,6 +78,38 @@ export function readArtifactSum(tarball: string): ReadArtifactSum | undefined {
     if (!m || BigInt(m[2]!) !== tar.size) return undefined;
     const unchanged = m[3] === `${tar.ino} ${tar.mtimeNs} ${tar.ctimeNs}`;
     return { sha256: m[1]!, bytes: Number(tar.size), unchanged, ...(m[4] ? { index: m[4] } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Writes the virtual sum of the unwritten `tarball` (atomically, mode 0600). */
+export function writeVirtualSum(tarball: string, sum: ArtifactSum): void {
+  const file = artifactSumPath(tarball);
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes} virtual idx:${sum.index ?? ""}\n`, {
+      mode: 0o600,
+      flag: "wx",
+    });
+    fs.renameSync(tmp, file);
+  } catch {
+    fs.rmSync(tmp, { force: true });
+  }
+}
+
+/** The virtual sum of `tarball` (which must not exist), or undefined. */
+export function readVirtualSum(tarball: string): ArtifactSum | undefined {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  try {
+    if (fs.existsSync(tarball)) return undefined;
+    const file = artifactSumPath(tarball);
+    const st = fs.lstatSync(file);
+    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
+    const m = /^(sha256:[0-9a-f]{64}) (\d+) virtual idx:([0-9a-f]{64})\n$/.exec(
+      fs.readFileSync(file, "utf8"),
+    );
+    return m ? { sha256: m[1]!, bytes: Number(m[2]), index: m[3]! } : undefined;
   } catch {
     return undefined;
   }

@@ -30,7 +30,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { entryLength, readTarIndex, type TarIndexEntry } from "./tarIndex";
+import { entryLength, readTarIndex, type TarIndex, type TarIndexEntry } from "./tarIndex";
 
 export interface DeltaArtifact {
   /** Absolute path: `<outDir>/delta-<base 16 hex>-<target 16 hex>.bin`. */
@@ -140,11 +140,23 @@ export function deltaFileName(baseSha: string, targetSha: string): string {
   return `delta-${baseSha.slice(0, 16)}-${targetSha.slice(0, 16)}.bin`;
 }
 
+/** The new tarball of a delta, described by its index (tarIndex.ts) and able to read its bytes. */
+export interface DeltaTarget {
+  /** sha256 hex of the tarball. */
+  sha256: string;
+  /** Its size. */
+  bytes: number;
+  entries: TarIndexEntry[];
+  /** `length` bytes of the tarball at `offset`. */
+  read(offset: number, length: number): Buffer;
+}
+
 /**
  * Writes (or reuses) the delta from `baseTar` to `targetTar` into `outDir`. Hex digests of both are
- * given by the caller (already verified). Other `delta-*.bin` files of `outDir` are removed (only
- * the newest delta is kept). Written atomically, mode 0600. `undefined` when more than half of the
- * artifact would be shipped (send the full artifact instead).
+ * given by the caller (already verified). With both tarballs' indexes (tarIndex.ts; the base's may
+ * be that of a tarball planned but not written, virtualArtifact.ts) entries are compared by
+ * header hash and content digest (`buildDeltaFromIndex`), otherwise byte for byte. `undefined`
+ * when more than half of the artifact would be shipped (send the full artifact instead).
  */
 export function buildDelta(
   baseTar: string,
@@ -153,117 +165,152 @@ export function buildDelta(
   targetSha: string,
   outDir: string,
 ): DeltaArtifact | undefined {
-  const out = path.join(outDir, deltaFileName(baseSha, targetSha));
-  const bfd = fs.openSync(baseTar, "r");
+  const baseIndex = readTarIndex(baseTar, baseSha, true);
+  const targetIndex = baseIndex && readTarIndex(targetTar, targetSha);
   const tfd = fs.openSync(targetTar, "r");
   try {
-    const bsize = fs.fstatSync(bfd).size;
-    const tsize = fs.fstatSync(tfd).size;
-    const bufs = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)];
-    // With both indexes (tarIndex.ts), entries are compared by header hash and content digest;
-    // otherwise byte for byte.
-    const baseIndex = readTarIndex(baseTar, baseSha);
-    const targetIndex = baseIndex && readTarIndex(targetTar, targetSha);
-    const indexed = new Map<string, TarIndexEntry>();
-    const inBase = new Map<string, Entry>();
+    const read = (offset: number, length: number): Buffer => {
+      const b = Buffer.allocUnsafe(length);
+      fs.readSync(tfd, b, 0, length, offset);
+      return b;
+    };
     if (baseIndex && targetIndex) {
-      for (const e of baseIndex.entries) {
-        indexed.set(e.name, e);
-        inBase.set(e.name, { name: e.name, offset: e.offset, length: entryLength(e) });
-      }
-    } else {
-      for (const e of tarEntries(bfd, bsize)) inBase.set(e.name, e);
+      return buildDeltaFromIndex(
+        baseIndex,
+        { sha256: targetSha, bytes: targetIndex.bytes, entries: targetIndex.entries, read },
+        outDir,
+      );
     }
-    const same = (b: Entry, e: Entry, t: TarIndexEntry | undefined): boolean => {
-      if (b.length !== e.length) return false;
-      const bi = indexed.get(b.name);
-      if (t && bi) return bi.headerHash === t.headerHash && bi.digest === t.digest;
-      return sameBytes(bfd, b.offset, tfd, e.offset, e.length, bufs);
-    };
-    const targetEntries: { e: Entry; t?: TarIndexEntry }[] = targetIndex
-      ? targetIndex.entries.map((t) => ({
-          e: { name: t.name, offset: t.offset, length: entryLength(t) },
-          t,
-        }))
-      : tarEntries(tfd, tsize).map((e) => ({ e }));
-    const copied = new Set<string>();
-    const ops: string[] = [];
-    const shipped: Buffer[] = [];
-    let shippedLen = 0;
-    let shippedEntries = 0;
-    let copiedEntries = 0;
-    let last: { kind: "C" | "L"; a: number; b: number } | undefined;
-    const push = (kind: "C" | "L", a: number, b: number) => {
-      if (last && last.kind === kind && last.a + last.b === a) {
-        last.b += b;
-        return;
-      }
-      if (last) ops.push(`${last.kind} ${last.a} ${last.b}`);
-      last = { kind, a, b };
-    };
-    for (const { e, t } of targetEntries) {
-      const b = inBase.get(e.name);
-      if (b && same(b, e, t)) {
-        push("C", b.offset, e.length);
-        copied.add(e.name);
-        copiedEntries++;
-      } else {
-        const bytes = Buffer.allocUnsafe(e.length);
-        fs.readSync(tfd, bytes, 0, e.length, e.offset);
-        shipped.push(bytes);
-        push("L", shippedLen, e.length);
-        shippedLen += e.length;
-        shippedEntries++;
-        // Shipping more than half of the artifact: the full artifact is simpler and as fast.
-        if (shippedLen > tsize / 2) return undefined;
-      }
+    const bfd = fs.openSync(baseTar, "r");
+    try {
+      const bsize = fs.fstatSync(bfd).size;
+      const tsize = fs.fstatSync(tfd).size;
+      const bufs = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)];
+      return assembleDelta(
+        { sha256: baseSha, bytes: bsize, entries: tarEntries(bfd, bsize) },
+        { sha256: targetSha, bytes: tsize, entries: tarEntries(tfd, tsize), read },
+        (b, e) => b.length === e.length && sameBytes(bfd, b.offset, tfd, e.offset, e.length, bufs),
+        outDir,
+      );
+    } finally {
+      fs.closeSync(bfd);
     }
-    // The end of the archive (zero blocks and record padding) is shipped as is.
-    const lastEntry = targetEntries.at(-1)?.e;
-    const tail = lastEntry ? lastEntry.offset + lastEntry.length : 0;
-    if (tsize > tail) {
-      const t = Buffer.alloc(tsize - tail);
-      fs.readSync(tfd, t, 0, t.length, tail);
-      shipped.push(t);
-      push("L", shippedLen, t.length);
-      shippedLen += t.length;
-    }
-    if (last) ops.push(`${last.kind} ${last.a} ${last.b}`);
-    // The base's entries not copied (changed or deleted), for the host's standby tree.
-    const removed = Buffer.from(
-      [...inBase.keys()]
-        .filter((n) => !copied.has(n))
-        .map((n) => `${n}\0`)
-        .join(""),
-    );
-    ops.push(`R ${shippedLen} ${removed.length}`);
-    shipped.push(removed);
-    const body = [`base ${baseSha} ${bsize}`, `target ${targetSha} ${tsize}`, ...ops, ""].join(
-      "\n",
-    );
-    const firstLen = DELTA_MAGIC.length + HEADER_WIDTH + 1;
-    const headerLen = firstLen + Buffer.byteLength(body);
-    const header = `${DELTA_MAGIC}${String(headerLen).padStart(HEADER_WIDTH, "0")}\n${body}`;
-    for (const f of fs.readdirSync(outDir)) {
-      if (
-        /^delta-[0-9a-f]{16}-[0-9a-f]{16}\.bin(\.tmp)?$/.test(f) &&
-        path.join(outDir, f) !== out
-      ) {
-        fs.rmSync(path.join(outDir, f), { force: true });
-      }
-    }
-    const tmp = `${out}.tmp`;
-    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(header), ...shipped]), { mode: 0o600 });
-    fs.renameSync(tmp, out);
-    return {
-      path: out,
-      bytes: headerLen + shippedLen + removed.length,
-      shippedEntries,
-      shippedBytes: shippedLen,
-      copiedEntries,
-    };
   } finally {
-    fs.closeSync(bfd);
     fs.closeSync(tfd);
   }
+}
+
+/** The delta from the base described by `base` to `target`, from their indexes alone. */
+export function buildDeltaFromIndex(
+  base: TarIndex,
+  target: DeltaTarget,
+  outDir: string,
+): DeltaArtifact | undefined {
+  const entry = (e: TarIndexEntry): Entry => ({
+    name: e.name,
+    offset: e.offset,
+    length: entryLength(e),
+  });
+  const key = (e: TarIndexEntry) => `${e.headerHash} ${e.digest} ${e.size}`;
+  const baseKeys = new Map(base.entries.map((e) => [e.name, key(e)]));
+  const targetKeys = new Map(target.entries.map((e) => [e.name, key(e)]));
+  return assembleDelta(
+    {
+      sha256: base.sha256.replace(/^sha256:/, ""),
+      bytes: base.bytes,
+      entries: base.entries.map(entry),
+    },
+    { ...target, entries: target.entries.map(entry) },
+    (b, e) => baseKeys.get(b.name) === targetKeys.get(e.name),
+    outDir,
+  );
+}
+
+interface DeltaSide {
+  sha256: string;
+  bytes: number;
+  entries: Entry[];
+}
+
+/** Writes the delta: `same(b, e)` says whether base entry `b` has the bytes of target entry `e`. */
+function assembleDelta(
+  base: DeltaSide,
+  target: DeltaSide & { read(offset: number, length: number): Buffer },
+  same: (b: Entry, e: Entry) => boolean,
+  outDir: string,
+): DeltaArtifact | undefined {
+  const out = path.join(outDir, deltaFileName(base.sha256, target.sha256));
+  const inBase = new Map(base.entries.map((e) => [e.name, e]));
+  const copied = new Set<string>();
+  const ops: string[] = [];
+  const shipped: Buffer[] = [];
+  let shippedLen = 0;
+  let shippedEntries = 0;
+  let copiedEntries = 0;
+  let last: { kind: "C" | "L"; a: number; b: number } | undefined;
+  const push = (kind: "C" | "L", a: number, b: number) => {
+    if (last && last.kind === kind && last.a + last.b === a) {
+      last.b += b;
+      return;
+    }
+    if (last) ops.push(`${last.kind} ${last.a} ${last.b}`);
+    last = { kind, a, b };
+  };
+  for (const e of target.entries) {
+    const b = inBase.get(e.name);
+    if (b && same(b, e)) {
+      push("C", b.offset, e.length);
+      copied.add(e.name);
+      copiedEntries++;
+    } else {
+      shipped.push(target.read(e.offset, e.length));
+      push("L", shippedLen, e.length);
+      shippedLen += e.length;
+      shippedEntries++;
+      // Shipping more than half of the artifact: the full artifact is simpler and as fast.
+      if (shippedLen > target.bytes / 2) return undefined;
+    }
+  }
+  // The end of the archive (zero blocks and record padding) is shipped as is.
+  const lastEntry = target.entries.at(-1);
+  const tail = lastEntry ? lastEntry.offset + lastEntry.length : 0;
+  if (target.bytes > tail) {
+    shipped.push(target.read(tail, target.bytes - tail));
+    push("L", shippedLen, target.bytes - tail);
+    shippedLen += target.bytes - tail;
+  }
+  if (last) ops.push(`${last.kind} ${last.a} ${last.b}`);
+  // The base's entries not copied (changed or deleted), for the host's standby tree.
+  const removed = Buffer.from(
+    [...inBase.keys()]
+      .filter((n) => !copied.has(n))
+      .map((n) => `${n}\0`)
+      .join(""),
+  );
+  ops.push(`R ${shippedLen} ${removed.length}`);
+  shipped.push(removed);
+  const body = [
+    `base ${base.sha256} ${base.bytes}`,
+    `target ${target.sha256} ${target.bytes}`,
+    ...ops,
+    "",
+  ].join("\n");
+  const firstLen = DELTA_MAGIC.length + HEADER_WIDTH + 1;
+  const headerLen = firstLen + Buffer.byteLength(body);
+  const header = `${DELTA_MAGIC}${String(headerLen).padStart(HEADER_WIDTH, "0")}\n${body}`;
+  for (const f of fs.readdirSync(outDir)) {
+    if (/^delta-[0-9a-f]{16}-[0-9a-f]{16}\.bin(\.tmp)?$/.test(f) && path.join(outDir, f) !== out) {
+      fs.rmSync(path.join(outDir, f), { force: true });
+    }
+  }
+  const tmp = `${out}.tmp`;
+  fs.writeFileSync(tmp, Buffer.concat([Buffer.from(header), ...shipped]), { mode: 0o600 });
+  fs.renameSync(tmp, out);
+  return {
+    path: out,
+    bytes: headerLen + shippedLen + removed.length,
+    shippedEntries,
+    shippedBytes: shippedLen,
+    copiedEntries,
+  };
 }

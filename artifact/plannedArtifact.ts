@@ -10,6 +10,9 @@
  *   sum, its bytes are the ones built or verified then and `ready()` returns at once; otherwise the
  *   tarball is verified (or rebuilt) by `ready()`, which the transfer of the artifact or of a delta
  *   awaits before reading it;
+ * - when there is no tarball of this tree yet but an earlier one with a trusted index, the tarball
+ *   is planned without being written (`virtualArtifact.ts`): a host with a base gets a delta made
+ *   from the plan, and `ready()` writes the tarball for a host that needs all of it;
  * - otherwise the tarball is built or verified first (`buildArtifact`), as `ready()` would.
  * `ready()` runs the verification once, and fails when the verified (or rebuilt) tarball's sha256
  * differs from the one planned with, so a wrong sum can make a deployment fail, never ship bytes
@@ -21,6 +24,7 @@ import { readArtifactSum, touchArtifactSum } from "./artifactSum";
 import { pruneArtifacts } from "./prune";
 import { privateDirProblem } from "./privateDir";
 import { artifactFileName, buildArtifact, type Artifact } from "./tarball";
+import { planVirtualArtifact, type VirtualArtifact } from "./virtualArtifact";
 
 /** An artifact to plan with. */
 export interface PlannedArtifact {
@@ -30,6 +34,8 @@ export interface PlannedArtifact {
   sha256: string;
   /** The verified tarball (built again when it does not verify); its sha256 is the planned one. */
   ready(): Promise<Artifact>;
+  /** When the tarball was planned without being written (virtualArtifact.ts): its plan. */
+  virtual?: VirtualArtifact;
 }
 
 /**
@@ -46,6 +52,26 @@ export async function planArtifact(
   const target = path.join(dir, artifactFileName(tree.fingerprint));
   const sum = lazy && !privateDirProblem(dir) ? readArtifactSum(target) : undefined;
   if (!sum) {
+    const planned =
+      lazy && !privateDirProblem(dir) ? planVirtualArtifact(root, tree, dir) : undefined;
+    if (planned) {
+      const sha256 = `sha256:${planned.sha256}`;
+      let written: Promise<Artifact> | undefined;
+      return {
+        path: target,
+        sha256,
+        virtual: planned,
+        ready: () =>
+          (written ??= buildArtifact(root, tree, outDir).then((a) => {
+            if (a.sha256 !== sha256) {
+              throw new Error(
+                `deployhooks: the tarball ${a.path} is ${a.sha256}, not ${sha256} as planned from the earlier tarball; nothing was sent; run the deployment again`,
+              );
+            }
+            return a;
+          })),
+      };
+    }
     const built = await buildArtifact(root, tree, outDir);
     return { path: built.path, sha256: built.sha256, ready: async () => built };
   }

@@ -14,6 +14,7 @@
  */
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { readVirtualSum } from "./artifactSum";
 
 /** How many tarballs (the most recently used ones) a directory keeps. */
 export const ARTIFACT_KEEP = 5;
@@ -73,14 +74,34 @@ export function pruneArtifacts(dir: string, current: string, now = Date.now()): 
     if (isTarball) tarballs.push({ name, used: Math.max(st.mtimeMs, sumUsed(name)) });
     else if (!isTemporary || now - st.mtimeMs > DAY_MS) remove(name);
   }
+  // A tarball planned but not written (a virtual sum, artifactSum.ts) counts as one: its index is
+  // the base of the next delta.
+  const virtual = new Set<string>();
+  for (const s of sums) {
+    if (s.name.endsWith(".sum") && !names.includes(s.tarball) && s.tarball !== current) {
+      if (readVirtualSum(path.join(dir, s.tarball))) {
+        virtual.add(s.tarball);
+        tarballs.push({ name: s.tarball, used: sumUsed(s.tarball) });
+      }
+    }
+  }
   tarballs.sort((a, b) => b.used - a.used || (a.name < b.name ? -1 : 1));
+  const dropped = new Set<string>();
   tarballs.forEach((t, i) => {
     // `current` is one of the kept ones: the others get ARTIFACT_KEEP - 1 places.
-    if (i >= ARTIFACT_KEEP - 1 || now - t.used > ARTIFACT_MAX_AGE_DAYS * DAY_MS) remove(t.name);
+    if (i >= ARTIFACT_KEEP - 1 || now - t.used > ARTIFACT_MAX_AGE_DAYS * DAY_MS) {
+      if (virtual.has(t.name)) dropped.add(t.name);
+      else remove(t.name);
+    }
   });
-  // A sum file (artifactSum.ts) goes with its tarball.
+  // Sum and index files (artifactSum.ts, tarIndex.ts) go with their tarball.
   for (const s of sums) {
-    if (s.tarball !== current && !fs.existsSync(path.join(dir, s.tarball))) remove(s.name);
+    if (s.tarball === current) continue;
+    if (
+      virtual.has(s.tarball) ? dropped.has(s.tarball) : !fs.existsSync(path.join(dir, s.tarball))
+    ) {
+      remove(s.name);
+    }
   }
   return removed;
 }

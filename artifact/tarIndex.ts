@@ -19,7 +19,7 @@
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-import { readArtifactSum } from "./artifactSum";
+import { readArtifactSum, readVirtualSum } from "./artifactSum";
 import { BLOCK } from "./tarHeader";
 
 /** One entry of a tarball. */
@@ -105,11 +105,18 @@ const LINE = /^(\d+) (\d+) (\d+) ([0-9a-f]{64}) ([0-9a-f]{64}|-) ("(?:[^"\\]|\\.
 
 /**
  * The index of `tarball` when it can be trusted (module documentation) and, if given, names
- * `sha256` (`sha256:<hex>` or hex); undefined otherwise.
+ * `sha256` (`sha256:<hex>` or hex); undefined otherwise. `allowVirtual`: also the index of a
+ * tarball planned but not written (a virtual sum, artifactSum.ts): good for the base of a delta,
+ * whose bytes are the host's, never for copying bytes from.
  */
-export function readTarIndex(tarball: string, sha256?: string): TarIndex | undefined {
-  const sum = readArtifactSum(tarball);
-  if (!sum?.unchanged || !sum.index) return undefined;
+export function readTarIndex(
+  tarball: string,
+  sha256?: string,
+  allowVirtual = false,
+): TarIndex | undefined {
+  const real = readArtifactSum(tarball);
+  const sum = real?.unchanged ? real : allowVirtual && !real ? readVirtualSum(tarball) : undefined;
+  if (!sum?.index) return undefined;
   if (sha256 && sum.sha256 !== `sha256:${sha256.replace(/^sha256:/, "")}`) return undefined;
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
   try {

@@ -312,8 +312,20 @@ export function wireDeployment(
         ])
         .apply(async ([releaseId, out]) => {
           const { artifact } = await codePromise;
+          if (releaseKept(out)) return transferSource(artifact.path, releaseId, out);
+          // A tarball planned without being written: a delta from its plan when the host has a base.
+          if (artifact.virtual) {
+            const src = transferSource(
+              artifact.path,
+              releaseId,
+              out,
+              artifact.sha256,
+              artifact.virtual,
+            );
+            if ("delta" in src) return src;
+          }
           // What is sent (the artifact, or a delta made from it) is read only once verified.
-          if (!releaseKept(out)) await artifact.ready();
+          await artifact.ready();
           return transferSource(artifact.path, releaseId, out, artifact.sha256);
         });
       const asset = source.apply((src) =>

@@ -11,7 +11,15 @@
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
-import { buildDelta, DELTA_MAGIC, deltaFileName, fileSha256 } from "../artifact/delta";
+import {
+  buildDelta,
+  buildDeltaFromIndex,
+  DELTA_MAGIC,
+  deltaFileName,
+  fileSha256,
+} from "../artifact/delta";
+import { readTarIndex } from "../artifact/tarIndex";
+import type { VirtualArtifact } from "../artifact/virtualArtifact";
 import { readArtifactSum } from "../artifact/artifactSum";
 import { KEPT_STATUSES, probeResult } from "../render/probe";
 
@@ -51,6 +59,7 @@ export function transferSource(
   releaseId: string,
   probeStdout: string | undefined,
   artifactSha?: string,
+  planned?: VirtualArtifact,
 ): TransferSource {
   const probe = probeResult(probeStdout ?? "");
   if (probe && KEPT_STATUSES.includes(probe.status)) {
@@ -64,7 +73,19 @@ export function transferSource(
     const existing = path.join(dir, deltaFileName(probe.base.sha256, target));
     if (isDelta(existing)) return { delta: existing, base: probe.base.name };
     const baseTar = path.join(dir, probe.base.name);
+    if (planned) {
+      // A tarball planned without being written: a delta from the two indexes, or the artifact
+      // (which the caller then writes, and asks again).
+      const baseIndex = readTarIndex(baseTar, probe.base.sha256, true);
+      const d = baseIndex && buildDeltaFromIndex(baseIndex, planned, dir);
+      return d ? { delta: d.path, base: probe.base.name } : { artifact: artifactPath };
+    }
     try {
+      // A base with a trusted index (its tarball written here, or only planned): from the indexes.
+      if (readTarIndex(baseTar, probe.base.sha256, true)) {
+        const d = buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
+        return d ? { delta: d.path, base: probe.base.name } : { artifact: artifactPath };
+      }
       // The base is named by its sum file when it has one (written when it was built or verified):
       // a base whose bytes are not the host's makes the host's rebuilt tarball fail its checksum,
       // so a wrong sum costs a failed upload, never a wrong release.

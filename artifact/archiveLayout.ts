@@ -128,7 +128,15 @@ export function emitArchive(
   const entries: TarIndexEntry[] = [];
   const dirs = new Set<string>();
   let index = 0;
+  // Whole entries copied from the previous tarball, merged while they follow each other there.
+  let run: { position: number; length: number } | undefined;
+  const flush = () => {
+    if (run) sink.copy(prev!.fd, run.position, run.length);
+    run = undefined;
+  };
+  const offset = () => sink.offset() + (run?.length ?? 0);
   const put = (name: string, header: Buffer, size: number, digest?: string) => {
+    flush();
     entries.push(indexEntry(name, sink.offset(), header, size, digest));
     sink.write(header);
   };
@@ -160,11 +168,23 @@ export function emitArchive(
     // Unchanged since the previous tarball (same digest: same mode, size and content).
     const before = prev?.byName.get(rel);
     if (prev && before && expected === `sha256:${before.digest}`) {
-      const header = headerBytes(index++, fields(before.size));
-      const at = sink.offset();
-      if (indexEntry(rel, at, header, before.size, expected).headerHash === before.headerHash) {
+      // Without a pax header, the header is a function of path, mode and size: the same. With
+      // one, it also holds the entry's index, which may have moved.
+      const header =
+        before.headerLength > BLOCK ? headerBytes(index, fields(before.size)) : undefined;
+      index++;
+      const at = offset();
+      if (
+        !header ||
+        indexEntry(rel, at, header, before.size, expected).headerHash === before.headerHash
+      ) {
         entries.push({ ...before, offset: at });
-        sink.copy(prev.fd, before.offset, entryLength(before));
+        const length = entryLength(before);
+        if (run && run.position + run.length === before.offset) run.length += length;
+        else {
+          flush();
+          run = { position: before.offset, length };
+        }
       } else {
         put(rel, header, before.size, expected);
         sink.copy(prev.fd, before.offset + before.headerLength, before.size);
@@ -184,6 +204,7 @@ export function emitArchive(
       fs.closeSync(src);
     }
   }
+  flush();
   // End of archive: two zero blocks, then up to the 10240-byte record size.
   sink.zeros(2 * BLOCK);
   const rem = sink.offset() % 10240;

@@ -101,6 +101,9 @@ export function writeTarIndex(tarball: string, index: TarIndex): string | undefi
   }
 }
 
+/** Indexes already read, by path, with the digest their sum file gave (which proves them again). */
+const parsed = new Map<string, { digest: string; index: TarIndex }>();
+
 const LINE = /^(\d+) (\d+) (\d+) ([0-9a-f]{64}) ([0-9a-f]{64}|-) ("(?:[^"\\]|\\.)*")$/;
 
 /**
@@ -123,6 +126,8 @@ export function readTarIndex(
     const file = tarIndexPath(tarball);
     const st = fs.lstatSync(file);
     if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
+    const cached = parsed.get(file);
+    if (cached && cached.digest === sum.index) return cached.index;
     const text = fs.readFileSync(file);
     if (createHash("sha256").update(text).digest("hex") !== sum.index) return undefined;
     const lines = text.toString("utf8").split("\n");
@@ -146,7 +151,11 @@ export function readTarIndex(
       if (end > sum.bytes) return undefined;
       entries.push(e);
     }
-    return { sha256: sum.sha256, bytes: sum.bytes, entries };
+    const index = { sha256: sum.sha256, bytes: sum.bytes, entries };
+    // A deployment reads the same index to plan its tarball and to make its delta.
+    if (parsed.size >= 4) parsed.clear();
+    parsed.set(file, { digest: sum.index, index });
+    return index;
   } catch {
     return undefined;
   }

@@ -12,8 +12,8 @@
  * must still be the file that was read); a host that needs the whole tarball gets it written then
  * (`PlannedArtifact.ready`), and it must hash to the planned sha256.
  *
- * Not used when the changed entries would hold more than `VIRTUAL_MAX_KEPT` bytes in memory: the
- * tarball is written as usual.
+ * Not used when the changed entries would hold more than `maxKept` (`VIRTUAL_MAX_KEPT`) bytes in
+ * memory: the tarball is written as usual.
  */
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -55,6 +55,7 @@ class HashingSink implements ArchiveSink {
   private total = 0;
   private kept = 0;
   private readonly buf = Buffer.allocUnsafe(4 << 20);
+  constructor(private readonly maxKept: number) {}
 
   offset(): number {
     return this.total;
@@ -65,7 +66,7 @@ class HashingSink implements ArchiveSink {
     this.pieces.push({ at: this.total, length: data.length, data });
     this.total += data.length;
     this.kept += data.length;
-    if (this.kept > VIRTUAL_MAX_KEPT) throw new TooMuch();
+    if (this.kept > this.maxKept) throw new TooMuch();
   }
 
   zeros(n: number): void {
@@ -95,7 +96,7 @@ class HashingSink implements ArchiveSink {
   }
 
   fromFile(fd: number, size: number, hash: ReturnType<typeof createHash>, rel: string): void {
-    if (this.kept + size > VIRTUAL_MAX_KEPT) throw new TooMuch();
+    if (this.kept + size > this.maxKept) throw new TooMuch();
     const data = Buffer.allocUnsafe(size);
     for (let done = 0; done < size;) {
       const got = fs.readSync(fd, data, done, size - done, null);
@@ -115,6 +116,7 @@ export function planVirtualArtifact(
   root: string,
   tree: TreeFingerprint,
   outDir: string,
+  maxKept = VIRTUAL_MAX_KEPT,
 ): VirtualArtifact | undefined {
   const dir = path.resolve(outDir);
   if (privateDirProblem(dir)) return undefined;
@@ -122,7 +124,7 @@ export function planVirtualArtifact(
   const target = path.join(dir, name);
   const prev = previousArtifact(dir, name);
   if (!prev) return undefined;
-  const sink = new HashingSink();
+  const sink = new HashingSink(maxKept);
   let entries;
   try {
     const paths = Object.keys(tree.files).sort(compareCodePoints);

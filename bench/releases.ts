@@ -9,13 +9,16 @@
  *   kept on the host and re-activates it. ratio = seconds / fullSeconds (target ≤ 0.15). Medians
  *   of `runs`; `steps` = the revert's step durations (last run).
  *
- * - incremental: an Application (no hooks) whose source is the bench tree. Host A gets v1, then
- *   `version.txt` changes (one file) and v2 goes to host A (which keeps v1's tarball: a delta is
- *   sent) and, as the baseline, to a fresh host B (the full artifact is sent). `seconds` and
- *   `fullSeconds` = each run's wall time minus its non-upload steps (fingerprint, tarball or delta,
- *   probe, copy, rebuild on the host, unpack; the full one runs first, so both reuse the v2
- *   tarball... the full one builds it). `bytesSent` = the delta file's size, `tarballBytes` the
- *   artifact's; ratio = seconds / fullSeconds (targets: bytesSent ≤ 1 % of the tarball, ratio ≤ 0.2).
+ * - incremental: an Application (no hooks) whose source is the bench tree. Two deploying machines
+ *   (two artifact directories) deploy v1, one to host A, one to host C; then `version.txt` changes
+ *   (one file) and v2 goes from the first to host A (which keeps v1's tarball: a delta is sent)
+ *   and, as the baseline, from the second to a fresh host B (the full artifact is sent). Both
+ *   start from the same local state (v1's tarball, a warm stat cache), so each pays its own
+ *   fingerprint and tarball (written for B, planned without writing for A). `seconds` and
+ *   `fullSeconds` = each run's wall time minus its non-upload steps (fingerprint, tarball or
+ *   delta, probe, copy, rebuild on the host, unpack). `bytesSent` = the delta file's size,
+ *   `tarballBytes` the artifact's; ratio = seconds / fullSeconds (targets: bytesSent ≤ 1 % of the
+ *   tarball, ratio ≤ 0.2).
  *   Before each timed deployment the bench waits for the standby copies the hosts unpack in the
  *   background after an upload (render/standby.ts), as a host idle between deployments has.
  *
@@ -177,8 +180,15 @@ export async function runIncrementalBench(
     const dir = path.join(work, `incremental-${i}`);
     fs.mkdirSync(dir, { recursive: true });
     const src = benchSource(ctx, dir);
-    const artifactDir = path.join(dir, "artifacts");
+    // Two deploying machines in the same state (each has v1's tarball): A's deploys the change
+    // to host A, which has v1 (a delta); B's to a fresh host B (the whole tarball).
+    const artifactDirs: Record<string, string> = {
+      a: path.join(dir, "artifacts-a"),
+      b: path.join(dir, "artifacts-b"),
+      c: path.join(dir, "artifacts-b"),
+    };
     const deploy = (host: string) => {
+      const artifactDir = artifactDirs[host]!;
       const root = path.join(dir, `root-${host}`);
       fs.mkdirSync(root, { recursive: true });
       return runProgram(
@@ -201,6 +211,7 @@ export async function runIncrementalBench(
       );
     };
     check(await deploy("a"), "v1 to host A");
+    check(await deploy("c"), "v1 to host C (B's deploying machine gets v1's tarball)");
     replaceFile(src, "version.txt", "v2\n");
     awaitStandby(dir);
     spawnSync("sync");
@@ -212,10 +223,10 @@ export async function runIncrementalBench(
     if (!/\.delta$/.test(transfer?.command ?? "")) {
       throw new Error(`bench releases: no delta was sent: ${transfer?.command ?? "no transfer"}`);
     }
-    const delta = fs.readdirSync(artifactDir).find((n) => /^delta-.*\.bin$/.test(n));
-    bytesSent = delta ? fs.statSync(path.join(artifactDir, delta)).size : 0;
-    const tar = fs.readdirSync(artifactDir).filter((n) => /^code-.*\.tar$/.test(n));
-    tarballBytes = Math.max(...tar.map((n) => fs.statSync(path.join(artifactDir, n)).size));
+    const delta = fs.readdirSync(artifactDirs.a!).find((n) => /^delta-.*\.bin$/.test(n));
+    bytesSent = delta ? fs.statSync(path.join(artifactDirs.a!, delta)).size : 0;
+    const tar = fs.readdirSync(artifactDirs.b!).filter((n) => /^code-.*\.tar$/.test(n));
+    tarballBytes = Math.max(...tar.map((n) => fs.statSync(path.join(artifactDirs.b!, n)).size));
     full.push(uploadSeconds(f));
     incremental.push(uploadSeconds(inc));
     steps = { full: stepSeconds(f), incremental: stepSeconds(inc) };

@@ -74,6 +74,15 @@ dh_standby_start() {
   set +m
   exec 8>&-
 }
+# dh_standby_walk_start: walks the standby copy (dh_tree_state) in the background, while the
+# upload checks the delta's tarball; dh_standby_apply waits for it.
+dh_standby_walk_start() {
+  DH_STANDBY_WALK=
+  rm -f -- "$DH_STATE/standby.walk"
+  [ -f "$DH_STATE/standby.state" ] && [ -d "$DH_STATE/standby" ] || return 0
+  dh_tree_state "$DH_STATE/standby" >"$DH_STATE/standby.walk" 2>/dev/null &
+  DH_STANDBY_WALK=$!
+}
 # dh_standby_apply DELTA DIR: turns the standby copy of the delta's base into the new release at
 # DIR (an empty directory, replaced): the base's entries the delta does not copy are removed and
 # the entries it ships are unpacked. The caller holds standby.lock and checked the delta
@@ -94,7 +103,13 @@ dh_standby_apply() {
     dh_say "no standby copy of the base on this host: unpacking the whole artifact"
     return 1
   fi
-  st=$(dh_tree_state "$sb") || st=
+  st=
+  if [ -n "${DH_STANDBY_WALK:-}" ]; then
+    wait "$DH_STANDBY_WALK" && read -r st <"$DH_STATE/standby.walk"
+    rm -f -- "$DH_STATE/standby.walk"
+  else
+    st=$(dh_tree_state "$sb") || st=
+  fi
   if [ -z "$want" ] || [ "$st" != "$want" ]; then
     dh_say "the standby copy of the base changed on this host since it was unpacked: it is not used; unpacking the whole artifact"
     dh_standby_drop

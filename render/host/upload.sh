@@ -24,6 +24,7 @@ dh_upload() {
   if [ ! -f "$tarball" ] && [ -f "${tarball%.tar}.delta" ]; then
     delta=${tarball%.tar}.delta
     dh_delta_open "$delta"
+    dh_standby_walk_start
     dh_delta_check "$delta" "$want"
   fi
   [ -f "$tarball" ] || [ -n "$delta" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"

@@ -1,0 +1,161 @@
+/**
+ * Tarballs planned without being written (artifact/virtualArtifact.ts): the planned sha256 and
+ * bytes are exactly those of the tarball `buildArtifact` writes; a delta made from the plan is the
+ * delta made from the written tarball; the index outlives the plan as the next delta's base.
+ */
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, to spy on openSync
+import nodeFs = require("node:fs");
+import * as os from "node:os";
+import * as path from "node:path";
+import fc from "fast-check";
+import { buildArtifact } from "../../artifact/tarball";
+import { planVirtualArtifact } from "../../artifact/virtualArtifact";
+import { planArtifact } from "../../artifact/plannedArtifact";
+import { readTarIndex } from "../../artifact/tarIndex";
+import { readVirtualSum } from "../../artifact/artifactSum";
+import { buildDelta, buildDeltaFromIndex } from "../../artifact/delta";
+import { pruneArtifacts } from "../../artifact/prune";
+import { fingerprintTree } from "../../fingerprint/tree";
+
+const made: string[] = [];
+function tmp(prefix: string): string {
+  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  fs.chmodSync(d, 0o700);
+  made.push(d);
+  return d;
+}
+after(() => {
+  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
+});
+
+function write(root: string, files: Record<string, string | null>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const p = path.join(root, rel);
+    fs.rmSync(p, { force: true });
+    if (content === null) continue;
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    fs.writeFileSync(p, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
+  }
+}
+
+const V1: Record<string, string> = {
+  "a.txt": "a\n",
+  "b/c.txt": "c\n".repeat(700),
+  "b/run.sh": "echo run\n",
+  "big.bin": "x".repeat(1 << 20),
+  [`deep/${"d".repeat(80)}/long.txt`]: "long\n",
+};
+
+/** A tree at v1 with its tarball built, then changed to v2 (`change`). */
+async function scenario(
+  change: Record<string, string | null> = { "0-new.txt": "new\n", "b/c.txt": "changed\n" },
+) {
+  const src = tmp("dh-virt-src-");
+  const out = tmp("dh-virt-out-");
+  write(src, V1);
+  const v1 = await buildArtifact(src, await fingerprintTree(src), out);
+  write(src, change);
+  const tree = await fingerprintTree(src);
+  return { src, out, v1, tree };
+}
+
+async function openedBelow<T>(root: string, f: () => T | Promise<T>) {
+  const opened: string[] = [];
+  const real = nodeFs.openSync;
+  (nodeFs as { openSync: unknown }).openSync = (p: fs.PathLike, ...rest: unknown[]) => {
+    if (String(p).startsWith(root + "/")) opened.push(path.relative(root, String(p)));
+    return (real as (...a: unknown[]) => number)(p, ...rest);
+  };
+  try {
+    return { value: await f(), opened: opened.sort() };
+  } finally {
+    (nodeFs as { openSync: unknown }).openSync = real;
+  }
+}
+
+describe("artifact/virtualArtifact", () => {
+  it("plans the exact sha256 and bytes of the tarball, reading only the changed files and writing no tarball", async () => {
+    const { src, out, tree } = await scenario();
+    const { value: v, opened } = await openedBelow(src, () => planVirtualArtifact(src, tree, out));
+    assert.ok(v);
+    assert.deepEqual(opened, ["0-new.txt", "b/c.txt"]);
+    assert.equal(fs.existsSync(v.path), false, "no tarball written");
+    const written = await buildArtifact(src, tree, tmp("dh-virt-scratch-"));
+    assert.equal(`sha256:${v.sha256}`, written.sha256);
+    assert.equal(v.bytes, written.bytes);
+    const bytes = fs.readFileSync(written.path);
+    assert.ok(v.read(0, v.bytes).equals(bytes), "every byte");
+    // Any range reads as the written tarball's.
+    fc.assert(
+      fc.property(fc.nat(v.bytes - 1), fc.nat(40000), (at, n) => {
+        const len = Math.min(n, v.bytes - at);
+        return v.read(at, len).equals(bytes.subarray(at, at + len));
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("keeps its index and a virtual sum (the next delta's base), which pruning keeps as a tarball", async () => {
+    const { src, out, tree } = await scenario();
+    const v = planVirtualArtifact(src, tree, out)!;
+    assert.deepEqual(readVirtualSum(v.path)?.sha256, `sha256:${v.sha256}`);
+    assert.equal(readTarIndex(v.path, v.sha256), undefined, "not a tarball to copy from");
+    assert.deepEqual(readTarIndex(v.path, v.sha256, true)?.entries, v.entries);
+    assert.deepEqual(pruneArtifacts(out, "code-" + "f".repeat(64) + ".tar"), []);
+    assert.ok(fs.existsSync(v.path + ".idx") && fs.existsSync(v.path + ".sum"));
+  });
+
+  it("the delta from the plan is the delta from the written tarball", async () => {
+    const { src, out, v1, tree } = await scenario();
+    const v = planVirtualArtifact(src, tree, out)!;
+    const base = readTarIndex(v1.path, v1.sha256)!;
+    const fromPlan = buildDeltaFromIndex(base, v, tmp("dh-virt-d1-"))!;
+    const written = await buildArtifact(src, tree, out);
+    assert.equal(written.sha256, `sha256:${v.sha256}`);
+    const fromFile = buildDelta(
+      v1.path,
+      v1.sha256.slice(7),
+      written.path,
+      v.sha256,
+      tmp("dh-virt-d2-"),
+    )!;
+    assert.ok(fs.readFileSync(fromPlan.path).equals(fs.readFileSync(fromFile.path)));
+  });
+
+  it("planArtifact plans virtually; ready() writes the tarball, which must hash as planned", async () => {
+    const { src, out, tree } = await scenario();
+    const a = await planArtifact(src, tree, out);
+    assert.ok(a.virtual);
+    assert.equal(fs.existsSync(a.path), false);
+    const r = await a.ready();
+    assert.equal(r.sha256, a.sha256);
+    assert.equal(a.ready(), a.ready(), "written once");
+    // Planned again now that it is written: from its sum, not virtually.
+    assert.equal((await planArtifact(src, tree, out)).virtual, undefined);
+  });
+
+  it("is not used without an earlier tarball, for a local host (lazy = false), or when too much changed", async () => {
+    const src = tmp("dh-virt-src-");
+    write(src, V1);
+    const tree = await fingerprintTree(src);
+    assert.equal(planVirtualArtifact(src, tree, tmp("dh-virt-empty-")), undefined);
+    const s = await scenario({ "big.bin": "y".repeat(1 << 20) });
+    assert.equal((await planArtifact(s.src, s.tree, s.out, false)).virtual, undefined);
+    assert.equal(planVirtualArtifact(s.src, s.tree, s.out, 1 << 20), undefined);
+    assert.ok(planVirtualArtifact(s.src, s.tree, s.out, 2 << 20));
+  });
+
+  it("a delta read after the earlier tarball was replaced fails instead of shipping other bytes", async () => {
+    // A change in the middle of the tree, so that the delta reads a copied range after it.
+    const { src, out, v1, tree } = await scenario({
+      [`deep/${"d".repeat(80)}/long.txt`]: "changed\n",
+    });
+    const v = planVirtualArtifact(src, tree, out)!;
+    const copy = fs.readFileSync(v1.path);
+    fs.rmSync(v1.path);
+    fs.writeFileSync(v1.path, copy, { mode: 0o600 });
+    assert.throws(() => v.read(0, v.bytes), /changed while this deployment was using it/);
+  });
+});

@@ -51,6 +51,7 @@ describe("render: the versioned host library (real bash)", function () {
       "run.sh",
       "seal.sh",
       "secrets.sh",
+      "standby.sh",
       "supervisor.sh",
       "upload.sh",
       "workers.sh",

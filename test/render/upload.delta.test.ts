@@ -266,6 +266,56 @@ describe("render: incremental upload (real bash)", function () {
     assert.equal(fs.existsSync(path.join(app, "releases/s-3/new")), false);
   });
 
+  it("the next probe waits for the previous upload's background job, so it reports the new base", async () => {
+    const a1 = await artifact("v1", V1);
+    const a2 = await artifact("v2", V2);
+    assert.equal((await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status, 0);
+    awaitStandby(target.root);
+    const probe2 = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
+    const src = transferSource(a2.path, "rel-2", probe2.stdout, a2.sha256);
+    assert.ok("delta" in src);
+    // Slow checksums: the background job (writing v2's tarball and checking it before it becomes
+    // the base, then unpacking the next standby copy) takes at least a second after the upload
+    // step returned, and until then base.state still names v1.
+    const shims = fs.mkdtempSync(path.join(work, "shims-"));
+    for (const tool of ["openssl", "sha256sum"]) {
+      const real = execFileSync("bash", ["-c", `command -v ${tool} || true`], { encoding: "utf8" });
+      if (!real.trim()) continue;
+      fs.writeFileSync(path.join(shims, tool), `#!/bin/bash\nsleep 1\nexec ${real.trim()} "$@"\n`, {
+        mode: 0o755,
+      });
+    }
+    const slow = { ...process.env, PATH: `${shims}:${process.env.PATH}` };
+    fs.copyFileSync(
+      src.delta,
+      uploadPath(target, path.basename(a2.path).replace(/\.tar$/, ".delta")),
+    );
+    const step = renderUploadStep({
+      target,
+      releaseId: "rel-2",
+      tarball: uploadPath(target, path.basename(a2.path)),
+      sha256: a2.sha256,
+    });
+    const r2 = await runStep(step, "", slow);
+    assert.equal(r2.status, 0, r2.stdout);
+    const started = Date.now();
+    const probe3 = await runStep(renderProbeStep({ target, releaseId: "rel-3" }));
+    const waited = Date.now() - started;
+    assert.deepEqual(probeResult(probe3.stdout), {
+      status: "missing",
+      base: { name: path.basename(a2.path), sha256: a2.sha256.slice(7) },
+    });
+    assert.ok(waited >= 500, `the probe waited ${waited} ms`);
+    // The job's work is done: v2's tarball is the base, v1's and the delta are gone.
+    assert.deepEqual(fs.readdirSync(path.join(app, ".deployhooks/uploads")), [
+      path.basename(a2.path),
+    ]);
+    assert.equal(
+      fs.readFileSync(path.join(app, ".deployhooks/standby.state"), "utf8").split(" ")[0],
+      a2.sha256.slice(7),
+    );
+  });
+
   it("a base changed on the host is not used: the probe reports no base, so the full artifact is sent", async () => {
     const a1 = await artifact("v1", V1);
     const a2 = await artifact("v2", V2);

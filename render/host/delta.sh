@@ -16,6 +16,8 @@ dh_sha256() {
 # upload step, then the background job it starts (standby.sh).
 dh_base_lock() {
   exec 8>>"$DH_STATE/standby.lock" || dh_fail 73 "cannot open $DH_STATE/standby.lock"
+  flock -n 8 && return 0
+  dh_say "waiting for the previous upload's background job on this host (it prepares the base of incremental uploads: $DH_STATE/standby.log)" >&2
   flock -w 600 8 || dh_fail 75 "the previous upload of app $DH_APP_NAME is still preparing its base after 600 s ($DH_STATE/standby.log); retry when it has finished"
 }
 # The probe waits for a background job of the previous upload before it reads the base.

@@ -306,6 +306,7 @@ describe("render: incremental upload (real bash)", function () {
       base: { name: path.basename(a2.path), sha256: a2.sha256.slice(7) },
     });
     assert.ok(waited >= 500, `the probe waited ${waited} ms`);
+    assert.match(probe3.stdout, /waiting for the previous upload's background job on this host/);
     // The job's work is done: v2's tarball is the base, v1's and the delta are gone.
     assert.deepEqual(fs.readdirSync(path.join(app, ".deployhooks/uploads")), [
       path.basename(a2.path),

@@ -1,14 +1,15 @@
 /**
  * The sum file of a tarball: `<tarball>.sum`, one line
- * `sha256:<hex> <bytes> <inode> <mtime ns> <ctime ns> idx:<hex>`, written by `buildArtifact` right
- * after it built or verified the tarball (inode, mtime and ctime: the tarball's `lstat` at that
- * moment; `idx:`: the sha256 of the index written just before, tarIndex.ts, which is used only
- * while it still has that digest).
+ * `sha256:<hex> <bytes> <inode> <mtime ns> <ctime ns> <boot id> idx:<hex>`, written by
+ * `buildArtifact` right after it built or verified the tarball (inode, mtime and ctime: the
+ * tarball's `lstat` at that moment; the boot id: this boot of the machine; `idx:`: the sha256 of
+ * the index written just before, tarIndex.ts, which is used only while it still has that digest).
  *
  * It lets a deployment plan with the tarball's sha256 before reading the tarball
  * (`plannedArtifact.ts`). A sum is read only when it is the deploying user's own regular file (not
  * a link), writable by nobody else, and names the tarball's current size. It proves the tarball's
- * bytes only while the tarball keeps the recorded inode, mtime and ctime (`unchanged`): any write,
+ * bytes only while the tarball keeps the recorded inode, mtime and ctime, in the same boot of the
+ * machine (`unchanged`; after a crash the bytes of a file never fsync-ed may be lost): any write,
  * truncation, `touch`, chmod, rename over it or replacement changes its ctime, which no user
  * process can set back, so the bytes are still the ones built or verified (the same kind of proof
  * the stat cache gives for the source tree). Otherwise the tarball is verified against the tree
@@ -42,9 +43,23 @@ export function artifactSumPath(tarball: string): string {
   return `${tarball}.sum`;
 }
 
+/**
+ * This boot of the machine (Linux; `-` elsewhere). A tarball is never fsync-ed: after a crash its
+ * inode, mtime and ctime may have reached the disk and its bytes not, so a sum proves nothing
+ * across a reboot (the tarball is then verified once, and its sum written again).
+ */
+function bootId(): string {
+  try {
+    return fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || "-";
+  } catch {
+    return "-";
+  }
+}
+const BOOT = bootId();
+
 function statLine(tarball: string): string {
   const st = fs.lstatSync(tarball, { bigint: true });
-  return `${st.ino} ${st.mtimeNs} ${st.ctimeNs}`;
+  return `${st.ino} ${st.mtimeNs} ${st.ctimeNs} ${BOOT}`;
 }
 
 /** Writes the sum of `tarball` (atomically, mode 0600). A failure only costs the next verification. */
@@ -72,11 +87,12 @@ export function readArtifactSum(tarball: string): ReadArtifactSum | undefined {
     if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
     const tar = fs.lstatSync(tarball, { bigint: true });
     if (!tar.isFile() || (uid !== undefined && Number(tar.uid) !== uid)) return undefined;
-    const m = /^(sha256:[0-9a-f]{64}) (\d+)(?: (\d+ \d+ \d+)(?: idx:([0-9a-f]{64}))?)?\n$/.exec(
-      fs.readFileSync(file, "utf8"),
-    );
+    const m =
+      /^(sha256:[0-9a-f]{64}) (\d+)(?: (\d+ \d+ \d+ [0-9a-f-]+)(?: idx:([0-9a-f]{64}))?)?\n$/.exec(
+        fs.readFileSync(file, "utf8"),
+      );
     if (!m || BigInt(m[2]!) !== tar.size) return undefined;
-    const unchanged = m[3] === `${tar.ino} ${tar.mtimeNs} ${tar.ctimeNs}`;
+    const unchanged = BOOT !== "-" && m[3] === `${tar.ino} ${tar.mtimeNs} ${tar.ctimeNs} ${BOOT}`;
     return { sha256: m[1]!, bytes: Number(tar.size), unchanged, ...(m[4] ? { index: m[4] } : {}) };
   } catch {
     return undefined;

@@ -26,7 +26,11 @@
  * compression, and `tar -xf` on the host then needs no decompressor. Revisit for slow WAN links.
  *
  * No fsync: a torn file after a crash cannot be mistaken for a good one, because reuse requires the
- * tarball's own bytes to verify against the tree (`verify.ts`).
+ * tarball's own bytes to verify against the tree (`verify.ts`), or its sum file to prove it
+ * unchanged since then in the same boot of the machine (artifactSum.ts).
+ *
+ * A file unchanged since the most recently used earlier tarball with a trusted index (tarIndex.ts)
+ * is not read: its entry is copied from there (archiveLayout.ts).
  *
  * Consistency: each file's content is hashed while it is copied and compared with `tree.files`; a
  * file changed since it was fingerprinted makes `buildArtifact` throw instead of producing an

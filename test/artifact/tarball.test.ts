@@ -142,7 +142,7 @@ describe("artifact/tarball", () => {
     const st = fs.lstatSync(first.path, { bigint: true });
     assert.equal(
       fs.readFileSync(first.path + ".sum", "utf8"),
-      `${first.sha256} ${first.bytes} ${st.ino} ${st.mtimeNs} ${st.ctimeNs} idx:${createHash(
+      `${first.sha256} ${first.bytes} ${st.ino} ${st.mtimeNs} ${st.ctimeNs} ${fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim()} idx:${createHash(
         "sha256",
       )
         .update(fs.readFileSync(first.path + ".idx"))

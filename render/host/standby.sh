@@ -1,5 +1,12 @@
 # shellcheck shell=bash
 # deployhooks host library: the standby tree, an unpacked copy of the base tarball that an incremental upload turns into the new release (render/standby.ts).
+# This boot of the host: the standby copy is never fsync-ed, so after a crash its recorded state
+# proves nothing (its files' inodes and times may have reached the disk, their bytes not).
+dh_boot_id() {
+  local id=-
+  [ -r /proc/sys/kernel/random/boot_id ] && read -r id </proc/sys/kernel/random/boot_id
+  printf '%s\n' "${id:--}"
+}
 dh_standby_drop() {
   local d
   rm -f -- "$DH_STATE/standby.state"
@@ -30,7 +37,7 @@ dh_standby_make() {
   fi
   chmod u=rwx,go=rx -- "$tmp" && mv -T -- "$tmp" "$DH_STATE/standby" || return 1
   st=$(dh_tree_state "$DH_STATE/standby") || return 1
-  printf '%s %s\n' "$sha" "$st" >"$DH_STATE/standby.state.tmp" \
+  printf '%s %s %s\n' "$sha" "$st" "$(dh_boot_id)" >"$DH_STATE/standby.state.tmp" \
     && mv -f -- "$DH_STATE/standby.state.tmp" "$DH_STATE/standby.state"
   dh_say "standby copy of the base tarball ${tarball##*/} ready"
 }
@@ -89,7 +96,7 @@ dh_standby_walk_start() {
 # (dh_delta_open, dh_delta_check). Returns 1 with the reason when there is no standby copy of that
 # base or it changed since it was unpacked: the caller then unpacks the whole tarball.
 dh_standby_apply() {
-  local delta=$1 dir=$2 kind sha a b llen=0 roff=-1 rlen=0 had='' want='' st n sb="$DH_STATE/standby"
+  local delta=$1 dir=$2 kind sha a b llen=0 roff=-1 rlen=0 had='' want='' boot='' st n sb="$DH_STATE/standby"
   { read -r _ && read -r kind sha _; } <"$delta" || return 1
   while read -r kind a b; do
     case $kind in
@@ -98,17 +105,22 @@ dh_standby_apply() {
     esac
   done < <(head -c "$DH_DELTA_HLEN" -- "$delta" | tail -n +4)
   [ "$roff" -ge 0 ] || return 1
-  read -r had want <"$DH_STATE/standby.state" 2>/dev/null
-  if [ "$had" != "$sha" ] || [ ! -d "$sb" ]; then
-    dh_say "no standby copy of the base on this host: unpacking the whole artifact"
-    return 1
-  fi
+  read -r had want boot <"$DH_STATE/standby.state" 2>/dev/null
   st=
   if [ -n "${DH_STANDBY_WALK:-}" ]; then
     wait "$DH_STANDBY_WALK" && read -r st <"$DH_STATE/standby.walk"
     rm -f -- "$DH_STATE/standby.walk"
-  else
+  elif [ -d "$sb" ]; then
     st=$(dh_tree_state "$sb") || st=
+  fi
+  if [ "$had" != "$sha" ] || [ ! -d "$sb" ]; then
+    dh_say "no standby copy of the base on this host: unpacking the whole artifact"
+    return 1
+  fi
+  if [ "${boot:--}" = - ] || [ "$boot" != "$(dh_boot_id)" ]; then
+    dh_say "the standby copy of the base was unpacked before this host restarted: it is not used; unpacking the whole artifact"
+    dh_standby_drop
+    return 1
   fi
   if [ -z "$want" ] || [ "$st" != "$want" ]; then
     dh_say "the standby copy of the base changed on this host since it was unpacked: it is not used; unpacking the whole artifact"

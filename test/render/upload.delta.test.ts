@@ -229,6 +229,32 @@ describe("render: incremental upload (real bash)", function () {
     });
   }
 
+  it("a standby copy unpacked before the host restarted is not used (its bytes were never fsync-ed)", async () => {
+    const a1 = await artifact("v1", V1);
+    const a2 = await artifact("v2", V2);
+    assert.equal((await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status, 0);
+    awaitStandby(target.root);
+    const state = path.join(app, ".deployhooks/standby.state");
+    const [sha, st, boot] = fs.readFileSync(state, "utf8").trim().split(" ");
+    assert.equal(boot, fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
+    fs.writeFileSync(state, `${sha} ${st} ${"0".repeat(8)}${boot!.slice(8)}\n`);
+    const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
+    const src = transferSource(a2.path, "rel-2", probe.stdout, a2.sha256);
+    assert.ok("delta" in src);
+    const r = await uploadVia(
+      path.basename(a2.path).replace(/\.tar$/, ".delta"),
+      "rel-2",
+      a2.sha256,
+      src.delta,
+    );
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(
+      r.stdout,
+      /the standby copy of the base was unpacked before this host restarted: it is not used/,
+    );
+    assert.doesNotMatch(r.stdout, /::deployhooks::standby/);
+  });
+
   it("successive incremental uploads each take the standby copy made after the previous one", async () => {
     const versions = [V1, V2, { ...V2, "index.txt": "v3\n", "deep/a/b/c.txt": "c\n" }, V1];
     const built = [];

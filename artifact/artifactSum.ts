@@ -62,34 +62,44 @@ function statLine(tarball: string): string {
   return `${st.ino} ${st.mtimeNs} ${st.ctimeNs} ${BOOT}`;
 }
 
-/** Writes the sum of `tarball` (atomically, mode 0600). A failure only costs the next verification. */
-export function writeArtifactSum(tarball: string, sum: ArtifactSum): void {
+/** Writes `line` as the sum file of `tarball` (atomically, mode 0600); a failure only costs speed. */
+function writeSumLine(tarball: string, line: string): void {
   const file = artifactSumPath(tarball);
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
-    const index = sum.index ? ` idx:${sum.index}` : "";
-    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes} ${statLine(tarball)}${index}\n`, {
-      mode: 0o600,
-      flag: "wx",
-    });
+    fs.writeFileSync(tmp, `${line}\n`, { mode: 0o600, flag: "wx" });
     fs.renameSync(tmp, file);
   } catch {
     fs.rmSync(tmp, { force: true });
   }
 }
 
+/** The sum file's text when it is the deploying user's own regular file, writable by nobody else. */
+function ownSumText(tarball: string): string | undefined {
+  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
+  const file = artifactSumPath(tarball);
+  const st = fs.lstatSync(file);
+  if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
+  return fs.readFileSync(file, "utf8");
+}
+
+/** Writes the sum of `tarball`. A failure only costs the next verification. */
+export function writeArtifactSum(tarball: string, sum: ArtifactSum): void {
+  const index = sum.index ? ` idx:${sum.index}` : "";
+  writeSumLine(tarball, `${sum.sha256} ${sum.bytes} ${statLine(tarball)}${index}`);
+}
+
 /** The sum of `tarball`, or undefined when there is none usable (see the module documentation). */
 export function readArtifactSum(tarball: string): ReadArtifactSum | undefined {
   const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
   try {
-    const file = artifactSumPath(tarball);
-    const st = fs.lstatSync(file);
-    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
+    const text = ownSumText(tarball);
+    if (text === undefined) return undefined;
     const tar = fs.lstatSync(tarball, { bigint: true });
     if (!tar.isFile() || (uid !== undefined && Number(tar.uid) !== uid)) return undefined;
     const m =
       /^(sha256:[0-9a-f]{64}) (\d+)(?: (\d+ \d+ \d+ [0-9a-f-]+)(?: idx:([0-9a-f]{64}))?)?\n$/.exec(
-        fs.readFileSync(file, "utf8"),
+        text,
       );
     if (!m || BigInt(m[2]!) !== tar.size) return undefined;
     const unchanged = BOOT !== "-" && m[3] === `${tar.ino} ${tar.mtimeNs} ${tar.ctimeNs} ${BOOT}`;
@@ -99,31 +109,17 @@ export function readArtifactSum(tarball: string): ReadArtifactSum | undefined {
   }
 }
 
-/** Writes the virtual sum of the unwritten `tarball` (atomically, mode 0600). */
+/** Writes the virtual sum of the unwritten `tarball`. */
 export function writeVirtualSum(tarball: string, sum: ArtifactSum): void {
-  const file = artifactSumPath(tarball);
-  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
-  try {
-    fs.writeFileSync(tmp, `${sum.sha256} ${sum.bytes} virtual idx:${sum.index ?? ""}\n`, {
-      mode: 0o600,
-      flag: "wx",
-    });
-    fs.renameSync(tmp, file);
-  } catch {
-    fs.rmSync(tmp, { force: true });
-  }
+  writeSumLine(tarball, `${sum.sha256} ${sum.bytes} virtual idx:${sum.index ?? ""}`);
 }
 
 /** The virtual sum of `tarball` (which must not exist), or undefined. */
 export function readVirtualSum(tarball: string): ArtifactSum | undefined {
-  const uid = typeof process.getuid === "function" ? process.getuid() : undefined;
   try {
     if (fs.existsSync(tarball)) return undefined;
-    const file = artifactSumPath(tarball);
-    const st = fs.lstatSync(file);
-    if (!st.isFile() || (uid !== undefined && st.uid !== uid) || st.mode & 0o022) return undefined;
     const m = /^(sha256:[0-9a-f]{64}) (\d+) virtual idx:([0-9a-f]{64})\n$/.exec(
-      fs.readFileSync(file, "utf8"),
+      ownSumText(tarball) ?? "",
     );
     return m ? { sha256: m[1]!, bytes: Number(m[2]), index: m[3]! } : undefined;
   } catch {

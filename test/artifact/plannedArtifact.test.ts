@@ -6,10 +6,9 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, to spy on openSync
-import nodeFs = require("node:fs");
 import * as path from "node:path";
 import { readArtifactSum } from "../../artifact/artifactSum";
+import { openedDuring } from "./openSpy";
 import { planArtifact } from "../../artifact/plannedArtifact";
 import { pruneArtifacts } from "../../artifact/prune";
 import { buildArtifact } from "../../artifact/tarball";
@@ -65,21 +64,6 @@ describe("artifact/plannedArtifact", () => {
     const r = await a.ready();
     assert.equal(r.sha256, a.sha256);
   });
-
-  /** The paths `fs.openSync` opened while `f` ran. */
-  async function openedDuring<T>(f: () => Promise<T>): Promise<{ value: T; opened: string[] }> {
-    const opened: string[] = [];
-    const real = nodeFs.openSync;
-    (nodeFs as { openSync: unknown }).openSync = (p: fs.PathLike, ...rest: unknown[]) => {
-      opened.push(String(p));
-      return (real as (...a: unknown[]) => number)(p, ...rest);
-    };
-    try {
-      return { value: await f(), opened };
-    } finally {
-      (nodeFs as { openSync: unknown }).openSync = real;
-    }
-  }
 
   it("with a sum file and the tarball's inode, mtime and ctime unchanged: planned and ready without opening the tarball", async () => {
     const { root, tree: t } = await tree("echo ok\n");

@@ -5,8 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, to spy on openSync
-import nodeFs = require("node:fs");
 import * as os from "node:os";
 import * as path from "node:path";
 import { buildArtifact } from "../../artifact/tarball";
@@ -14,6 +12,7 @@ import { readTarIndex, entryLength, tarIndexPath } from "../../artifact/tarIndex
 import { readArtifactSum } from "../../artifact/artifactSum";
 import { buildDelta, tarEntries } from "../../artifact/delta";
 import { fingerprintTree } from "../../fingerprint/tree";
+import { openedDuring } from "./openSpy";
 
 const made: string[] = [];
 function tmp(prefix: string): string {
@@ -49,24 +48,6 @@ const V1: Record<string, string | null> = {
   link: "->a.txt",
   "z/last.txt": "z\n",
 };
-
-/** The source files `f` opened (paths below `root`). */
-async function openedBelow<T>(
-  root: string,
-  f: () => Promise<T>,
-): Promise<{ value: T; opened: string[] }> {
-  const opened: string[] = [];
-  const real = nodeFs.openSync;
-  (nodeFs as { openSync: unknown }).openSync = (p: fs.PathLike, ...rest: unknown[]) => {
-    if (String(p).startsWith(root + "/")) opened.push(path.relative(root, String(p)));
-    return (real as (...a: unknown[]) => number)(p, ...rest);
-  };
-  try {
-    return { value: await f(), opened: opened.sort() };
-  } finally {
-    (nodeFs as { openSync: unknown }).openSync = real;
-  }
-}
 
 describe("artifact/tarIndex", () => {
   it("records every entry of the tarball: offsets, lengths and names as in the archive", async () => {
@@ -104,7 +85,7 @@ describe("artifact/tarIndex", () => {
     });
     fs.chmodSync(path.join(src, "a.txt"), 0o755);
     const tree = await fingerprintTree(src);
-    const { value: v2, opened } = await openedBelow(src, () => buildArtifact(src, tree, out));
+    const { value: v2, opened } = await openedDuring(() => buildArtifact(src, tree, out), src);
     assert.deepEqual(opened, ["0-first.txt", "a.txt", "b/c.txt"]);
     const scratch = await buildArtifact(src, tree, tmp("dh-idx-scratch-"));
     assert.equal(v2.sha256, scratch.sha256);
@@ -142,7 +123,7 @@ describe("artifact/tarIndex", () => {
       assert.equal(readTarIndex(v1.path), undefined);
       write(src, { "a.txt": "a2\n" });
       const tree = await fingerprintTree(src);
-      const { value: v2, opened } = await openedBelow(src, () => buildArtifact(src, tree, out));
+      const { value: v2, opened } = await openedDuring(() => buildArtifact(src, tree, out), src);
       assert.ok(opened.includes("big.bin") && opened.includes("b/c.txt"), JSON.stringify(opened));
       const scratch = await buildArtifact(src, tree, tmp("dh-idx-scratch-"));
       assert.equal(v2.sha256, scratch.sha256);

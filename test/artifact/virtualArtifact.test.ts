@@ -5,8 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-// eslint-disable-next-line @typescript-eslint/no-require-imports -- the module object itself, to spy on openSync
-import nodeFs = require("node:fs");
 import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
@@ -18,6 +16,7 @@ import { readVirtualSum } from "../../artifact/artifactSum";
 import { buildDelta, buildDeltaFromIndex } from "../../artifact/delta";
 import { pruneArtifacts } from "../../artifact/prune";
 import { fingerprintTree } from "../../fingerprint/tree";
+import { openedDuring } from "./openSpy";
 
 const made: string[] = [];
 function tmp(prefix: string): string {
@@ -61,24 +60,10 @@ async function scenario(
   return { src, out, v1, tree };
 }
 
-async function openedBelow<T>(root: string, f: () => T | Promise<T>) {
-  const opened: string[] = [];
-  const real = nodeFs.openSync;
-  (nodeFs as { openSync: unknown }).openSync = (p: fs.PathLike, ...rest: unknown[]) => {
-    if (String(p).startsWith(root + "/")) opened.push(path.relative(root, String(p)));
-    return (real as (...a: unknown[]) => number)(p, ...rest);
-  };
-  try {
-    return { value: await f(), opened: opened.sort() };
-  } finally {
-    (nodeFs as { openSync: unknown }).openSync = real;
-  }
-}
-
 describe("artifact/virtualArtifact", () => {
   it("plans the exact sha256 and bytes of the tarball, reading only the changed files and writing no tarball", async () => {
     const { src, out, tree } = await scenario();
-    const { value: v, opened } = await openedBelow(src, () => planVirtualArtifact(src, tree, out));
+    const { value: v, opened } = await openedDuring(() => planVirtualArtifact(src, tree, out), src);
     assert.ok(v);
     assert.deepEqual(opened, ["0-new.txt", "b/c.txt"]);
     assert.equal(fs.existsSync(v.path), false, "no tarball written");

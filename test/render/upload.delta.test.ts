@@ -102,6 +102,38 @@ describe("render: incremental upload (real bash)", function () {
     );
   }
 
+  type Built = Awaited<ReturnType<typeof artifact>>;
+
+  /** Probes for `releaseId`, makes the delta the transfer would send, and uploads it. */
+  async function sendDelta(a: Built, releaseId: string, env?: NodeJS.ProcessEnv) {
+    const probe = await runStep(renderProbeStep({ target, releaseId }));
+    const src = transferSource(a.path, releaseId, probe.stdout, a.sha256);
+    assert.ok("delta" in src, `${releaseId}: ${JSON.stringify(src)}`);
+    fs.copyFileSync(
+      src.delta,
+      uploadPath(target, path.basename(a.path).replace(/\.tar$/, ".delta")),
+    );
+    const step = renderUploadStep({
+      target,
+      releaseId,
+      tarball: uploadPath(target, path.basename(a.path)),
+      sha256: a.sha256,
+    });
+    const r = await runStep(step, "", env);
+    assert.equal(r.status, 0, r.stdout);
+    return { probe, delta: src.delta, upload: r };
+  }
+
+  /** The release directory `a` gives when unpacked in full on a fresh host. */
+  async function fullRelease(a: Built): Promise<string> {
+    const full = { root: tmpRoot(), app: "shop" };
+    const r = await runStep(
+      renderUploadStep({ target: full, releaseId: "full", tarball: a.path, sha256: a.sha256 }),
+    );
+    assert.equal(r.status, 0, r.stdout);
+    return path.join(full.root, "shop/releases/full");
+  }
+
   it("a delta from the kept tarball gives exactly the full artifact's release, shipping only what changed", async () => {
     const a1 = await artifact("v1", V1);
     const a2 = await artifact("v2", V2);
@@ -192,34 +224,15 @@ describe("render: incremental upload (real bash)", function () {
       );
       awaitStandby(target.root);
       spoil(path.join(app, ".deployhooks/standby"));
-      const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
-      const src = transferSource(a2.path, "rel-2", probe.stdout, a2.sha256);
-      assert.ok("delta" in src, JSON.stringify(src));
-      const r = await uploadVia(
-        path.basename(a2.path).replace(/\.tar$/, ".delta"),
-        "rel-2",
-        a2.sha256,
-        src.delta,
-      );
-      assert.equal(r.status, 0, r.stdout);
+      const { upload: r } = await sendDelta(a2, "rel-2");
       assert.match(
         r.stdout,
         /the standby copy of the base changed on this host since it was unpacked: it is not used; unpacking the whole artifact/,
       );
       assert.doesNotMatch(r.stdout, /::deployhooks::standby/);
-      const full = { root: tmpRoot(), app: "shop" };
-      const rf = await runStep(
-        renderUploadStep({ target: full, releaseId: "rel-2", tarball: a2.path, sha256: a2.sha256 }),
-      );
-      assert.equal(rf.status, 0, rf.stdout);
-      assert.equal(
-        metadata(path.join(app, "releases/rel-2")),
-        metadata(path.join(full.root, "shop/releases/rel-2")),
-      );
-      assert.deepEqual(
-        snapshot(path.join(app, "releases/rel-2")),
-        snapshot(path.join(full.root, "shop/releases/rel-2")),
-      );
+      const full = await fullRelease(a2);
+      assert.equal(metadata(path.join(app, "releases/rel-2")), metadata(full));
+      assert.deepEqual(snapshot(path.join(app, "releases/rel-2")), snapshot(full));
       // The spoiled copy is gone; v2's is made instead.
       awaitStandby(target.root);
       assert.equal(
@@ -238,16 +251,7 @@ describe("render: incremental upload (real bash)", function () {
     const [sha, st, boot] = fs.readFileSync(state, "utf8").trim().split(" ");
     assert.equal(boot, fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim());
     fs.writeFileSync(state, `${sha} ${st} ${"0".repeat(8)}${boot!.slice(8)}\n`);
-    const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
-    const src = transferSource(a2.path, "rel-2", probe.stdout, a2.sha256);
-    assert.ok("delta" in src);
-    const r = await uploadVia(
-      path.basename(a2.path).replace(/\.tar$/, ".delta"),
-      "rel-2",
-      a2.sha256,
-      src.delta,
-    );
-    assert.equal(r.status, 0, r.stdout);
+    const { upload: r } = await sendDelta(a2, "rel-2");
     assert.match(
       r.stdout,
       /the standby copy of the base was unpacked before this host restarted: it is not used/,
@@ -265,25 +269,14 @@ describe("render: incremental upload (real bash)", function () {
       0,
     );
     for (let i = 1; i < built.length; i++) {
-      const a = built[i]!;
-      const probe = await runStep(renderProbeStep({ target, releaseId: `s-${i}` }));
-      const src = transferSource(a.path, `s-${i}`, probe.stdout, a.sha256);
-      assert.ok("delta" in src, `${i}: ${JSON.stringify(src)}`);
-      const name = path.basename(a.path).replace(/\.tar$/, ".delta");
-      const r = await uploadVia(name, `s-${i}`, a.sha256, src.delta);
-      assert.equal(r.status, 0, r.stdout);
+      const { upload: r } = await sendDelta(built[i]!, `s-${i}`);
       assert.match(
         r.stdout,
         new RegExp(`^::deployhooks::standby release=s-${i} removed=\\d+$`, "m"),
       );
-      const full = { root: tmpRoot(), app: "shop" };
-      const rf = await runStep(
-        renderUploadStep({ target: full, releaseId: "x", tarball: a.path, sha256: a.sha256 }),
-      );
-      assert.equal(rf.status, 0, rf.stdout);
       assert.equal(
         metadata(path.join(app, `releases/s-${i}`)),
-        metadata(path.join(full.root, "shop/releases/x")),
+        metadata(await fullRelease(built[i]!)),
         `release s-${i}`,
       );
     }
@@ -297,9 +290,6 @@ describe("render: incremental upload (real bash)", function () {
     const a2 = await artifact("v2", V2);
     assert.equal((await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status, 0);
     awaitStandby(target.root);
-    const probe2 = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
-    const src = transferSource(a2.path, "rel-2", probe2.stdout, a2.sha256);
-    assert.ok("delta" in src);
     // Slow checksums: the background job (writing v2's tarball and checking it before it becomes
     // the base, then unpacking the next standby copy) takes at least a second after the upload
     // step returned, and until then base.state still names v1.
@@ -312,18 +302,7 @@ describe("render: incremental upload (real bash)", function () {
       });
     }
     const slow = { ...process.env, PATH: `${shims}:${process.env.PATH}` };
-    fs.copyFileSync(
-      src.delta,
-      uploadPath(target, path.basename(a2.path).replace(/\.tar$/, ".delta")),
-    );
-    const step = renderUploadStep({
-      target,
-      releaseId: "rel-2",
-      tarball: uploadPath(target, path.basename(a2.path)),
-      sha256: a2.sha256,
-    });
-    const r2 = await runStep(step, "", slow);
-    assert.equal(r2.status, 0, r2.stdout);
+    await sendDelta(a2, "rel-2", slow);
     const started = Date.now();
     const probe3 = await runStep(renderProbeStep({ target, releaseId: "rel-3" }));
     const waited = Date.now() - started;

@@ -18,12 +18,19 @@ dh_standby_drop() {
 # dh_standby_make TARBALL SHA: unpacks the base tarball into .deployhooks/standby and records its
 # state (dh_tree_state) in standby.state as `<sha> <state>`. The caller holds standby.lock.
 dh_standby_make() {
-  local tarball=$1 sha=$2 name='' base='' had='' tmp st
+  local tarball=$1 sha=$2 name='' base='' had='' tmp st need avail
   read -r had _ <"$DH_STATE/standby.state" 2>/dev/null
   [ "$had" = "$sha" ] && [ -d "$DH_STATE/standby" ] && return 0
   read -r name base < <(dh_base) || return 0
   [ "$DH_STATE/uploads/$name" = "$tarball" ] && [ "$base" = "$sha" ] || return 0
   dh_standby_drop
+  # Only with room to spare: the copy must never take the space the app and the next upload need.
+  need=$(stat -c %s -- "$tarball") || return 1
+  avail=$(df -Pk -- "$DH_STATE" 2>/dev/null | awk 'NR == 2 { print $4 }')
+  if [[ $avail =~ ^[0-9]+$ ]] && [ $((avail * 1024)) -lt $((3 * need)) ]; then
+    dh_say "no standby copy of ${tarball##*/}: $((avail / 1024)) MiB free, less than 3 times its $((need / 1048576)) MiB; the next upload unpacks the whole artifact"
+    return 0
+  fi
   tmp=$(mktemp -d "$DH_STATE/standby.tmp-XXXXXX") || return 1
   if ! tar -x --no-same-owner -f "$tarball" -C "$tmp"; then
     dh_standby_drop

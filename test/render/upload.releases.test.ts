@@ -19,7 +19,15 @@ import {
 } from "../../render";
 import type { AppTarget } from "../../render";
 import { renderProbeStep } from "../../render/probe";
-import { cleanupRoots, hook, makeTarball, readHistory, runStep, tmpRoot } from "./helpers";
+import {
+  awaitStandby,
+  cleanupRoots,
+  hook,
+  makeTarball,
+  readHistory,
+  runStep,
+  tmpRoot,
+} from "./helpers";
 
 describe("render: kept releases, reuse and pruning (real bash)", function () {
   this.timeout(60000);
@@ -380,6 +388,36 @@ describe("render: kept releases, reuse and pruning (real bash)", function () {
       for (let i = 0; i < buf.length; i += 64) buf.write(`${seed}${i}`.padEnd(64, "x"), i);
       return { "blob.bin": buf.toString("latin1") };
     };
+
+    it("no standby copy is made without room for three times the tarball (it would take the app's space)", async () => {
+      target = { root: mnt!, app: "shop0" };
+      const tb = makeTarball(big("s"));
+      const name = path.basename(tb.path);
+      fs.mkdirSync(path.join(mnt!, "shop0/.deployhooks/uploads"), { recursive: true });
+      fs.copyFileSync(tb.path, uploadPath(target, name));
+      const u = await runStep(
+        renderUploadStep({
+          target,
+          releaseId: "s",
+          tarball: uploadPath(target, name),
+          sha256: tb.sha256,
+        }),
+      );
+      assert.equal(u.status, 0, u.stdout);
+      awaitStandby(mnt!);
+      assert.match(
+        fs.readFileSync(path.join(mnt!, "shop0/.deployhooks/standby.log"), "utf8"),
+        /^deployhooks: no standby copy of .*: \d+ MiB free, less than 3 times its 4 MiB; the next upload unpacks the whole artifact$/m,
+      );
+      assert.equal(fs.existsSync(path.join(mnt!, "shop0/.deployhooks/standby")), false);
+      assert.deepEqual(
+        fs
+          .readdirSync(path.join(mnt!, "shop0/.deployhooks"))
+          .filter((f) => f.startsWith("standby.tmp")),
+        [],
+      );
+      execFileSync("rm", ["-rf", path.join(mnt!, "shop0")]);
+    });
 
     it("two failed 4 MB builds on a 12 MB disk do not stop the next good deployment", async () => {
       target = { root: mnt!, app: "shop" };

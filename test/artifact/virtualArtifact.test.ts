@@ -121,6 +121,15 @@ describe("artifact/virtualArtifact", () => {
     assert.equal((await planArtifact(src, tree, out)).virtual, undefined);
   });
 
+  it("a tarball that can no longer be written as planned (a file changed meanwhile) fails ready(): nothing to send", async () => {
+    const { src, out, tree } = await scenario();
+    const a = await planArtifact(src, tree, out);
+    assert.ok(a.virtual);
+    fs.writeFileSync(path.join(src, "b/c.txt"), "changed again\n");
+    await assert.rejects(a.ready(), /b\/c\.txt changed since the tree was fingerprinted/);
+    assert.equal(fs.existsSync(a.path), false);
+  });
+
   it("is not used without an earlier tarball, for a local host (lazy = false), or when too much changed", async () => {
     const src = tmp("dh-virt-src-");
     write(src, V1);

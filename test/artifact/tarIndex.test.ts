@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import { buildArtifact } from "../../artifact/tarball";
 import { readTarIndex, entryLength, tarIndexPath } from "../../artifact/tarIndex";
@@ -13,31 +12,11 @@ import { readArtifactSum } from "../../artifact/artifactSum";
 import { buildDelta, tarEntries } from "../../artifact/delta";
 import { fingerprintTree } from "../../fingerprint/tree";
 import { openedDuring } from "./openSpy";
+import { removeTmpDirs, tmpDir, writeTree } from "./treeFixture";
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  fs.chmodSync(d, 0o700);
-  made.push(d);
-  return d;
-}
-after(() => {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+after(removeTmpDirs);
 
 const LONG = `deep/${"d".repeat(60)}/${"e".repeat(60)}/long-name.txt`;
-
-/** Writes `files` under `root` (`->x`: a link to x; names ending in .sh: executable). */
-function write(root: string, files: Record<string, string | null>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    const p = path.join(root, rel);
-    fs.rmSync(p, { force: true });
-    if (content === null) continue;
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    if (content.startsWith("->")) fs.symlinkSync(content.slice(2), p);
-    else fs.writeFileSync(p, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
-  }
-}
 
 const V1: Record<string, string | null> = {
   "a.txt": "a\n",
@@ -51,9 +30,9 @@ const V1: Record<string, string | null> = {
 
 describe("artifact/tarIndex", () => {
   it("records every entry of the tarball: offsets, lengths and names as in the archive", async () => {
-    const src = tmp("dh-idx-src-");
-    write(src, V1);
-    const a = await buildArtifact(src, await fingerprintTree(src), tmp("dh-idx-out-"));
+    const src = tmpDir("dh-idx-src-");
+    writeTree(src, V1);
+    const a = await buildArtifact(src, await fingerprintTree(src), tmpDir("dh-idx-out-"));
     const index = readTarIndex(a.path, a.sha256)!;
     assert.ok(index, "trusted right after the build");
     const fd = fs.openSync(a.path, "r");
@@ -71,13 +50,13 @@ describe("artifact/tarIndex", () => {
   });
 
   it("a new tarball copies unchanged entries from the previous one: byte-identical to a build from scratch, only changed files read", async () => {
-    const src = tmp("dh-idx-src-");
-    const out = tmp("dh-idx-out-");
-    write(src, V1);
+    const src = tmpDir("dh-idx-src-");
+    const out = tmpDir("dh-idx-out-");
+    writeTree(src, V1);
     await buildArtifact(src, await fingerprintTree(src), out);
     // A new first entry shifts every pax header's index; a mode, a content, a link target change;
     // a file goes away.
-    write(src, {
+    writeTree(src, {
       "0-first.txt": "new\n",
       "b/c.txt": "changed\n",
       "z/last.txt": null,
@@ -87,7 +66,7 @@ describe("artifact/tarIndex", () => {
     const tree = await fingerprintTree(src);
     const { value: v2, opened } = await openedDuring(() => buildArtifact(src, tree, out), src);
     assert.deepEqual(opened, ["0-first.txt", "a.txt", "b/c.txt"]);
-    const scratch = await buildArtifact(src, tree, tmp("dh-idx-scratch-"));
+    const scratch = await buildArtifact(src, tree, tmpDir("dh-idx-scratch-"));
     assert.equal(v2.sha256, scratch.sha256);
     assert.ok(fs.readFileSync(v2.path).equals(fs.readFileSync(scratch.path)));
     assert.ok(readTarIndex(v2.path, v2.sha256), "the new tarball has its own index");
@@ -115,36 +94,42 @@ describe("artifact/tarIndex", () => {
   ];
   for (const [what, spoil] of distrusted) {
     it(`not used when ${what}: every file is read again, the tarball is still exact`, async () => {
-      const src = tmp("dh-idx-src-");
-      const out = tmp("dh-idx-out-");
-      write(src, V1);
+      const src = tmpDir("dh-idx-src-");
+      const out = tmpDir("dh-idx-out-");
+      writeTree(src, V1);
       const v1 = await buildArtifact(src, await fingerprintTree(src), out);
       spoil(v1.path);
       assert.equal(readTarIndex(v1.path), undefined);
-      write(src, { "a.txt": "a2\n" });
+      writeTree(src, { "a.txt": "a2\n" });
       const tree = await fingerprintTree(src);
       const { value: v2, opened } = await openedDuring(() => buildArtifact(src, tree, out), src);
       assert.ok(opened.includes("big.bin") && opened.includes("b/c.txt"), JSON.stringify(opened));
-      const scratch = await buildArtifact(src, tree, tmp("dh-idx-scratch-"));
+      const scratch = await buildArtifact(src, tree, tmpDir("dh-idx-scratch-"));
       assert.equal(v2.sha256, scratch.sha256);
     });
   }
 
   it("the delta from the two indexes is the delta from comparing both tarballs byte for byte", async () => {
-    const src = tmp("dh-idx-src-");
-    const out = tmp("dh-idx-out-");
-    write(src, V1);
+    const src = tmpDir("dh-idx-src-");
+    const out = tmpDir("dh-idx-out-");
+    writeTree(src, V1);
     const v1 = await buildArtifact(src, await fingerprintTree(src), out);
-    write(src, { "0-first.txt": "new\n", "b/c.txt": "changed\n", "z/last.txt": null });
+    writeTree(src, { "0-first.txt": "new\n", "b/c.txt": "changed\n", "z/last.txt": null });
     const v2 = await buildArtifact(src, await fingerprintTree(src), out);
     const hex = (s: string) => s.slice(7);
-    const withIndex = buildDelta(v1.path, hex(v1.sha256), v2.path, hex(v2.sha256), tmp("dh-d1-"))!;
+    const withIndex = buildDelta(
+      v1.path,
+      hex(v1.sha256),
+      v2.path,
+      hex(v2.sha256),
+      tmpDir("dh-d1-"),
+    )!;
     // The same tarballs without indexes.
-    const bare = tmp("dh-bare-");
+    const bare = tmpDir("dh-bare-");
     for (const a of [v1, v2]) fs.copyFileSync(a.path, path.join(bare, path.basename(a.path)));
     const at = (a: { path: string }) => path.join(bare, path.basename(a.path));
     assert.equal(readTarIndex(at(v1)), undefined);
-    const byBytes = buildDelta(at(v1), hex(v1.sha256), at(v2), hex(v2.sha256), tmp("dh-d2-"))!;
+    const byBytes = buildDelta(at(v1), hex(v1.sha256), at(v2), hex(v2.sha256), tmpDir("dh-d2-"))!;
     assert.ok(fs.readFileSync(withIndex.path).equals(fs.readFileSync(byBytes.path)));
     // 0-first.txt, b/c.txt, and the two entries with pax headers (whose index moved): the long
     // file and its parent directory (127 bytes).

@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import * as os from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
 import { buildArtifact } from "../../artifact/tarball";
@@ -17,27 +16,9 @@ import { buildDelta, buildDeltaFromIndex } from "../../artifact/delta";
 import { pruneArtifacts } from "../../artifact/prune";
 import { fingerprintTree } from "../../fingerprint/tree";
 import { openedDuring } from "./openSpy";
+import { removeTmpDirs, tmpDir, writeTree } from "./treeFixture";
 
-const made: string[] = [];
-function tmp(prefix: string): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
-  fs.chmodSync(d, 0o700);
-  made.push(d);
-  return d;
-}
-after(() => {
-  for (const d of made.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function write(root: string, files: Record<string, string | null>): void {
-  for (const [rel, content] of Object.entries(files)) {
-    const p = path.join(root, rel);
-    fs.rmSync(p, { force: true });
-    if (content === null) continue;
-    fs.mkdirSync(path.dirname(p), { recursive: true });
-    fs.writeFileSync(p, content, { mode: rel.endsWith(".sh") ? 0o755 : 0o644 });
-  }
-}
+after(removeTmpDirs);
 
 const V1: Record<string, string> = {
   "a.txt": "a\n",
@@ -51,11 +32,11 @@ const V1: Record<string, string> = {
 async function scenario(
   change: Record<string, string | null> = { "0-new.txt": "new\n", "b/c.txt": "changed\n" },
 ) {
-  const src = tmp("dh-virt-src-");
-  const out = tmp("dh-virt-out-");
-  write(src, V1);
+  const src = tmpDir("dh-virt-src-");
+  const out = tmpDir("dh-virt-out-");
+  writeTree(src, V1);
   const v1 = await buildArtifact(src, await fingerprintTree(src), out);
-  write(src, change);
+  writeTree(src, change);
   const tree = await fingerprintTree(src);
   return { src, out, v1, tree };
 }
@@ -67,7 +48,7 @@ describe("artifact/virtualArtifact", () => {
     assert.ok(v);
     assert.deepEqual(opened, ["0-new.txt", "b/c.txt"]);
     assert.equal(fs.existsSync(v.path), false, "no tarball written");
-    const written = await buildArtifact(src, tree, tmp("dh-virt-scratch-"));
+    const written = await buildArtifact(src, tree, tmpDir("dh-virt-scratch-"));
     assert.equal(`sha256:${v.sha256}`, written.sha256);
     assert.equal(v.bytes, written.bytes);
     const bytes = fs.readFileSync(written.path);
@@ -96,7 +77,7 @@ describe("artifact/virtualArtifact", () => {
     const { src, out, v1, tree } = await scenario();
     const v = planVirtualArtifact(src, tree, out)!;
     const base = readTarIndex(v1.path, v1.sha256)!;
-    const fromPlan = buildDeltaFromIndex(base, v, tmp("dh-virt-d1-"))!;
+    const fromPlan = buildDeltaFromIndex(base, v, tmpDir("dh-virt-d1-"))!;
     const written = await buildArtifact(src, tree, out);
     assert.equal(written.sha256, `sha256:${v.sha256}`);
     const fromFile = buildDelta(
@@ -104,7 +85,7 @@ describe("artifact/virtualArtifact", () => {
       v1.sha256.slice(7),
       written.path,
       v.sha256,
-      tmp("dh-virt-d2-"),
+      tmpDir("dh-virt-d2-"),
     )!;
     assert.ok(fs.readFileSync(fromPlan.path).equals(fs.readFileSync(fromFile.path)));
   });
@@ -131,10 +112,10 @@ describe("artifact/virtualArtifact", () => {
   });
 
   it("is not used without an earlier tarball, for a local host (lazy = false), or when too much changed", async () => {
-    const src = tmp("dh-virt-src-");
-    write(src, V1);
+    const src = tmpDir("dh-virt-src-");
+    writeTree(src, V1);
     const tree = await fingerprintTree(src);
-    assert.equal(planVirtualArtifact(src, tree, tmp("dh-virt-empty-")), undefined);
+    assert.equal(planVirtualArtifact(src, tree, tmpDir("dh-virt-empty-")), undefined);
     const s = await scenario({ "big.bin": "y".repeat(1 << 20) });
     assert.equal((await planArtifact(s.src, s.tree, s.out, false)).virtual, undefined);
     assert.equal(planVirtualArtifact(s.src, s.tree, s.out, 1 << 20), undefined);

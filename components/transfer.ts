@@ -81,21 +81,16 @@ export function transferSource(
       return d ? { delta: d.path, base: probe.base.name } : { artifact: artifactPath };
     }
     try {
-      // A base with a trusted index (its tarball written here, or only planned): from the indexes.
-      if (readTarIndex(baseTar, probe.base.sha256, true)) {
-        const d = buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
-        return d ? { delta: d.path, base: probe.base.name } : { artifact: artifactPath };
-      }
-      // The base is named by its sum file when it has one (written when it was built or verified):
-      // a base whose bytes are not the host's makes the host's rebuilt tarball fail its checksum,
-      // so a wrong sum costs a failed upload, never a wrong release.
-      const baseSha =
-        readArtifactSum(baseTar)?.sha256.replace(/^sha256:/, "") ??
-        (fs.existsSync(baseTar) ? fileSha256(baseTar) : undefined);
-      if (baseSha === probe.base.sha256) {
-        const d = buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
-        if (d) return { delta: d.path, base: probe.base.name };
-      }
+      // The base is usable when its index is trusted (its tarball written here, or only planned),
+      // or when its sum file (without one, its bytes) names the host's base: a base whose bytes
+      // are not the host's makes the host's rebuilt tarball fail its checksum, so a wrong sum costs
+      // a failed upload, never a wrong release.
+      const usable =
+        readTarIndex(baseTar, probe.base.sha256, true) !== undefined ||
+        (readArtifactSum(baseTar)?.sha256.replace(/^sha256:/, "") ??
+          (fs.existsSync(baseTar) ? fileSha256(baseTar) : undefined)) === probe.base.sha256;
+      const d = usable && buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
+      if (d) return { delta: d.path, base: probe.base.name };
     } catch {
       // no usable base here: the full artifact
     }

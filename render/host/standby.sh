@@ -100,7 +100,7 @@ dh_standby_walk_start() {
 # dh_standby_apply DELTA DIR: turns the standby copy of the delta's base into the new release at
 # DIR (an empty directory, replaced): the base's entries the delta does not copy are removed and
 # the entries it ships are unpacked. The caller holds standby.lock and checked the delta
-# (dh_delta_open, dh_delta_check). Returns 1 with the reason when there is no standby copy of that
+# (dh_delta_open, dh_delta_check) after dh_standby_walk_start. Returns 1 with the reason when there is no standby copy of that
 # base or it changed since it was unpacked: the caller then unpacks the whole tarball.
 dh_standby_apply() {
   local delta=$1 dir=$2 kind sha a b llen=0 roff=-1 rlen=0 had='' want='' boot='' st n sb="$DH_STATE/standby"
@@ -113,12 +113,11 @@ dh_standby_apply() {
   done < <(head -c "$DH_DELTA_HLEN" -- "$delta" | tail -n +4)
   [ "$roff" -ge 0 ] || return 1
   read -r had want boot <"$DH_STATE/standby.state" 2>/dev/null
+  # The walk dh_standby_walk_start began (none when there was no standby copy to walk).
   st=
   if [ -n "${DH_STANDBY_WALK:-}" ]; then
     wait "$DH_STANDBY_WALK" && read -r st <"$DH_STATE/standby.walk"
     rm -f -- "$DH_STATE/standby.walk"
-  elif [ -d "$sb" ]; then
-    st=$(dh_tree_state "$sb") || st=
   fi
   if [ "$had" != "$sha" ] || [ ! -d "$sb" ]; then
     dh_say "no standby copy of the base on this host: unpacking the whole artifact"

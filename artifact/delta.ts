@@ -13,17 +13,20 @@
  *
  * Format (text header, then the shipped bytes):
  * ```
- * deployhooks-delta 2 <header bytes, 12 digits>
+ * deployhooks-delta 3 <header bytes, 12 digits> <sha256 hex of every byte after this line>
  * base <sha256 hex of the base tarball> <size>
- * target <sha256 hex of the new tarball> <size>
+ * target <file name of the new tarball: code-<fingerprint hex>.tar> <size>
  * C <offset in the base> <length>      copy from the base (runs of entries merged)
  * L <offset in the shipped bytes> <length>
  * R <offset in the shipped bytes> <length>   last: the base's entries not copied, NUL-terminated
  * ```
  * The `L` ranges, concatenated, are a tar stream of the shipped entries (the archive's end
- * included). The host applies the `C`/`L` lines with `dd` (render/delta.ts) and checks the
- * rebuilt tarball's sha256 against the new artifact's before anything else: the release is
- * exactly the full artifact unpacked, or nothing.
+ * included). The host first checks the delta against the checksum of its first line, and its base
+ * against the base it keeps (sha256, verified when it was kept). With a standby copy of the base
+ * (render/standby.ts) it removes the `R` entries and unpacks the `L` stream into it; otherwise it
+ * applies the `C`/`L` lines with `dd` (render/delta.ts) and checks the rebuilt tarball's sha256
+ * against the new artifact's while unpacking it, as for a full upload. Either way the new tarball,
+ * kept as the next base, is checked against the artifact's sha256 before it becomes the base.
  *
  * Deterministic (same base and new tarball → same bytes), so the copy step's asset hash is stable.
  */
@@ -50,13 +53,15 @@ interface Entry {
   length: number;
   /** The entry's path as archived (a directory's ends with `/`). */
   name: string;
+  /** Its index entry, when the delta is made from indexes. */
+  indexed?: TarIndexEntry;
 }
 
 const BLOCK = 512;
 const HEADER_WIDTH = 12;
 
 /** The first bytes of a delta of this format. */
-export const DELTA_MAGIC = "deployhooks-delta 2 ";
+export const DELTA_MAGIC = "deployhooks-delta 3 ";
 
 function cString(b: Buffer, start: number, end: number): string {
   const z = b.indexOf(0, start);
@@ -135,15 +140,20 @@ export function fileSha256(file: string): string {
   return h.digest("hex");
 }
 
-/** File name of the delta from `baseSha` to `targetSha` (hex digests). */
-export function deltaFileName(baseSha: string, targetSha: string): string {
-  return `delta-${baseSha.slice(0, 16)}-${targetSha.slice(0, 16)}.bin`;
+/**
+ * File name of the delta from the base `baseSha` (hex digest) to the tarball `targetName`
+ * (`code-<fingerprint hex>.tar`: the tree's fingerprint names its deterministic bytes).
+ */
+export function deltaFileName(baseSha: string, targetName: string): string {
+  const fp = /^code-([0-9a-f]{16})/.exec(targetName)?.[1];
+  if (!fp) throw new Error(`deployhooks: ${targetName} is not an artifact's file name`);
+  return `delta-${baseSha.replace(/^sha256:/, "").slice(0, 16)}-${fp}.bin`;
 }
 
 /** The new tarball of a delta, described by its index (tarIndex.ts) and able to read its bytes. */
 export interface DeltaTarget {
-  /** sha256 hex of the tarball. */
-  sha256: string;
+  /** Its file name, `code-<fingerprint hex>.tar` (its sha256 is not needed). */
+  name: string;
   /** Its size. */
   bytes: number;
   entries: TarIndexEntry[];
@@ -152,8 +162,8 @@ export interface DeltaTarget {
 }
 
 /**
- * Writes (or reuses) the delta from `baseTar` to `targetTar` into `outDir`. Hex digests of both are
- * given by the caller (already verified). With both tarballs' indexes (tarIndex.ts; the base's may
+ * Writes the delta from `baseTar` to `targetTar` into `outDir`. The base's hex digest is given by
+ * the caller; the target is a tarball verified or written by this machine. With both tarballs' indexes (tarIndex.ts; the base's may
  * be that of a tarball planned but not written, virtualArtifact.ts) entries are compared by
  * header hash and content digest (`buildDeltaFromIndex`), otherwise byte for byte. `undefined`
  * when more than half of the artifact would be shipped (send the full artifact instead).
@@ -162,11 +172,11 @@ export function buildDelta(
   baseTar: string,
   baseSha: string,
   targetTar: string,
-  targetSha: string,
   outDir: string,
 ): DeltaArtifact | undefined {
   const baseIndex = readTarIndex(baseTar, baseSha, true);
-  const targetIndex = baseIndex && readTarIndex(targetTar, targetSha);
+  const targetIndex = baseIndex && readTarIndex(targetTar);
+  const name = path.basename(targetTar);
   const tfd = fs.openSync(targetTar, "r");
   try {
     const read = (offset: number, length: number): Buffer => {
@@ -177,7 +187,7 @@ export function buildDelta(
     if (baseIndex && targetIndex) {
       return buildDeltaFromIndex(
         baseIndex,
-        { sha256: targetSha, bytes: targetIndex.bytes, entries: targetIndex.entries, read },
+        { name, bytes: targetIndex.bytes, entries: targetIndex.entries, read },
         outDir,
       );
     }
@@ -188,7 +198,7 @@ export function buildDelta(
       const bufs = [Buffer.allocUnsafe(1 << 20), Buffer.allocUnsafe(1 << 20)];
       return assembleDelta(
         { sha256: baseSha, bytes: bsize, entries: tarEntries(bfd, bsize) },
-        { sha256: targetSha, bytes: tsize, entries: tarEntries(tfd, tsize), read },
+        { name, bytes: tsize, entries: tarEntries(tfd, tsize), read },
         (b, e) => b.length === e.length && sameBytes(bfd, b.offset, tfd, e.offset, e.length, bufs),
         outDir,
       );
@@ -210,10 +220,8 @@ export function buildDeltaFromIndex(
     name: e.name,
     offset: e.offset,
     length: entryLength(e),
+    indexed: e,
   });
-  const key = (e: TarIndexEntry) => `${e.headerHash} ${e.digest} ${e.size}`;
-  const baseKeys = new Map(base.entries.map((e) => [e.name, key(e)]));
-  const targetKeys = new Map(target.entries.map((e) => [e.name, key(e)]));
   return assembleDelta(
     {
       sha256: base.sha256.replace(/^sha256:/, ""),
@@ -221,25 +229,37 @@ export function buildDeltaFromIndex(
       entries: base.entries.map(entry),
     },
     { ...target, entries: target.entries.map(entry) },
-    (b, e) => baseKeys.get(b.name) === targetKeys.get(e.name),
+    (b, e) =>
+      b.indexed!.headerHash === e.indexed!.headerHash &&
+      b.indexed!.digest === e.indexed!.digest &&
+      b.indexed!.size === e.indexed!.size,
     outDir,
   );
 }
 
-interface DeltaSide {
+interface DeltaBase {
+  /** sha256 hex. */
   sha256: string;
   bytes: number;
   entries: Entry[];
 }
 
+interface DeltaNew {
+  /** File name (`code-<fingerprint hex>.tar`). */
+  name: string;
+  bytes: number;
+  entries: Entry[];
+  read(offset: number, length: number): Buffer;
+}
+
 /** Writes the delta: `same(b, e)` says whether base entry `b` has the bytes of target entry `e`. */
 function assembleDelta(
-  base: DeltaSide,
-  target: DeltaSide & { read(offset: number, length: number): Buffer },
+  base: DeltaBase,
+  target: DeltaNew,
   same: (b: Entry, e: Entry) => boolean,
   outDir: string,
 ): DeltaArtifact | undefined {
-  const out = path.join(outDir, deltaFileName(base.sha256, target.sha256));
+  const out = path.join(outDir, deltaFileName(base.sha256, target.name));
   const inBase = new Map(base.entries.map((e) => [e.name, e]));
   const copied = new Set<string>();
   const ops: string[] = [];
@@ -291,13 +311,15 @@ function assembleDelta(
   shipped.push(removed);
   const body = [
     `base ${base.sha256} ${base.bytes}`,
-    `target ${target.sha256} ${target.bytes}`,
+    `target ${target.name} ${target.bytes}`,
     ...ops,
     "",
   ].join("\n");
-  const firstLen = DELTA_MAGIC.length + HEADER_WIDTH + 1;
+  const firstLen = DELTA_MAGIC.length + HEADER_WIDTH + 1 + 64 + 1;
   const headerLen = firstLen + Buffer.byteLength(body);
-  const header = `${DELTA_MAGIC}${String(headerLen).padStart(HEADER_WIDTH, "0")}\n${body}`;
+  const sum = createHash("sha256").update(body);
+  for (const b of shipped) sum.update(b);
+  const header = `${DELTA_MAGIC}${String(headerLen).padStart(HEADER_WIDTH, "0")} ${sum.digest("hex")}\n${body}`;
   for (const f of fs.readdirSync(outDir)) {
     if (/^delta-[0-9a-f]{16}-[0-9a-f]{16}\.bin(\.tmp)?$/.test(f) && path.join(outDir, f) !== out) {
       fs.rmSync(path.join(outDir, f), { force: true });

@@ -11,8 +11,10 @@
  *   tarball is verified (or rebuilt) by `ready()`, which the transfer of the artifact or of a delta
  *   awaits before reading it;
  * - when there is no tarball of this tree yet but an earlier one with a trusted index, the tarball
- *   is planned without being written (`virtualArtifact.ts`): a host with a base gets a delta made
- *   from the plan, and `ready()` writes the tarball for a host that needs all of it;
+ *   is planned without being written (`virtualArtifact.ts`): its sha256 is known once a worker
+ *   thread has hashed the planned bytes (the deployment's probe steps run meanwhile), a host with a
+ *   base gets a delta made from the plan, and `ready()` writes the tarball for a host that needs
+ *   all of it;
  * - otherwise the tarball is built or verified first (`buildArtifact`), as `ready()` would.
  * `ready()` runs the verification once, and fails when the verified (or rebuilt) tarball's sha256
  * differs from the one planned with, so a wrong sum can make a deployment fail, never ship bytes
@@ -30,8 +32,11 @@ import { planVirtualArtifact, type VirtualArtifact } from "./virtualArtifact";
 export interface PlannedArtifact {
   /** Absolute path of the tarball (`<artifactDir>/code-<fingerprint hex>.tar`). */
   path: string;
-  /** `sha256:<hex>` the deployment is planned with. */
-  sha256: string;
+  /**
+   * `sha256:<hex>` the deployment is planned with: known at once, except for a tarball planned
+   * without being written (then when its worker thread has hashed it).
+   */
+  sha256: Promise<string>;
   /** The verified tarball (built again when it does not verify); its sha256 is the planned one. */
   ready(): Promise<Artifact>;
   /** When the tarball was planned without being written (virtualArtifact.ts): its plan. */
@@ -55,17 +60,21 @@ export async function planArtifact(
     const planned =
       lazy && !privateDirProblem(dir) ? planVirtualArtifact(root, tree, dir) : undefined;
     if (planned) {
-      const sha256 = `sha256:${planned.sha256}`;
+      const sha256 = planned.sha256.then((hex) => `sha256:${hex}`);
+      sha256.catch(() => undefined);
       let written: Promise<Artifact> | undefined;
       return {
         path: target,
         sha256,
         virtual: planned,
+        // Once hashed (the plan's index and virtual sum are written then): the tarball written
+        // now replaces them with its own.
         ready: () =>
-          (written ??= buildArtifact(root, tree, outDir).then((a) => {
-            if (a.sha256 !== sha256) {
+          (written ??= sha256.then(async (want) => {
+            const a = await buildArtifact(root, tree, outDir);
+            if (a.sha256 !== want) {
               throw new Error(
-                `deployhooks: the tarball ${a.path} is ${a.sha256}, not ${sha256} as planned from the earlier tarball; nothing was sent; run the deployment again`,
+                `deployhooks: the tarball ${a.path} is ${a.sha256}, not ${want} as planned from the earlier tarball; nothing was sent; run the deployment again`,
               );
             }
             return a;
@@ -73,7 +82,7 @@ export async function planArtifact(
       };
     }
     const built = await buildArtifact(root, tree, outDir);
-    return { path: built.path, sha256: built.sha256, ready: async () => built };
+    return { path: built.path, sha256: Promise.resolve(built.sha256), ready: async () => built };
   }
   // Counts as a use for the pruning rule (artifact/prune.ts), as a verified reuse would; the
   // tarball itself is not touched (its ctime is what proves it unchanged).
@@ -88,12 +97,12 @@ export async function planArtifact(
       reused: true,
     };
     const done = Promise.resolve(artifact);
-    return { path: target, sha256: sum.sha256, ready: () => done };
+    return { path: target, sha256: Promise.resolve(sum.sha256), ready: () => done };
   }
   let verification: Promise<Artifact> | undefined;
   return {
     path: target,
-    sha256: sum.sha256,
+    sha256: Promise.resolve(sum.sha256),
     ready: () =>
       (verification ??= buildArtifact(root, tree, outDir).then((a) => {
         if (a.sha256 !== sum.sha256) {

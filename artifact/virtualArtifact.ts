@@ -2,10 +2,13 @@
  * A tarball planned without being written: when a deployment's code changed in a few files and the
  * artifact directory holds an earlier tarball with a trusted index (tarIndex.ts), the new
  * tarball's bytes are the earlier one's unchanged entries plus the changed files' entries
- * (archiveLayout.ts). They are hashed, not written: the sha256 the deployment plans with costs
- * one read of the earlier tarball (from the page cache) and the changed files, instead of writing
- * 200 MB. The index is written (`<tarball>.idx`, with a virtual sum, artifactSum.ts), so the
- * tarball can be the base of the next delta once a host rebuilt it.
+ * (archiveLayout.ts). They are neither written nor read now: the plan records where each range
+ * comes from (reading only the changed files), and a worker thread hashes the ranges while the
+ * deployment goes on (`sha256`, a promise: its probe step runs meanwhile; the upload step's command
+ * and the delta wait for it). That costs one read of the earlier tarball (from the page cache) and
+ * the changed files, off the main thread, instead of writing 200 MB. Once hashed, the index is
+ * written (`<tarball>.idx`, with a virtual sum, artifactSum.ts), so the tarball can be the base of
+ * the next delta once a host rebuilt it.
  *
  * A host that has a base gets a delta made from the plan (`read` gives the bytes of any range: the
  * changed files' entries are kept in memory, the rest is read again from the earlier tarball, which
@@ -18,6 +21,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import type { TreeFingerprint } from "../fingerprint/tree";
 import { compareCodePoints } from "../fingerprint/digest";
 import { emitArchive, previousArtifact, type ArchiveSink } from "./archiveLayout";
@@ -30,14 +34,17 @@ import { writeTarIndex } from "./tarIndex";
 /** Most bytes of changed entries a planned tarball keeps in memory. */
 export const VIRTUAL_MAX_KEPT = 64 << 20;
 
-/** A planned, unwritten tarball. */
+/** A planned, unwritten tarball (the target of a delta: delta.ts). */
 export interface VirtualArtifact extends DeltaTarget {
   /** Where it would be written: `<outDir>/code-<fingerprint hex>.tar`. */
   path: string;
+  /** sha256 hex of its bytes, once a worker thread has hashed them (see the module doc). */
+  sha256: Promise<string>;
 }
 
 class TooMuch extends Error {}
 
+/** A range of the tarball: bytes kept in memory, or a range of the earlier tarball. */
 interface Piece {
   /** Offset in the tarball. */
   at: number;
@@ -48,13 +55,11 @@ interface Piece {
   position?: number;
 }
 
-/** Hashes the archive's bytes and remembers where each range comes from. */
-class HashingSink implements ArchiveSink {
-  readonly hash = createHash("sha256");
+/** Records where each range of the archive comes from; reads nothing of the earlier tarball. */
+class RecordingSink implements ArchiveSink {
   readonly pieces: Piece[] = [];
   private total = 0;
   private kept = 0;
-  private readonly buf = Buffer.allocUnsafe(4 << 20);
   constructor(private readonly maxKept: number) {}
 
   offset(): number {
@@ -62,7 +67,6 @@ class HashingSink implements ArchiveSink {
   }
 
   write(data: Buffer): void {
-    this.hash.update(data);
     this.pieces.push({ at: this.total, length: data.length, data });
     this.total += data.length;
     this.kept += data.length;
@@ -73,19 +77,7 @@ class HashingSink implements ArchiveSink {
     this.write(Buffer.alloc(n));
   }
 
-  copy(fd: number, position: number, length: number): void {
-    for (let done = 0; done < length;) {
-      const got = fs.readSync(
-        fd,
-        this.buf,
-        0,
-        Math.min(this.buf.length, length - done),
-        position + done,
-      );
-      if (got === 0) throw new Error("buildArtifact: the previous tarball ended early");
-      this.hash.update(this.buf.subarray(0, got));
-      done += got;
-    }
+  copy(_fd: number, position: number, length: number): void {
     const last = this.pieces.at(-1);
     if (last?.position !== undefined && last.position + last.length === position) {
       last.length += length;
@@ -109,6 +101,105 @@ class HashingSink implements ArchiveSink {
 }
 
 /**
+ * sha256 hex of the pieces in order, the earlier tarball's ranges read from `file`, which must
+ * still be the file that was planned from (inode and ctime, as decimal strings). No imports and no
+ * closures: the worker thread runs this function's source.
+ */
+function hashPieces(
+  fsm: typeof fs,
+  hashOf: typeof createHash,
+  file: string,
+  ino: string,
+  ctimeNs: string,
+  pieces: Piece[],
+): string {
+  const h = hashOf("sha256");
+  const fd = fsm.openSync(file, fsm.constants.O_RDONLY | fsm.constants.O_NOFOLLOW);
+  try {
+    const st = fsm.fstatSync(fd, { bigint: true });
+    if (String(st.ino) !== ino || String(st.ctimeNs) !== ctimeNs) {
+      throw new Error(
+        `deployhooks: ${file} changed while this deployment was using it to plan its tarball; run the deployment again`,
+      );
+    }
+    const buf = Buffer.allocUnsafe(4 << 20);
+    for (const p of pieces) {
+      if (p.data) {
+        h.update(p.data);
+        continue;
+      }
+      for (let done = 0; done < p.length;) {
+        const n = Math.min(buf.length, p.length - done);
+        const got = fsm.readSync(fd, buf, 0, n, p.position! + done);
+        if (got === 0) throw new Error(`deployhooks: ${file} ended early`);
+        h.update(buf.subarray(0, got));
+        done += got;
+      }
+    }
+  } finally {
+    fsm.closeSync(fd);
+  }
+  return h.digest("hex");
+}
+
+// The thread lowers its own priority (Linux: a thread's nice value is its own): the probe steps'
+// ssh processes and the main thread go first; the checksum is needed only by the upload steps.
+const WORKER_SOURCE = `
+const { parentPort, workerData: w } = require("node:worker_threads");
+try { require("node:os").setPriority(0, Math.min(19, require("node:os").getPriority(0) + 10)); } catch {}
+const hashPieces = ${hashPieces.toString()};
+const pieces = w.pieces.map((p) => (p.data ? { ...p, data: Buffer.from(p.data.buffer, p.data.byteOffset, p.data.byteLength) } : p));
+try {
+  parentPort.postMessage({ sha256: hashPieces(require("node:fs"), require("node:crypto").createHash, w.file, w.ino, w.ctimeNs, pieces) });
+} catch (e) {
+  parentPort.postMessage({ error: e instanceof Error ? e.message : String(e) });
+}
+`;
+
+/**
+ * Hashes the pieces in a worker thread (the main thread stays free for the deployment's steps);
+ * on the main thread when no worker can be started.
+ */
+function hashInWorker(
+  file: string,
+  ino: bigint,
+  ctimeNs: bigint,
+  pieces: Piece[],
+): Promise<string> {
+  const args = [file, String(ino), String(ctimeNs), pieces] as const;
+  return new Promise<string>((resolve, reject) => {
+    let settled = false;
+    const fallback = () => {
+      if (settled) return;
+      settled = true;
+      try {
+        resolve(hashPieces(fs, createHash, ...args));
+      } catch (e) {
+        reject(e instanceof Error ? e : new Error(String(e)));
+      }
+    };
+    let worker: Worker;
+    try {
+      worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { file, ino: args[1], ctimeNs: args[2], pieces },
+      });
+    } catch {
+      fallback();
+      return;
+    }
+    worker.once("message", (m: { sha256?: string; error?: string }) => {
+      if (settled) return;
+      settled = true;
+      if (m.sha256) resolve(m.sha256);
+      else reject(new Error(m.error ?? "deployhooks: the tarball's hashing thread failed"));
+    });
+    worker.once("error", fallback);
+    worker.once("exit", fallback);
+  });
+}
+
+/**
  * The tarball of `tree` planned from the most recently used earlier tarball of `outDir` (see the
  * module documentation), or undefined (no such tarball, too much changed, or `outDir` not private).
  */
@@ -124,7 +215,7 @@ export function planVirtualArtifact(
   const target = path.join(dir, name);
   const prev = previousArtifact(dir, name);
   if (!prev) return undefined;
-  const sink = new HashingSink(maxKept);
+  const sink = new RecordingSink(maxKept);
   let entries;
   try {
     const paths = Object.keys(tree.files).sort(compareCodePoints);
@@ -135,11 +226,15 @@ export function planVirtualArtifact(
   } finally {
     fs.closeSync(prev.fd);
   }
-  const sha256 = sink.hash.digest("hex");
   const bytes = sink.offset();
-  const index = writeTarIndex(target, { sha256: `sha256:${sha256}`, bytes, entries });
-  if (index) writeVirtualSum(target, { sha256: `sha256:${sha256}`, bytes, index });
   const pieces = sink.pieces;
+  const sha256 = hashInWorker(prev.path, prev.ino, prev.ctimeNs, pieces).then((hex) => {
+    const index = writeTarIndex(target, { sha256: `sha256:${hex}`, bytes, entries });
+    if (index) writeVirtualSum(target, { sha256: `sha256:${hex}`, bytes, index });
+    return hex;
+  });
+  // Whoever uses the plan awaits it; an unused plan's failure is not an unhandled rejection.
+  sha256.catch(() => undefined);
   const read = (offset: number, length: number): Buffer => {
     const out = Buffer.alloc(length);
     // The first piece that ends after `offset` (pieces are in order and contiguous).
@@ -171,7 +266,7 @@ export function planVirtualArtifact(
     }
     return out;
   };
-  return { path: target, sha256, bytes, entries, read };
+  return { path: target, name, sha256, bytes, entries, read };
 }
 
 /** Opens the earlier tarball again; it must be the very file that was read (inode and ctime). */

@@ -244,7 +244,14 @@ export function wireDeployment(
     ),
   );
   const resolved: pulumi.Output<{ plan: DeploymentPlan; inputs: ResolvedInputs }> = pulumi
-    .all([pulumi.output(codePromise), values, identities, secretOutputs])
+    // Plain data only: pulumi.output() would also wait for the promises inside the planned
+    // artifact (its checksum), and the probe steps must not.
+    .all([
+      pulumi.output(codePromise.then((ca) => ({ code: ca.code, artifactPath: ca.artifact.path }))),
+      values,
+      identities,
+      secretOutputs,
+    ])
     .apply(([ca, vals, ids, secretFlags]) => {
       const inputs: ResolvedInputs = {
         model: {
@@ -256,7 +263,8 @@ export function wireDeployment(
           })),
         },
         code: ca.code,
-        artifact: { path: ca.artifact.path, sha256: ca.artifact.sha256 },
+        // The checksum is only in the upload steps' command, rendered below once it is known.
+        artifact: { path: ca.artifactPath, sha256: ZERO },
         identities: ids as Record<string, string>,
       };
       const plan = planDeployment(inputs);
@@ -289,6 +297,17 @@ export function wireDeployment(
   // with a KDF and delivered on stdin), so they are deliberately kept readable for preview diffs.
   const plain = <T>(f: (p: DeploymentPlan) => T): pulumi.Output<T> =>
     pulumi.unsecret(resolved.apply((r) => f(r.plan)));
+  // The tarball's checksum: known at once, or, for a tarball planned without being written, once
+  // a worker thread has hashed it (artifact/virtualArtifact.ts). Only the upload steps wait for it
+  // (their command checks the tarball against it), so the probe steps run meanwhile.
+  const checksum = pulumi.output(codePromise.then((ca) => ca.artifact.sha256));
+  const planWithChecksum = pulumi.unsecret(
+    pulumi
+      .all([resolved, checksum])
+      .apply(([r, sha]) =>
+        planDeployment({ ...r.inputs, artifact: { ...r.inputs.artifact, sha256: sha } }),
+      ),
+  );
 
   // 3. One resource per step.
   const created = new Map<string, pulumi.CustomResource>();
@@ -314,19 +333,15 @@ export function wireDeployment(
           const { artifact } = await codePromise;
           if (releaseKept(out)) return transferSource(artifact.path, releaseId, out);
           // A tarball planned without being written: a delta from its plan when the host has a base.
+          // A tarball planned without being written: a delta from its plan when the host has a
+          // base (its checksum may still be being computed: only the upload step waits for it).
           if (artifact.virtual) {
-            const src = transferSource(
-              artifact.path,
-              releaseId,
-              out,
-              artifact.sha256,
-              artifact.virtual,
-            );
+            const src = transferSource(artifact.path, releaseId, out, artifact.virtual);
             if ("delta" in src) return src;
           }
           // What is sent (the artifact, or a delta made from it) is read only once verified.
           await artifact.ready();
-          return transferSource(artifact.path, releaseId, out, artifact.sha256);
+          return transferSource(artifact.path, releaseId, out);
         });
       const asset = source.apply((src) =>
         "placeholder" in src
@@ -355,7 +370,10 @@ export function wireDeployment(
             )
           : spec.stdin;
       const inputs = {
-        create: plain((p) => p.steps[i].create as string),
+        create:
+          spec.stepId === "upload"
+            ? planWithChecksum.apply((p) => p.steps[i].create as string)
+            : plain((p) => p.steps[i].create as string),
         update: spec.update as string,
         ...(spec.delete !== undefined ? { delete: plain((p) => p.steps[i].delete as string) } : {}),
         triggers,

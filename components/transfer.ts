@@ -16,11 +16,10 @@ import {
   buildDeltaFromIndex,
   DELTA_MAGIC,
   deltaFileName,
+  type DeltaTarget,
   fileSha256,
 } from "../artifact/delta";
 import { readTarIndex } from "../artifact/tarIndex";
-import type { VirtualArtifact } from "../artifact/virtualArtifact";
-import { readArtifactSum } from "../artifact/artifactSum";
 import { KEPT_STATUSES, probeResult } from "../render/probe";
 
 /** The source of a transfer. */
@@ -51,15 +50,15 @@ export function releaseKept(probeStdout: string | undefined): boolean {
 }
 
 /**
- * The transfer source for the probe's stdout (no probe output: the artifact). `artifactSha` is the
- * artifact's `sha256:<hex>`; the base is looked up next to the artifact.
+ * The transfer source for the probe's stdout (no probe output: the artifact). The base is looked
+ * up next to the artifact. `planned`: the artifact is planned without being written
+ * (artifact/virtualArtifact.ts); without it, the artifact at `artifactPath` is verified.
  */
 export function transferSource(
   artifactPath: string,
   releaseId: string,
   probeStdout: string | undefined,
-  artifactSha?: string,
-  planned?: VirtualArtifact,
+  planned?: DeltaTarget,
 ): TransferSource {
   const probe = probeResult(probeStdout ?? "");
   if (probe && KEPT_STATUSES.includes(probe.status)) {
@@ -67,10 +66,10 @@ export function transferSource(
       placeholder: `deployhooks: release ${releaseId} is kept on this host (probe: ${probe.status}); the artifact is not sent\n`,
     };
   }
-  const target = artifactSha?.replace(/^sha256:/, "");
-  if (probe?.base && target && probe.base.sha256 !== target) {
+  const name = path.basename(artifactPath);
+  if (probe?.base && probe.base.name !== name) {
     const dir = path.dirname(artifactPath);
-    const existing = path.join(dir, deltaFileName(probe.base.sha256, target));
+    const existing = path.join(dir, deltaFileName(probe.base.sha256, name));
     if (isDelta(existing)) return { delta: existing, base: probe.base.name };
     const baseTar = path.join(dir, probe.base.name);
     if (planned) {
@@ -81,15 +80,14 @@ export function transferSource(
       return d ? { delta: d.path, base: probe.base.name } : { artifact: artifactPath };
     }
     try {
-      // The base is usable when its index is trusted (its tarball written here, or only planned),
-      // or when its sum file (without one, its bytes) names the host's base: a base whose bytes
-      // are not the host's makes the host's rebuilt tarball fail its checksum, so a wrong sum costs
-      // a failed upload, never a wrong release.
+      // The base is usable when its index is trusted (its tarball written here and unchanged
+      // since, or only planned), or when its bytes here are the host's base (sha256): the host
+      // turns its copy of the base into the release with what the delta ships and removes, so
+      // the delta must be made from the very bytes the host has.
       const usable =
         readTarIndex(baseTar, probe.base.sha256, true) !== undefined ||
-        (readArtifactSum(baseTar)?.sha256.replace(/^sha256:/, "") ??
-          (fs.existsSync(baseTar) ? fileSha256(baseTar) : undefined)) === probe.base.sha256;
-      const d = usable && buildDelta(baseTar, probe.base.sha256, artifactPath, target, dir);
+        (fs.existsSync(baseTar) && fileSha256(baseTar) === probe.base.sha256);
+      const d = usable && buildDelta(baseTar, probe.base.sha256, artifactPath, dir);
       if (d) return { delta: d.path, base: probe.base.name };
     } catch {
       // no usable base here: the full artifact

@@ -1,22 +1,25 @@
 /**
  * The stat cache of `fingerprintTree`: per entry the lstat fields that tell "same file, unchanged"
  * (size, mtimeMs, ctimeMs, ino, st_mode) and the entry digest; per directory walked the fields that
- * tell "same set of names" (mtimeMs, ctimeMs, ino, st_mode); per ignore file read the same fields
+ * tell "same set of names" (mtimeMs, ctimeMs, ino, st_mode) and the digest of its listing (the names
+ * and kinds readdir gave, ignored ones included: a directory whose lstat changed but whose listing
+ * did not still holds the cached entries); per ignore file read the same fields
  * (`stat`, following links, since its content is read through links); and the tree fingerprint.
  *
- * File format (version 2, little endian), chosen so that loading 20,000 entries costs about a
+ * File format (version 3, little endian), chosen so that loading 20,000 entries costs about a
  * millisecond (no JSON.parse of a big document, no per-entry object):
  *
  * ```
- * 8 bytes   magic "DHSCACH2"
+ * 8 bytes   magic "DHSCACH3"
  * u32       byte length H of the header
- * H bytes   header, UTF-8 JSON: {"version":2,"root":…,"key":…,"writtenAt":<ms>,"fingerprint":…,
+ * H bytes   header, UTF-8 JSON: {"version":3,"root":…,"key":…,"writtenAt":<ms>,"fingerprint":…,
  *           "count":N,"dirs":D,"ignores":G,"pathsBytes":P}
  * pad       zero bytes up to a multiple of 8
  * N*5 f64   entries: size, mtimeMs, ctimeMs, ino, mode   (mode = full st_mode, so the type counts)
  * D*5 f64   directories: same fields
  * G*5 f64   ignore files: same fields
  * N*71 B    entry digests as ASCII "sha256:<64 hex>", back to back
+ * D*64 B    directory listing digests as ASCII hex (`listingDigest`), back to back
  * P bytes   the N entry paths, then the D directory paths ("" = the root), then the G ignore-file
  *           paths, all relative POSIX, UTF-8, each followed by "\0"
  * ```
@@ -28,12 +31,14 @@
  * The cache is trusted only when it is a regular file of the current user that nobody else can
  * write (see `loadStatCache`): a forged entry could otherwise make a changed file look unchanged.
  */
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
-const MAGIC = Buffer.from("DHSCACH2", "latin1");
-const VERSION = 2;
+const MAGIC = Buffer.from("DHSCACH3", "latin1");
+const VERSION = 3;
 const DIGEST_LEN = 71; // "sha256:" + 64 hex
+const LISTING_LEN = 64;
 export const NUMS_PER_ENTRY = 5;
 
 /**
@@ -65,7 +70,21 @@ export interface StatCacheData {
   /** Digest of entry i: `digests.substr(i * 71, 71)`. */
   digests: string;
   dirs: StatList;
+  /** Listing digest of directory k (`listingDigest`): `dirListings.substr(k * 64, 64)`. */
+  dirListings: string;
   ignores: StatList;
+}
+
+/**
+ * Digest of a directory's listing: `keys` are its entries' names, a directory's followed by "/",
+ * in the walk's order, `kinds` one letter per entry (`d` directory, `f` file, `l` link, `o` other).
+ */
+export function listingDigest(keys: string[], kinds: string): string {
+  return createHash("sha256").update(keys.join("\0")).update("\n").update(kinds).digest("hex");
+}
+
+export function listingAt(cache: StatCacheData, k: number): string {
+  return cache.dirListings.substr(k * LISTING_LEN, LISTING_LEN);
 }
 
 export function digestAt(cache: StatCacheData, i: number): string {
@@ -119,13 +138,18 @@ export function loadStatCache(file: string, root: string, key?: string): StatCac
     const lists = n + h.dirs + h.ignores;
     let off = align8(12 + hlen);
     const numsBytes = lists * NUMS_PER_ENTRY * 8;
-    if (buf.length !== off + numsBytes + n * DIGEST_LEN + h.pathsBytes) return undefined;
+    const listingBytes = h.dirs * LISTING_LEN;
+    if (buf.length !== off + numsBytes + n * DIGEST_LEN + listingBytes + h.pathsBytes) {
+      return undefined;
+    }
     // Copy into an aligned Float64Array (the Buffer's own offset in its pool need not be aligned).
     const all = new Float64Array(lists * NUMS_PER_ENTRY);
     new Uint8Array(all.buffer).set(buf.subarray(off, off + numsBytes));
     off += numsBytes;
     const digests = buf.toString("latin1", off, off + n * DIGEST_LEN);
     off += n * DIGEST_LEN;
+    const dirListings = buf.toString("latin1", off, off + listingBytes);
+    off += listingBytes;
     const paths = lists === 0 ? [] : buf.toString("utf8", off, off + h.pathsBytes - 1).split("\0");
     if (paths.length !== lists) return undefined;
     const at = (k: number) => k * NUMS_PER_ENTRY;
@@ -138,6 +162,7 @@ export function loadStatCache(file: string, root: string, key?: string): StatCac
       nums: all.subarray(0, at(n)),
       digests,
       dirs: { paths: paths.slice(n, n + h.dirs), nums: all.subarray(at(n), at(n + h.dirs)) },
+      dirListings,
       ignores: { paths: paths.slice(n + h.dirs), nums: all.subarray(at(n + h.dirs)) },
     };
   } catch {
@@ -167,7 +192,11 @@ export function saveStatCache(file: string, data: StatCacheData): void {
   const headerBuf = Buffer.from(JSON.stringify(header), "utf8");
   const numsStart = align8(12 + headerBuf.length);
   const numsBytes = all.length * NUMS_PER_ENTRY * 8;
-  const out = Buffer.alloc(numsStart + numsBytes + n * DIGEST_LEN + pathsBuf.length);
+  const listingBytes = data.dirs.paths.length * LISTING_LEN;
+  if (data.dirListings.length !== listingBytes) {
+    throw new Error("saveStatCache: one listing digest per directory is needed");
+  }
+  const out = Buffer.alloc(numsStart + numsBytes + n * DIGEST_LEN + listingBytes + pathsBuf.length);
   MAGIC.copy(out, 0);
   out.writeUInt32LE(headerBuf.length, 8);
   headerBuf.copy(out, 12);
@@ -178,7 +207,8 @@ export function saveStatCache(file: string, data: StatCacheData): void {
     off += bytes.length;
   }
   out.write(data.digests, off, "latin1");
-  pathsBuf.copy(out, off + n * DIGEST_LEN);
+  out.write(data.dirListings, off + n * DIGEST_LEN, "latin1");
+  pathsBuf.copy(out, off + n * DIGEST_LEN + listingBytes);
   fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {

@@ -40,6 +40,8 @@ import {
   isRacy,
   loadStatCache,
   NUMS_PER_ENTRY,
+  listingAt,
+  listingDigest,
   saveStatCache,
   type StatCacheData,
   type StatList,
@@ -137,6 +139,8 @@ interface Walked {
   nums: Float64Array;
   /** Directories walked (`""` = the root), with their lstat, taken before they were read. */
   dirs: StatList;
+  /** Their listing digests (`listingDigest`), in the same order. */
+  dirListings: string[];
   /** Ignore files read, with their stat (following links; all -1 when it failed). */
   ignores: StatList;
 }
@@ -268,6 +272,7 @@ export async function fingerprintTree(
       nums: nums.subarray(0, n * NUMS_PER_ENTRY),
       digests: digests.join(""),
       dirs: w.dirs,
+      dirListings: w.dirListings.join(""),
       ignores: w.ignores,
     };
     saveStatCache(cacheFile, data);
@@ -397,44 +402,73 @@ function statIgnoreFile(abs: string, list: StatListBuilder | undefined, rel: str
   return v;
 }
 
-/** Whether the cached directories and ignore files are unchanged (see `warmRun`). */
-function listingsUnchanged(absRoot: string, cache: StatCacheData): boolean {
+/**
+ * The cached directories' lstat as it is now, when every directory still has its cached listing
+ * and every ignore file is unchanged; undefined as soon as anything says the set of entries or the
+ * ignore rules may differ. A directory whose lstat is the cached one (and was not modified within
+ * the racy window of the cache's scan) has the cached listing: its mtime changes whenever an entry
+ * is added, removed or renamed in it. Any other is read again and its listing digest compared
+ * with the cached one: a file replaced by a rename (editors, `git checkout`) changes its
+ * directory's mtime, not its listing. `changed`: some directory's lstat differs from the cache's.
+ */
+function currentListings(
+  absRoot: string,
+  cache: StatCacheData,
+): { nums: Float64Array; changed: boolean } | undefined {
   const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
   const { dirs, ignores } = cache;
-  if (dirs.paths.length === 0) return false;
-  for (let k = 0; k < dirs.paths.length; k++) {
-    const rel = dirs.paths[k];
-    if (!rawLstat(rel === "" ? absRoot : absRoot + "/" + rel, st, absRoot)) return false;
-    const o = k * NUMS_PER_ENTRY;
-    const c = dirs.nums;
-    if (
-      c[o] !== st.size ||
-      c[o + 1] !== st.mtimeMs ||
-      c[o + 2] !== st.ctimeMs ||
-      c[o + 3] !== st.ino ||
-      c[o + 4] !== st.mode ||
-      isRacy(st.mtimeMs, cache.writtenAt)
-    ) {
-      return false;
-    }
-  }
+  if (dirs.paths.length === 0) return undefined;
   for (let k = 0; k < ignores.paths.length; k++) {
     const v = statIgnoreFile(absRoot + "/" + ignores.paths[k], undefined, "");
     const o = k * NUMS_PER_ENTRY;
-    for (let j = 0; j < NUMS_PER_ENTRY; j++) if (ignores.nums[o + j] !== v[j]) return false;
-    if (isRacy(v[1], cache.writtenAt)) return false;
+    for (let j = 0; j < NUMS_PER_ENTRY; j++) if (ignores.nums[o + j] !== v[j]) return undefined;
+    if (isRacy(v[1], cache.writtenAt)) return undefined;
   }
-  return true;
+  let nums = dirs.nums;
+  let changed = false;
+  for (let k = 0; k < dirs.paths.length; k++) {
+    const rel = dirs.paths[k];
+    const abs = rel === "" ? absRoot : absRoot + "/" + rel;
+    if (!rawLstat(abs, st, absRoot)) return undefined;
+    const o = k * NUMS_PER_ENTRY;
+    const c = dirs.nums;
+    const same =
+      c[o] === st.size &&
+      c[o + 1] === st.mtimeMs &&
+      c[o + 2] === st.ctimeMs &&
+      c[o + 3] === st.ino &&
+      c[o + 4] === st.mode;
+    if (same && !isRacy(st.mtimeMs, cache.writtenAt)) continue;
+    // Read again (after its lstat, as the walk does): the same names and kinds, or walk.
+    let dirents: fs.Dirent[];
+    try {
+      dirents = fs.readdirSync(abs, { withFileTypes: true });
+    } catch {
+      return undefined;
+    }
+    if (sortedListing(dirents).digest !== listingAt(cache, k)) return undefined;
+    if (same) continue;
+    if (!changed) {
+      nums = new Float64Array(dirs.nums);
+      changed = true;
+    }
+    nums[o] = st.size;
+    nums[o + 1] = st.mtimeMs;
+    nums[o + 2] = st.ctimeMs;
+    nums[o + 3] = st.ino;
+    nums[o + 4] = st.mode;
+  }
+  return { nums, changed };
 }
 
 /**
- * The warm run: when every cached directory and ignore file is unchanged (same lstat/stat, and not
- * modified within the racy window of the cache's scan), the set of entries is the cached one — a
- * directory's mtime changes whenever an entry is added, removed or renamed in it, though not when a
- * file's content changes, hence each entry's own lstat. No readdir, no ignore rules, no sort, one
- * pass that lstat-s each entry and fills the result records from the cache; entries whose lstat
- * differs (or is racy) are hashed again. Undefined as soon as anything says the set of
- * entries or the ignore rules may differ: the caller then walks the tree.
+ * The warm run: when every cached directory still has its cached listing and every ignore file is
+ * unchanged (`currentListings`: only directories whose lstat changed are read again), the set of
+ * entries is the cached one, though a file's content may have changed, hence each entry's own
+ * lstat. No walk, no ignore rules, no sort, one pass that lstat-s each entry and fills the result
+ * records from the cache; entries whose lstat differs (or is racy) are hashed again. Undefined as
+ * soon as anything says the set of entries or the ignore rules may differ: the caller then walks
+ * the tree.
  */
 async function warmRun(
   absRoot: string,
@@ -447,7 +481,8 @@ async function warmRun(
   const rels = cache.paths;
   const n = rels.length;
   const cn = cache.nums;
-  if (!listingsUnchanged(absRoot, cache)) return undefined;
+  const listing = currentListings(absRoot, cache);
+  if (!listing) return undefined;
   const modeList: EntryMode[] = new Array<EntryMode>(n);
   const nums = new Float64Array(n * NUMS_PER_ENTRY);
   const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
@@ -508,6 +543,7 @@ async function warmRun(
   let fingerprint = cache.fingerprint;
   let cacheWritten = false;
   let digestOf = (i: number) => digestAt(cache, i);
+  let allDigests = cache.digests;
   if (jobs.length > 0) {
     const raw = await hashFiles(jobs, { threads: options.threads });
     const digests: string[] = new Array<string>(n);
@@ -517,12 +553,18 @@ async function warmRun(
     }
     digestOf = (i) => digests[i];
     fingerprint = treeDigest(rels, modeList, digests);
+    allDigests = digests.join("");
+  }
+  // Rewritten when an entry or a directory's lstat changed, so that the next run is a warm one
+  // without reading any directory again.
+  if (jobs.length > 0 || listing.changed) {
     saveStatCache(cacheFile, {
       ...cache,
       writtenAt: scanStart,
       fingerprint,
       nums: nums.slice(0, n * NUMS_PER_ENTRY),
-      digests: digests.join(""),
+      digests: allDigests,
+      dirs: { paths: cache.dirs.paths, nums: listing.nums },
     });
     cacheWritten = true;
   }
@@ -552,6 +594,7 @@ function walk(
   const entries = new StatListBuilder();
   const modes: EntryMode[] = [];
   const dirs = new StatListBuilder();
+  const dirListings: string[] = [];
   const ignores = new StatListBuilder();
   const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
   const levels: Level[] = [];
@@ -583,19 +626,8 @@ function walk(
       levels.push({ base: prefix, test: ruleTester(ig) });
     }
 
-    // Sort by name, with "/" appended to directories: this makes the depth-first walk produce the
-    // global code-point order of full paths ("a-b" < "a/c" because "-" < "/").
-    const m = dirents.length;
-    const keys: string[] = new Array<string>(m);
-    let surrogates = false;
-    for (let i = 0; i < m; i++) {
-      const d = dirents[i];
-      keys[i] = d.isDirectory() ? d.name + "/" : d.name;
-      if (!surrogates && HAS_SURROGATE.test(keys[i])) surrogates = true;
-    }
-    const order = keys.map((_, i) => i);
-    if (surrogates) order.sort((a, b) => compareCodePoints(keys[a], keys[b]));
-    else order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+    const { order, digest } = sortedListing(dirents);
+    dirListings.push(digest);
 
     for (const idx of order) {
       const d = dirents[idx];
@@ -634,7 +666,45 @@ function walk(
 
   visit(absRoot, "");
   const e = entries.done();
-  return { rels: e.paths, modes, nums: e.nums, dirs: dirs.done(), ignores: ignores.done() };
+  return {
+    rels: e.paths,
+    modes,
+    nums: e.nums,
+    dirs: dirs.done(),
+    dirListings,
+    ignores: ignores.done(),
+  };
+}
+
+/**
+ * A directory's entries in walk order, by name with "/" appended to directories (this makes the
+ * depth-first walk produce the global code-point order of full paths: "a-b" < "a/c" because
+ * "-" < "/"), and the digest of that listing (ignored entries included; statCache.ts).
+ */
+function sortedListing(dirents: fs.Dirent[]): { order: number[]; digest: string } {
+  const m = dirents.length;
+  const keys: string[] = new Array<string>(m);
+  let surrogates = false;
+  for (let i = 0; i < m; i++) {
+    const d = dirents[i];
+    keys[i] = d.isDirectory() ? d.name + "/" : d.name;
+    if (!surrogates && HAS_SURROGATE.test(keys[i])) surrogates = true;
+  }
+  const order = keys.map((_, i) => i);
+  if (surrogates) order.sort((a, b) => compareCodePoints(keys[a], keys[b]));
+  else order.sort((a, b) => (keys[a] < keys[b] ? -1 : keys[a] > keys[b] ? 1 : 0));
+  let kinds = "";
+  for (const i of order) {
+    const d = dirents[i];
+    kinds += d.isDirectory() ? "d" : d.isFile() ? "f" : d.isSymbolicLink() ? "l" : "o";
+  }
+  return {
+    order,
+    digest: listingDigest(
+      order.map((i) => keys[i]),
+      kinds,
+    ),
+  };
 }
 
 interface TestResult {

@@ -49,16 +49,18 @@ dh_base() {
   printf '%s %s\n' "$name" "$sha"
 }
 # dh_delta_open DELTA: checks the delta's format and that its base is the kept base; sets
-# DH_DELTA_HLEN (header bytes), DH_DELTA_BASE (the base tarball) and DH_DELTA_SIZE (the target's size).
+# DH_DELTA_HLEN (header bytes), DH_DELTA_SUM (the checksum of the bytes after its first line),
+# DH_DELTA_BASE (the base tarball), DH_DELTA_TARGET (the new tarball's file name) and
+# DH_DELTA_SIZE (its size).
 dh_delta_open() {
-  local delta=$1 magic='' ver='' hlen='' kind sha name base t tsize
-  { read -r magic ver hlen && read -r kind sha _ && read -r t _ tsize; } <"$delta" || dh_fail 74 "cannot read $delta"
-  [[ "$magic $ver" == "deployhooks-delta 2" && $kind == base && $t == target && $tsize =~ ^[0-9]+$ ]] || dh_fail 65 "$delta is not a deployhooks delta"
+  local delta=$1 magic='' ver='' hlen='' dsum='' kind sha name base t tsha tsize
+  { read -r magic ver hlen dsum && read -r kind sha _ && read -r t tsha tsize; } <"$delta" || dh_fail 74 "cannot read $delta"
+  [[ "$magic $ver" == "deployhooks-delta 3" && $hlen =~ ^[0-9]{12}$ && $dsum =~ ^[0-9a-f]{64}$ && $kind == base && $t == target && $tsize =~ ^[0-9]+$ ]] || dh_fail 65 "$delta is not a deployhooks delta"
   read -r name base < <(dh_base) || true
   [[ -n ${base:-} && $base == "$sha" ]] \
     || dh_fail 66 "the base of the incremental upload $delta (sha256:$sha) is no longer on this host or changed; run pulumi up --replace on this host's probe step to send the full artifact"
-  # shellcheck disable=SC2034 # DH_DELTA_SIZE is read by dh_upload
-  DH_DELTA_HLEN=$((10#$hlen)) DH_DELTA_BASE="$DH_STATE/uploads/$name" DH_DELTA_SIZE=$tsize
+  # shellcheck disable=SC2034 # DH_DELTA_TARGET and DH_DELTA_SIZE are read by dh_upload
+  DH_DELTA_HLEN=$((10#$hlen)) DH_DELTA_SUM=$dsum DH_DELTA_BASE="$DH_STATE/uploads/$name" DH_DELTA_TARGET=$tsha DH_DELTA_SIZE=$tsize
 }
 # dh_delta_stream DELTA: the new tarball's bytes on stdout (copy ranges of the base, ranges of the
 # shipped bytes); after dh_delta_open.
@@ -71,12 +73,14 @@ dh_delta_stream() {
     esac
   done < <(head -c "$DH_DELTA_HLEN" -- "$delta" | tail -n +4)
 }
-# dh_delta_check DELTA SHA: the tarball the delta gives has this sha256 (nothing is written).
+# dh_delta_check DELTA: the delta is the one that was made (its bytes after the first line have
+# the checksum that line records); after dh_delta_open.
 dh_delta_check() {
-  local got
-  got=$(set -o pipefail && dh_delta_stream "$1" | dh_sha256 -) || got=
-  [ "$got" = "$2" ] \
-    || dh_fail 65 "upload of release $DH_RELEASE: the tarball rebuilt from $1 and the base has sha256:${got:-unreadable}, not the artifact's sha256:$2; run pulumi up --replace on this host's probe step to send the full artifact"
+  local got first
+  first=$(head -n 1 -- "$1" | wc -c) || first=0
+  got=$(set -o pipefail && tail -c "+$((first + 1))" -- "$1" | dh_sha256 -) || got=
+  [ "$got" = "$DH_DELTA_SUM" ] \
+    || dh_fail 65 "upload of release $DH_RELEASE: $1 is damaged (its content has sha256:${got:-unreadable}, not the sha256:$DH_DELTA_SUM it was made with); run pulumi up --replace on this host's probe step to send the full artifact"
 }
 # dh_apply_delta DELTA OUT: writes the new tarball; after dh_delta_open.
 dh_apply_delta() {

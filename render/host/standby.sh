@@ -51,15 +51,17 @@ dh_standby_make() {
 # dh_standby_after TARBALL SHA [DELTA]: with DELTA (the release came from the standby copy), first
 # writes TARBALL from DELTA and the old base, checks it and makes it the base in their place
 # (only those two files are removed: the next deployment may be copying its own meanwhile); then
-# TARBALL is unpacked into the next standby copy.
+# TARBALL is unpacked into the next standby copy. A TARBALL that does not have the artifact's
+# sha256 means the delta did not describe the artifact: the release made from it is not kept
+# (its marker is removed, so the next deployment of it sends the whole artifact) and no base is.
 dh_standby_after() {
   local tarball=$1 sha=$2 delta=${3:-}
   if [ -n "$delta" ]; then
     dh_delta_open "$delta"
     dh_apply_delta "$delta" "$tarball"
     if [ "$(dh_sha256 "$tarball")" != "$sha" ]; then
-      rm -f -- "$tarball" "$delta" "$DH_STATE/base.state"
-      dh_fail 65 "the tarball $tarball rebuilt from $delta does not have sha256:$sha: no base is kept"
+      rm -f -- "$tarball" "$delta" "$DH_STATE/base.state" "$DH_STATE/releases/$DH_RELEASE.ok"
+      dh_fail 65 "the tarball $tarball rebuilt from $delta does not have the artifact's sha256:$sha: release $DH_RELEASE is not kept (the next deployment of it sends the whole artifact) and no base is"
     fi
     dh_record_base "$tarball" "$sha"
     rm -f -- "$delta"

@@ -19,13 +19,15 @@ dh_upload() {
   # The base, the uploads and the standby copy are this step's (and then its background job's).
   dh_base_lock
   dh_prune_failed
-  # An incremental upload: the delta and the kept base give the new tarball (render/delta.ts),
-  # checked here before anything is written.
+  # An incremental upload: the delta and the kept base give the new release (render/delta.ts);
+  # the delta is checked against its own checksum and its base against the kept one first.
   if [ ! -f "$tarball" ] && [ -f "${tarball%.tar}.delta" ]; then
     delta=${tarball%.tar}.delta
     dh_delta_open "$delta"
+    [ "$DH_DELTA_TARGET" = "${tarball##*/}" ] \
+      || dh_fail 65 "upload of release $DH_RELEASE: $delta makes the tarball $DH_DELTA_TARGET, not this artifact (${tarball##*/}); run pulumi up --replace on this host's probe step to send the full artifact"
     dh_standby_walk_start
-    dh_delta_check "$delta" "$want"
+    dh_delta_check "$delta"
   fi
   [ -f "$tarball" ] || [ -n "$delta" ] || dh_fail 66 "upload of release $DH_RELEASE: tarball $tarball not found (was it copied to the host? if the release was pruned or changed on the host after the probe step found it kept, set a new redeployToken and run pulumi up again)"
   [ "$DH_RS" = rebuild ] && dh_remove_release "$DH_RELEASE" >/dev/null
@@ -43,7 +45,8 @@ dh_upload() {
   fi
   tmp=$(mktemp -d "$DH_REL.tmp-XXXXXX") || dh_fail 73 "cannot create a directory under $DH_APP/releases (no space left or not writable)"
   # Incremental: the standby copy of the base (standby.sh) becomes the release with only the
-  # delta's entries changed; without one, the new tarball is written and unpacked.
+  # delta's entries changed; without one, the new tarball is written, then checked against the
+  # artifact's sha256 while it is unpacked, as a full upload is.
   if [ -n "$delta" ]; then
     if dh_standby_apply "$delta" "$tmp"; then
       standby=1

@@ -117,19 +117,13 @@ describe("artifact/tarIndex", () => {
     writeTree(src, { "0-first.txt": "new\n", "b/c.txt": "changed\n", "z/last.txt": null });
     const v2 = await buildArtifact(src, await fingerprintTree(src), out);
     const hex = (s: string) => s.slice(7);
-    const withIndex = buildDelta(
-      v1.path,
-      hex(v1.sha256),
-      v2.path,
-      hex(v2.sha256),
-      tmpDir("dh-d1-"),
-    )!;
+    const withIndex = buildDelta(v1.path, hex(v1.sha256), v2.path, tmpDir("dh-d1-"))!;
     // The same tarballs without indexes.
     const bare = tmpDir("dh-bare-");
     for (const a of [v1, v2]) fs.copyFileSync(a.path, path.join(bare, path.basename(a.path)));
     const at = (a: { path: string }) => path.join(bare, path.basename(a.path));
     assert.equal(readTarIndex(at(v1)), undefined);
-    const byBytes = buildDelta(at(v1), hex(v1.sha256), at(v2), hex(v2.sha256), tmpDir("dh-d2-"))!;
+    const byBytes = buildDelta(at(v1), hex(v1.sha256), at(v2), tmpDir("dh-d2-"))!;
     assert.ok(fs.readFileSync(withIndex.path).equals(fs.readFileSync(byBytes.path)));
     // 0-first.txt, b/c.txt, and the two entries with pax headers (whose index moved): the long
     // file and its parent directory (127 bytes).

@@ -49,7 +49,7 @@ describe("artifact/virtualArtifact", () => {
     assert.deepEqual(opened, ["0-new.txt", "b/c.txt"]);
     assert.equal(fs.existsSync(v.path), false, "no tarball written");
     const written = await buildArtifact(src, tree, tmpDir("dh-virt-scratch-"));
-    assert.equal(`sha256:${v.sha256}`, written.sha256);
+    assert.equal(`sha256:${await v.sha256}`, written.sha256);
     assert.equal(v.bytes, written.bytes);
     const bytes = fs.readFileSync(written.path);
     assert.ok(v.read(0, v.bytes).equals(bytes), "every byte");
@@ -66,9 +66,10 @@ describe("artifact/virtualArtifact", () => {
   it("keeps its index and a virtual sum (the next delta's base), which pruning keeps as a tarball", async () => {
     const { src, out, tree } = await scenario();
     const v = planVirtualArtifact(src, tree, out)!;
-    assert.deepEqual(readVirtualSum(v.path)?.sha256, `sha256:${v.sha256}`);
-    assert.equal(readTarIndex(v.path, v.sha256), undefined, "not a tarball to copy from");
-    assert.deepEqual(readTarIndex(v.path, v.sha256, true)?.entries, v.entries);
+    const sha = await v.sha256;
+    assert.deepEqual(readVirtualSum(v.path)?.sha256, `sha256:${sha}`);
+    assert.equal(readTarIndex(v.path, sha), undefined, "not a tarball to copy from");
+    assert.deepEqual(readTarIndex(v.path, sha, true)?.entries, v.entries);
     assert.deepEqual(pruneArtifacts(out, "code-" + "f".repeat(64) + ".tar"), []);
     assert.ok(fs.existsSync(v.path + ".idx") && fs.existsSync(v.path + ".sum"));
   });
@@ -79,14 +80,8 @@ describe("artifact/virtualArtifact", () => {
     const base = readTarIndex(v1.path, v1.sha256)!;
     const fromPlan = buildDeltaFromIndex(base, v, tmpDir("dh-virt-d1-"))!;
     const written = await buildArtifact(src, tree, out);
-    assert.equal(written.sha256, `sha256:${v.sha256}`);
-    const fromFile = buildDelta(
-      v1.path,
-      v1.sha256.slice(7),
-      written.path,
-      v.sha256,
-      tmpDir("dh-virt-d2-"),
-    )!;
+    assert.equal(written.sha256, `sha256:${await v.sha256}`);
+    const fromFile = buildDelta(v1.path, v1.sha256.slice(7), written.path, tmpDir("dh-virt-d2-"))!;
     assert.ok(fs.readFileSync(fromPlan.path).equals(fs.readFileSync(fromFile.path)));
   });
 
@@ -96,7 +91,7 @@ describe("artifact/virtualArtifact", () => {
     assert.ok(a.virtual);
     assert.equal(fs.existsSync(a.path), false);
     const r = await a.ready();
-    assert.equal(r.sha256, a.sha256);
+    assert.equal(r.sha256, await a.sha256);
     assert.equal(a.ready(), a.ready(), "written once");
     // Planned again now that it is written: from its sum, not virtually.
     assert.equal((await planArtifact(src, tree, out)).virtual, undefined);
@@ -120,6 +115,19 @@ describe("artifact/virtualArtifact", () => {
     assert.equal((await planArtifact(s.src, s.tree, s.out, false)).virtual, undefined);
     assert.equal(planVirtualArtifact(s.src, s.tree, s.out, 1 << 20), undefined);
     assert.ok(planVirtualArtifact(s.src, s.tree, s.out, 2 << 20));
+  });
+
+  it("is hashed off the main thread: the plan returns first, and an earlier tarball replaced before it is read fails the plan", async () => {
+    const { src, out, v1, tree } = await scenario();
+    const v = planVirtualArtifact(src, tree, out)!;
+    // The worker thread has not started yet (it starts on a later turn of the event loop).
+    const copy = fs.readFileSync(v1.path);
+    fs.rmSync(v1.path);
+    fs.writeFileSync(v1.path, copy, { mode: 0o600 });
+    await assert.rejects(v.sha256, /changed while this deployment was using it to plan/);
+    assert.equal(readVirtualSum(v.path), undefined, "no sum for a plan that was not hashed");
+    // Planned again: from the replaced file's bytes (its index is no longer trusted: no plan).
+    assert.equal(planVirtualArtifact(src, tree, out), undefined);
   });
 
   it("a delta read after the earlier tarball was replaced fails instead of shipping other bytes", async () => {

@@ -289,6 +289,31 @@ describe("fingerprint/tree stat cache", () => {
     ["the exec bit", (r) => fs.chmodSync(path.join(r, "lib/b.js"), 0o755), false],
     ["a rename", (r) => fs.renameSync(path.join(r, "lib/a.js"), path.join(r, "lib/c.js")), true],
     [
+      "a file replaced by a rename onto it (editors, git checkout: its directory's mtime changes, not its listing)",
+      (r) => {
+        fs.writeFileSync(path.join(r, "lib/a.js.tmp"), "replaced\n");
+        fs.renameSync(path.join(r, "lib/a.js.tmp"), path.join(r, "lib/a.js"));
+      },
+      false,
+    ],
+    [
+      "a file replaced by a directory of the same name",
+      (r) => {
+        fs.rmSync(path.join(r, "lib/b.js"));
+        fs.mkdirSync(path.join(r, "lib/b.js"));
+        fs.writeFileSync(path.join(r, "lib/b.js/in.js"), "in\n");
+      },
+      true,
+    ],
+    [
+      "an ignored file added beside a changed one (the listing changed: the tree is walked)",
+      (r) => {
+        fs.writeFileSync(path.join(r, "debug.log"), "log\n");
+        fs.writeFileSync(path.join(r, "lib/a.js"), "A2\n");
+      },
+      true,
+    ],
+    [
       "a file added in a subdirectory",
       (r) => fs.writeFileSync(path.join(r, "lib/new.js"), "n\n"),
       true,

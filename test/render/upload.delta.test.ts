@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -107,7 +108,7 @@ describe("render: incremental upload (real bash)", function () {
   /** Probes for `releaseId`, makes the delta the transfer would send, and uploads it. */
   async function sendDelta(a: Built, releaseId: string, env?: NodeJS.ProcessEnv) {
     const probe = await runStep(renderProbeStep({ target, releaseId }));
-    const src = transferSource(a.path, releaseId, probe.stdout, a.sha256);
+    const src = transferSource(a.path, releaseId, probe.stdout);
     assert.ok("delta" in src, `${releaseId}: ${JSON.stringify(src)}`);
     fs.copyFileSync(
       src.delta,
@@ -147,15 +148,9 @@ describe("render: incremental upload (real bash)", function () {
       base: { name: path.basename(a1.path), sha256: a1.sha256.slice(7) },
     });
 
-    const src = transferSource(a2.path, "rel-2", probe.stdout, a2.sha256);
+    const src = transferSource(a2.path, "rel-2", probe.stdout);
     assert.ok("delta" in src, JSON.stringify(src));
-    const delta = buildDelta(
-      a1.path,
-      a1.sha256.slice(7),
-      a2.path,
-      a2.sha256.slice(7),
-      path.join(work, "artifacts"),
-    )!;
+    const delta = buildDelta(a1.path, a1.sha256.slice(7), a2.path, path.join(work, "artifacts"))!;
     assert.equal(delta.path, src.delta);
     assert.ok(delta.bytes < a2.bytes / 10, `delta ${delta.bytes} of ${a2.bytes}`);
     // index.txt, link, lib/m150.js, new/ and new/added.txt; gone.txt is simply not copied.
@@ -337,17 +332,11 @@ describe("render: incremental upload (real bash)", function () {
       probe.stdout,
       /the kept tarball .* changed on this host \(checksum mismatch\): it is not used as the base of an incremental upload/,
     );
-    assert.deepEqual(transferSource(a2.path, "rel-2", probe.stdout, a2.sha256), {
+    assert.deepEqual(transferSource(a2.path, "rel-2", probe.stdout), {
       artifact: a2.path,
     });
     // A delta that reaches the host anyway (a race) fails clearly instead of unpacking garbage.
-    const delta = buildDelta(
-      a1.path,
-      a1.sha256.slice(7),
-      a2.path,
-      a2.sha256.slice(7),
-      path.join(work, "artifacts"),
-    )!;
+    const delta = buildDelta(a1.path, a1.sha256.slice(7), a2.path, path.join(work, "artifacts"))!;
     const r = await uploadVia(
       path.basename(a2.path).replace(/\.tar$/, ".delta"),
       "rel-2",
@@ -360,6 +349,105 @@ describe("render: incremental upload (real bash)", function () {
       /the base of the incremental upload .* is no longer on this host or changed; run pulumi up --replace on this host's probe step/,
     );
     assert.equal(fs.existsSync(path.join(app, "releases/rel-2")), false);
+  });
+
+  /** The delta `a2` would get from the host's base, with `edit` applied (its checksum kept or made again). */
+  async function editedDelta(
+    a2: Built,
+    edit: (bytes: Buffer, headerLength: number) => void,
+    resum: boolean,
+  ): Promise<string> {
+    const probe = await runStep(renderProbeStep({ target, releaseId: "rel-2" }));
+    const src = transferSource(a2.path, "rel-2", probe.stdout);
+    assert.ok("delta" in src);
+    const bytes = fs.readFileSync(src.delta);
+    const first = bytes.indexOf(0x0a) + 1;
+    const headerLength = Number(bytes.toString("latin1", 20, 32));
+    edit(bytes, headerLength);
+    if (resum) {
+      const sum = createHash("sha256").update(bytes.subarray(first)).digest("hex");
+      bytes.write(sum, first - 65, "latin1");
+    }
+    const out = path.join(work, "edited.delta");
+    fs.writeFileSync(out, bytes);
+    return out;
+  }
+
+  /** v1 uploaded in full and its standby copy made; the probe then reports v1's base. */
+  async function v1Kept() {
+    const a1 = await artifact("v1", V1);
+    const a2 = await artifact("v2", V2);
+    assert.equal((await uploadVia(path.basename(a1.path), "rel-1", a1.sha256, a1.path)).status, 0);
+    awaitStandby(target.root);
+    return { a1, a2, standby: metadata(path.join(app, ".deployhooks/standby")) };
+  }
+
+  it("a delta damaged on the host (one byte of a shipped entry) is refused before anything is written", async () => {
+    const { a2, standby } = await v1Kept();
+    const damaged = await editedDelta(a2, (b, h) => (b[h + 600] ^= 1), false);
+    const r = await uploadVia(
+      path.basename(a2.path).replace(/\.tar$/, ".delta"),
+      "rel-2",
+      a2.sha256,
+      damaged,
+    );
+    assert.equal(r.status, 65, r.stdout);
+    assert.match(
+      r.stdout,
+      /\.delta is damaged \(its content has sha256:[0-9a-f]{64}, not the sha256:[0-9a-f]{64} it was made with\)/,
+    );
+    assert.equal(fs.existsSync(path.join(app, "releases/rel-2")), false);
+    assert.equal(metadata(path.join(app, ".deployhooks/standby")), standby, "standby untouched");
+  });
+
+  it("a delta made for another artifact than the one the upload step names is refused", async () => {
+    const { a2 } = await v1Kept();
+    const a3 = await artifact("v3", { ...V2, "index.txt": "v3\n" });
+    const delta = await editedDelta(a2, () => undefined, false);
+    // The upload step of a third artifact gets v2's delta.
+    const r = await uploadVia(
+      path.basename(a3.path).replace(/\.tar$/, ".delta"),
+      "rel-3",
+      a3.sha256,
+      delta,
+    );
+    assert.equal(r.status, 65, r.stdout);
+    assert.match(
+      r.stdout,
+      new RegExp(
+        `makes the tarball ${path.basename(a2.path)}, not this artifact \\(${path.basename(a3.path)}\\)`,
+      ),
+    );
+    assert.equal(fs.existsSync(path.join(app, "releases/rel-3")), false);
+  });
+
+  it("a consistent delta that does not make the artifact (a wrong shipped byte, checksum made again): its release is not kept and no base is", async () => {
+    const { a2 } = await v1Kept();
+    const wrong = await editedDelta(a2, (b, h) => (b[h + 600] ^= 1), true);
+    const r = await uploadVia(
+      path.basename(a2.path).replace(/\.tar$/, ".delta"),
+      "rel-2",
+      a2.sha256,
+      wrong,
+    );
+    // The standby copy became the release (only the background job rebuilds the whole tarball) ...
+    assert.equal(r.status, 0, r.stdout);
+    assert.match(r.stdout, /^::deployhooks::standby release=rel-2 /m);
+    // ... whose check of that tarball against the artifact's sha256 then drops the release's marker
+    // and the base: the next deployment of rel-2 does not take it as kept, and sends everything.
+    awaitStandby(target.root);
+    const log = fs.readFileSync(path.join(app, ".deployhooks/standby.log"), "utf8");
+    assert.match(
+      log,
+      /does not have the artifact's sha256:[0-9a-f]{64}: release rel-2 is not kept/,
+    );
+    assert.equal(fs.existsSync(path.join(app, ".deployhooks/releases/rel-2.ok")), false);
+    assert.equal(fs.existsSync(path.join(app, ".deployhooks/base.state")), false);
+    const probe = probeResult(
+      (await runStep(renderProbeStep({ target, releaseId: "rel-2" }))).stdout,
+    );
+    assert.ok(probe && !["reused", "present"].includes(probe.status), JSON.stringify(probe));
+    assert.equal(probe?.base, undefined, "no base: the full artifact is sent");
   });
 
   it("is shellcheck-clean", () => {

@@ -47,6 +47,12 @@ export interface DeploymentOutputs {
 
 const ZERO = "sha256:" + "0".repeat(64);
 
+/** The deployment's plan and the inputs it was made from, once resolved. */
+interface Resolved {
+  plan: DeploymentPlan;
+  inputs: ResolvedInputs;
+}
+
 /** The placeholder inputs used to plan the structure (names, types, dependsOn) at construction. */
 export function structureInputs(model: DeploymentModel<unknown>): ResolvedInputs {
   return {
@@ -243,16 +249,21 @@ export function wireDeployment(
         : pulumi.output(false),
     ),
   );
-  const resolved: pulumi.Output<{ plan: DeploymentPlan; inputs: ResolvedInputs }> = pulumi
-    // Plain data only: pulumi.output() would also wait for the promises inside the planned
-    // artifact (its checksum), and the probe steps must not.
+  // The SDK walks and copies every value an Output carries, and waits for the promises inside
+  // (outputRec, containsUnknowns): the plan and its inputs hold the tree's file digests (20,000
+  // entries for a large app) and the planned artifact its checksum (a promise the probe steps must
+  // not wait for), so they travel as functions, which the SDK takes as leaves.
+  const resolved: pulumi.Output<() => Resolved> = pulumi
     .all([
-      pulumi.output(codePromise.then((ca) => ({ code: ca.code, artifactPath: ca.artifact.path }))),
+      pulumi.output(
+        codePromise.then((ca) => () => ({ code: ca.code, artifactPath: ca.artifact.path })),
+      ),
       values,
       identities,
       secretOutputs,
     ])
-    .apply(([ca, vals, ids, secretFlags]) => {
+    .apply(([codeOf, vals, ids, secretFlags]) => {
+      const ca = codeOf();
       const inputs: ResolvedInputs = {
         model: {
           ...model,
@@ -283,9 +294,11 @@ export function wireDeployment(
           );
         }
       });
-      return { plan, inputs };
+      const value: Resolved = { plan, inputs };
+      return () => value;
     });
-  resolved.apply((r) => {
+  resolved.apply((get) => {
+    const r = get();
     if (pulumi.runtime.isDryRun()) {
       const note = reactivationNote(r.plan.releaseId, readJournal(journal));
       if (note) void pulumi.log.info(note, self);
@@ -296,17 +309,17 @@ export function wireDeployment(
   // Triggers, command text and the release id never contain secret values (secrets are digested
   // with a KDF and delivered on stdin), so they are deliberately kept readable for preview diffs.
   const plain = <T>(f: (p: DeploymentPlan) => T): pulumi.Output<T> =>
-    pulumi.unsecret(resolved.apply((r) => f(r.plan)));
+    pulumi.unsecret(resolved.apply((get) => f(get().plan)));
   // The tarball's checksum: known at once, or, for a tarball planned without being written, once
   // a worker thread has hashed it (artifact/virtualArtifact.ts). Only the upload steps wait for it
   // (their command checks the tarball against it), so the probe steps run meanwhile.
   const checksum = pulumi.output(codePromise.then((ca) => ca.artifact.sha256));
   const planWithChecksum = pulumi.unsecret(
-    pulumi
-      .all([resolved, checksum])
-      .apply(([r, sha]) =>
-        planDeployment({ ...r.inputs, artifact: { ...r.inputs.artifact, sha256: sha } }),
-      ),
+    pulumi.all([resolved, checksum]).apply(([get, sha]) => {
+      const { inputs } = get();
+      const plan = planDeployment({ ...inputs, artifact: { ...inputs.artifact, sha256: sha } });
+      return () => plan;
+    }),
   );
 
   // 3. One resource per step.
@@ -364,15 +377,17 @@ export function wireDeployment(
       const stdin =
         spec.secretNames.length > 0
           ? pulumi.secret(
-              resolved.apply((r) =>
-                encodeSecretsForStdin(secretValues(r.inputs.model, r.plan.steps[i].secretNames)),
+              resolved.apply((get) =>
+                encodeSecretsForStdin(
+                  secretValues(get().inputs.model, get().plan.steps[i].secretNames),
+                ),
               ),
             )
           : spec.stdin;
       const inputs = {
         create:
           spec.stepId === "upload"
-            ? planWithChecksum.apply((p) => p.steps[i].create as string)
+            ? planWithChecksum.apply((get) => get().steps[i].create as string)
             : plain((p) => p.steps[i].create as string),
         update: spec.update as string,
         ...(spec.delete !== undefined ? { delete: plain((p) => p.steps[i].delete as string) } : {}),

@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { buildArtifact } from "../../artifact/tarball";
-import { readTarIndex, entryLength, tarIndexPath } from "../../artifact/tarIndex";
-import { readArtifactSum } from "../../artifact/artifactSum";
+import { createHash } from "node:crypto";
+import fc from "fast-check";
+import { readTarIndex, entryLength, tarIndexPath, writeTarIndex } from "../../artifact/tarIndex";
+import { readArtifactSum, writeVirtualSum } from "../../artifact/artifactSum";
 import { buildDelta, tarEntries } from "../../artifact/delta";
 import { fingerprintTree } from "../../fingerprint/tree";
 import { openedDuring } from "./openSpy";
@@ -29,6 +31,51 @@ const V1: Record<string, string | null> = {
 };
 
 describe("artifact/tarIndex", () => {
+  it("an index round-trips any entry names (quotes, backslashes, control characters, spaces, unicode)", () => {
+    const out = tmpDir("dh-idx-names-");
+    const hex = (i: number, salt: string) =>
+      createHash("sha256").update(`${salt}${i}`).digest("hex");
+    const name = fc
+      .array(
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 6 }),
+          fc.constantFrom('"', "\\", "\n", "\u0001", " ", "\u007f", "é", "😀", "-", "/"),
+        ),
+        { minLength: 1, maxLength: 6 },
+      )
+      .map((parts) => parts.join(""))
+      .filter((n) => n.length > 0);
+    let run = 0;
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ name, size: fc.nat(5000), pax: fc.boolean(), dir: fc.boolean() }), {
+          maxLength: 30,
+        }),
+        (specs) => {
+          let end = 0;
+          const entries = specs.map((e, i) => {
+            const entry = {
+              name: e.name,
+              offset: end,
+              headerLength: e.pax ? 1024 : 512,
+              size: e.dir ? 0 : e.size,
+              headerHash: hex(i, "h"),
+              digest: e.dir ? "-" : hex(i, "d"),
+            };
+            end += entryLength(entry);
+            return entry;
+          });
+          const tarball = path.join(out, `code-${hex(run++, "t")}.tar`);
+          const sha256 = `sha256:${hex(run, "s")}`;
+          const index = writeTarIndex(tarball, { sha256, bytes: end + 1024, entries })!;
+          writeVirtualSum(tarball, { sha256, bytes: end + 1024, index });
+          assert.deepEqual(readTarIndex(tarball, sha256, true)?.entries, entries);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it("records every entry of the tarball: offsets, lengths and names as in the archive", async () => {
     const src = tmpDir("dh-idx-src-");
     writeTree(src, V1);

@@ -70,7 +70,8 @@ export async function planArtifact(
         // Once hashed (the plan's index and virtual sum are written then): the tarball written
         // now replaces them with its own.
         ready: () =>
-          (written ??= sha256.then(async (want) => {
+          (written ??= planned.indexed.then(async () => {
+            const want = await sha256;
             const a = await buildArtifact(root, tree, outDir);
             if (a.sha256 !== want) {
               throw new Error(

@@ -40,6 +40,8 @@ export interface VirtualArtifact extends DeltaTarget {
   path: string;
   /** sha256 hex of its bytes, once a worker thread has hashed them (see the module doc). */
   sha256: Promise<string>;
+  /** Settles once its index and virtual sum are written (just after `sha256`). */
+  indexed: Promise<void>;
 }
 
 class TooMuch extends Error {}
@@ -230,13 +232,14 @@ export function planVirtualArtifact(
   }
   const bytes = sink.offset();
   const pieces = sink.pieces;
-  const sha256 = hashInWorker(prev.path, prev.ino, prev.ctimeNs, pieces).then((hex) => {
+  const sha256 = hashInWorker(prev.path, prev.ino, prev.ctimeNs, pieces);
+  const indexed = sha256.then((hex) => {
     const index = writeTarIndex(target, { sha256: `sha256:${hex}`, bytes, entries });
     if (index) writeVirtualSum(target, { sha256: `sha256:${hex}`, bytes, index });
-    return hex;
   });
-  // Whoever uses the plan awaits it; an unused plan's failure is not an unhandled rejection.
+  // Whoever uses the plan awaits them; an unused plan's failure is not an unhandled rejection.
   sha256.catch(() => undefined);
+  indexed.catch(() => undefined);
   const read = (offset: number, length: number): Buffer => {
     const out = Buffer.alloc(length);
     // The first piece that ends after `offset` (pieces are in order and contiguous).
@@ -268,7 +271,7 @@ export function planVirtualArtifact(
     }
     return out;
   };
-  return { path: target, name, sha256, bytes, entries, read };
+  return { path: target, name, sha256, indexed, bytes, entries, read };
 }
 
 /** Opens the earlier tarball again; it must be the very file that was read (inode and ctime). */

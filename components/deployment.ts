@@ -14,6 +14,7 @@ import { encodeSecretsForStdin } from "../render/secrets";
 import type { HostArgs, SshConnectionArgs } from "./args";
 import { resolveArtifactDir } from "../artifact/privateDir";
 import { planArtifact } from "../artifact/plannedArtifact";
+import { artifactFileName } from "../artifact/tarball";
 import { parseStepOutput } from "../render/parse";
 import { activationReport } from "../render/proxyReport";
 import {
@@ -232,10 +233,25 @@ export function wireDeployment(
   // whose hosts all keep the release reads none of it (artifact/plannedArtifact.ts). A local host's
   // upload step reads it directly, so with one the tarball is verified before anything runs.
   const lazyArtifact = model.hosts.every((h) => h.remote);
-  const codePromise = fingerprintTree(model.source, { cacheFile }).then(async (tree) => ({
+  const fingerprinted = fingerprintTree(model.source, { cacheFile }).then((tree) => ({
+    tree,
     code: { fingerprint: tree.fingerprint, files: tree.files },
-    artifact: await planArtifact(model.source, tree, artifactDir, lazyArtifact),
+    artifactPath: path.join(path.resolve(artifactDir), artifactFileName(tree.fingerprint)),
   }));
+  // With remote hosts only, the steps before the copy (the probes) need the fingerprint, not the
+  // artifact: it is planned on a later turn of the event loop, once they are on their way.
+  const artifactPromise = fingerprinted.then(async ({ tree, artifactPath }) => {
+    if (lazyArtifact) await new Promise((r) => setTimeout(r, 0));
+    const artifact = await planArtifact(model.source, tree, artifactDir, lazyArtifact);
+    if (artifact.path !== artifactPath) {
+      throw new Error(
+        `deployhooks: internal error: the artifact ${artifact.path} is not ${artifactPath}`,
+      );
+    }
+    return artifact;
+  });
+  artifactPromise.catch(() => undefined);
+  const codePromise = lazyArtifact ? fingerprinted : artifactPromise.then(() => fingerprinted);
   const identities = pulumi.all(
     Object.fromEntries([...connections].map(([n, c]) => [n, identityOf(c)])),
   );
@@ -256,7 +272,7 @@ export function wireDeployment(
   const resolved: pulumi.Output<() => Resolved> = pulumi
     .all([
       pulumi.output(
-        codePromise.then((ca) => () => ({ code: ca.code, artifactPath: ca.artifact.path })),
+        codePromise.then((ca) => () => ({ code: ca.code, artifactPath: ca.artifactPath })),
       ),
       values,
       identities,
@@ -313,7 +329,7 @@ export function wireDeployment(
   // The tarball's checksum: known at once, or, for a tarball planned without being written, once
   // a worker thread has hashed it (artifact/virtualArtifact.ts). Only the upload steps wait for it
   // (their command checks the tarball against it), so the probe steps run meanwhile.
-  const checksum = pulumi.output(codePromise.then((ca) => ca.artifact.sha256));
+  const checksum = pulumi.output(artifactPromise.then((a) => a.sha256));
   const planWithChecksum = pulumi.unsecret(
     pulumi.all([resolved, checksum]).apply(([get, sha]) => {
       const { inputs } = get();
@@ -343,7 +359,7 @@ export function wireDeployment(
           probe ? knownOr(stdouts[probe.name]!, "") : pulumi.output(""),
         ])
         .apply(async ([releaseId, out]) => {
-          const { artifact } = await codePromise;
+          const artifact = await artifactPromise;
           if (releaseKept(out)) return transferSource(artifact.path, releaseId, out);
           // A tarball planned without being written: a delta from its plan when the host has a base.
           // A tarball planned without being written: a delta from its plan when the host has a

@@ -67,6 +67,7 @@ describe("artifact/virtualArtifact", () => {
     const { src, out, tree } = await scenario();
     const v = planVirtualArtifact(src, tree, out)!;
     const sha = await v.sha256;
+    await v.indexed;
     assert.deepEqual(readVirtualSum(v.path)?.sha256, `sha256:${sha}`);
     assert.equal(readTarIndex(v.path, sha), undefined, "not a tarball to copy from");
     assert.deepEqual(readTarIndex(v.path, sha, true)?.entries, v.entries);
@@ -125,6 +126,7 @@ describe("artifact/virtualArtifact", () => {
     fs.rmSync(v1.path);
     fs.writeFileSync(v1.path, copy, { mode: 0o600 });
     await assert.rejects(v.sha256, /changed while this deployment was using it to plan/);
+    await assert.rejects(v.indexed);
     assert.equal(readVirtualSum(v.path), undefined, "no sum for a plan that was not hashed");
     // Planned again: from the replaced file's bytes (its index is no longer trusted: no plan).
     assert.equal(planVirtualArtifact(src, tree, out), undefined);

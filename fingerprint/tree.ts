@@ -32,9 +32,10 @@ import ignore, { type Ignore } from "ignore";
 import picomatch from "picomatch";
 import { createHash } from "node:crypto";
 import { compareCodePoints } from "./digest";
-import { bindingLstat, rawLstat, type RawStat } from "./fastLstat";
+import { rawLstat, type RawStat } from "./fastLstat";
 import { hashFiles, type EntryMode, type HashJob } from "./hashFiles";
 import { StreamHasher, type StreamHashResult } from "./streamHash";
+import { lstatEntries } from "./parallelLstat";
 import {
   digestAt,
   isRacy,
@@ -485,29 +486,11 @@ async function warmRun(
   if (!listing) return undefined;
   const modeList: EntryMode[] = new Array<EntryMode>(n);
   const nums = new Float64Array(n * NUMS_PER_ENTRY);
-  const st: RawStat = { mode: 0, ino: 0, size: 0, mtimeMs: 0, ctimeMs: 0 };
-  const prefix = absRoot + "/";
-  const fast = bindingLstat(absRoot);
+  // On this thread and, once started, a worker thread (parallelLstat.ts).
+  lstatEntries(absRoot + "/", rels, nums, absRoot, options.threads !== 1);
   for (let i = 0; i < n; i++) {
     const o = i * NUMS_PER_ENTRY;
-    if (fast) {
-      // The same numbers as rawLstat, read straight from Node's stat array (a preview runs this
-      // loop once, mostly before the JIT has optimized it: fewer calls per entry matter).
-      const a = fast(prefix + rels[i], false, undefined, false);
-      if (a === undefined) return undefined; // gone: walk instead
-      nums[o] = a[8];
-      nums[o + 1] = a[12] * 1e3 + a[13] / 1e6;
-      nums[o + 2] = a[14] * 1e3 + a[15] / 1e6;
-      nums[o + 3] = a[7];
-      nums[o + 4] = a[1];
-    } else {
-      if (!rawLstat(prefix + rels[i], st, absRoot)) return undefined; // gone: walk instead
-      nums[o] = st.size;
-      nums[o + 1] = st.mtimeMs;
-      nums[o + 2] = st.ctimeMs;
-      nums[o + 3] = st.ino;
-      nums[o + 4] = st.mode;
-    }
+    if (Number.isNaN(nums[o])) return undefined; // gone: walk instead
     const m = cn[o + 4] & 0o170000;
     modeList[i] = m === 0o120000 ? "l" : cn[o + 4] & 0o100 ? "x" : "-";
   }

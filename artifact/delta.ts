@@ -21,8 +21,9 @@
  * R <offset in the shipped bytes> <length>   last: the base's entries not copied, NUL-terminated
  * ```
  * The `L` ranges, concatenated, are a tar stream of the shipped entries (the archive's end
- * included). The host first checks the delta against the checksum of its first line, and its base
- * against the base it keeps (sha256, verified when it was kept). With a standby copy of the base
+ * included). The host first checks the delta against the checksum of its first line, its target
+ * against the tarball the upload step names, and its base against the base it keeps (sha256,
+ * verified when it was kept). With a standby copy of the base
  * (render/standby.ts) it removes the `R` entries and unpacks the `L` stream into it; otherwise it
  * applies the `C`/`L` lines with `dd` (render/delta.ts) and checks the rebuilt tarball's sha256
  * against the new artifact's while unpacking it, as for a full upload. Either way the new tarball,
@@ -163,8 +164,9 @@ export interface DeltaTarget {
 
 /**
  * Writes the delta from `baseTar` to `targetTar` into `outDir`. The base's hex digest is given by
- * the caller; the target is a tarball verified or written by this machine. With both tarballs' indexes (tarIndex.ts; the base's may
- * be that of a tarball planned but not written, virtualArtifact.ts) entries are compared by
+ * the caller; the target is a tarball verified or written by this machine. With both tarballs'
+ * indexes (tarIndex.ts; the base's may be that of a tarball planned but not written,
+ * virtualArtifact.ts) entries are compared by
  * header hash and content digest (`buildDeltaFromIndex`), otherwise byte for byte. `undefined`
  * when more than half of the artifact would be shipped (send the full artifact instead).
  */

@@ -100,7 +100,7 @@ export function lstatHelperState(): "none" | "starting" | "ready" | "broken" {
 /**
  * lstat of `prefix + rels[i]` for every i into `nums` (`NUMS_PER_ENTRY` per entry, NaN size when
  * the entry is gone). `sample`: the tree's root, for `rawLstat`'s probe. `parallel: false` keeps
- * it on this thread.
+ * it on this thread. Returns how many entries the worker thread did.
  */
 export function lstatEntries(
   prefix: string,
@@ -108,7 +108,7 @@ export function lstatEntries(
   nums: Float64Array,
   sample: string,
   parallel = true,
-): void {
+): number {
   const n = rels.length;
   const h = helper;
   if (!parallel || n < MIN_PARALLEL || !h || h.broken || Atomics.load(h.ready, 0) !== 1) {
@@ -117,7 +117,7 @@ export function lstatEntries(
     // it 5–10 ms (the new thread's start-up competes with this one), which a process that
     // fingerprints once (a `pulumi preview`) must not pay.
     if (parallel && n >= MIN_PARALLEL && h === undefined && ++serialCalls >= 2) startHelper();
-    return;
+    return 0;
   }
   const shared = new Float64Array(new SharedArrayBuffer(n * NUMS_PER_ENTRY * 8));
   const counters = new Int32Array(new SharedArrayBuffer(8));
@@ -135,12 +135,15 @@ export function lstatEntries(
   } catch {
     h.broken = true;
     lstatRange(prefix, rels, nums, 0, n, sample);
-    return;
+    return 0;
   }
+  let own = 0;
   for (;;) {
     const start = Atomics.add(counters, 0, CHUNK);
     if (start >= n) break;
-    lstatRange(prefix, rels, shared, start, Math.min(n, start + CHUNK), sample);
+    const end = Math.min(n, start + CHUNK);
+    lstatRange(prefix, rels, shared, start, end, sample);
+    own += end - start;
     Atomics.store(chunks, start / CHUNK, 1);
   }
   // The worker's last chunk; after a second without it, this thread does what is left.
@@ -155,10 +158,13 @@ export function lstatEntries(
     void h.worker.terminate();
     for (let c = 0; c < chunks.length; c++) {
       if (Atomics.load(chunks, c) === 1) continue;
-      lstatRange(prefix, rels, shared, c * CHUNK, Math.min(n, (c + 1) * CHUNK), sample);
+      const end = Math.min(n, (c + 1) * CHUNK);
+      lstatRange(prefix, rels, shared, c * CHUNK, end, sample);
+      own += end - c * CHUNK;
     }
   }
   nums.set(shared.subarray(0, n * NUMS_PER_ENTRY));
+  return n - own;
 }
 
 /** lstat of entries `start` to `end` (excluded) into `out`, on this thread. */

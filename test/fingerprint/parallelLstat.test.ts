@@ -31,9 +31,10 @@ describe("fingerprint/parallelLstat", function () {
   });
   after(() => fs.rmSync(root, { recursive: true, force: true }));
 
+  let byWorker = 0;
   const run = (parallel: boolean) => {
     const nums = new Float64Array(rels.length * NUMS_PER_ENTRY);
-    lstatEntries(root + "/", rels, nums, root, parallel);
+    byWorker += lstatEntries(root + "/", rels, nums, root, parallel);
     return nums;
   };
 
@@ -60,7 +61,10 @@ describe("fingerprint/parallelLstat", function () {
       await new Promise((r) => setTimeout(r, 20));
     }
     assert.equal(lstatHelperState(), "ready");
+    byWorker = 0;
     for (let k = 0; k < 5; k++) assert.deepEqual(run(true), serial);
     assert.equal(lstatHelperState(), "ready");
+    // The worker did part of them (chunks of the 5,100 entries are claimed by both threads).
+    assert.ok(byWorker > 0 && byWorker < 5 * rels.length, `the worker did ${byWorker} entries`);
   });
 });

@@ -105,6 +105,11 @@ describe("render: incremental upload (real bash)", function () {
 
   type Built = Awaited<ReturnType<typeof artifact>>;
 
+  /** Uploads the delta file `delta` as artifact `a`'s (`<name>.delta`), for release `releaseId`. */
+  function uploadDelta(a: Built, releaseId: string, delta: string) {
+    return uploadVia(path.basename(a.path).replace(/\.tar$/, ".delta"), releaseId, a.sha256, delta);
+  }
+
   /** Probes for `releaseId`, makes the delta the transfer would send, and uploads it. */
   async function sendDelta(a: Built, releaseId: string, env?: NodeJS.ProcessEnv) {
     const probe = await runStep(renderProbeStep({ target, releaseId }));
@@ -155,8 +160,7 @@ describe("render: incremental upload (real bash)", function () {
     assert.ok(delta.bytes < a2.bytes / 10, `delta ${delta.bytes} of ${a2.bytes}`);
     // index.txt, link, lib/m150.js, new/ and new/added.txt; gone.txt is simply not copied.
     assert.equal(delta.shippedEntries, 5);
-    const name = path.basename(a2.path).replace(/\.tar$/, ".delta");
-    const r2 = await uploadVia(name, "rel-2", a2.sha256, delta.path);
+    const r2 = await uploadDelta(a2, "rel-2", delta.path);
     assert.equal(r2.status, 0, r2.stdout);
     assert.match(r2.stdout, /^::deployhooks::delta applied=code-[0-9a-f]{64}\.delta$/m);
     // The standby copy of v1 (unpacked in the background after the first upload) became the
@@ -337,12 +341,7 @@ describe("render: incremental upload (real bash)", function () {
     });
     // A delta that reaches the host anyway (a race) fails clearly instead of unpacking garbage.
     const delta = buildDelta(a1.path, a1.sha256.slice(7), a2.path, path.join(work, "artifacts"))!;
-    const r = await uploadVia(
-      path.basename(a2.path).replace(/\.tar$/, ".delta"),
-      "rel-2",
-      a2.sha256,
-      delta.path,
-    );
+    const r = await uploadDelta(a2, "rel-2", delta.path);
     assert.equal(r.status, 66, r.stdout);
     assert.match(
       r.stdout,
@@ -385,12 +384,7 @@ describe("render: incremental upload (real bash)", function () {
   it("a delta damaged on the host (one byte of a shipped entry) is refused before anything is written", async () => {
     const { a2, standby } = await v1Kept();
     const damaged = await editedDelta(a2, (b, h) => (b[h + 600] ^= 1), false);
-    const r = await uploadVia(
-      path.basename(a2.path).replace(/\.tar$/, ".delta"),
-      "rel-2",
-      a2.sha256,
-      damaged,
-    );
+    const r = await uploadDelta(a2, "rel-2", damaged);
     assert.equal(r.status, 65, r.stdout);
     assert.match(
       r.stdout,
@@ -405,12 +399,7 @@ describe("render: incremental upload (real bash)", function () {
     const a3 = await artifact("v3", { ...V2, "index.txt": "v3\n" });
     const delta = await editedDelta(a2, () => undefined, false);
     // The upload step of a third artifact gets v2's delta.
-    const r = await uploadVia(
-      path.basename(a3.path).replace(/\.tar$/, ".delta"),
-      "rel-3",
-      a3.sha256,
-      delta,
-    );
+    const r = await uploadDelta(a3, "rel-3", delta);
     assert.equal(r.status, 65, r.stdout);
     assert.match(
       r.stdout,
@@ -424,12 +413,7 @@ describe("render: incremental upload (real bash)", function () {
   it("a consistent delta that does not make the artifact (a wrong shipped byte, checksum made again): its release is not kept and no base is", async () => {
     const { a2 } = await v1Kept();
     const wrong = await editedDelta(a2, (b, h) => (b[h + 600] ^= 1), true);
-    const r = await uploadVia(
-      path.basename(a2.path).replace(/\.tar$/, ".delta"),
-      "rel-2",
-      a2.sha256,
-      wrong,
-    );
+    const r = await uploadDelta(a2, "rel-2", wrong);
     // The standby copy became the release (only the background job rebuilds the whole tarball) ...
     assert.equal(r.status, 0, r.stdout);
     assert.match(r.stdout, /^::deployhooks::standby release=rel-2 /m);
